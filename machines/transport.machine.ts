@@ -1,0 +1,255 @@
+import { assign, fromCallback, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { SipError } from '../src/errors';
+import { backoffDelay, DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from './backoff';
+import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
+
+/**
+ * The SIP-over-WebSocket connection: connecting, keeping it alive, and reconnecting with backoff and failover when it
+ * drops or fails to open.
+ *
+ * The machine never touches a socket. Its side effects are these named actors, which `src/` supplies:
+ * - `connectTransport` (promise, input `{ server }`): open a WebSocket to `server`; resolve when open. Stopping the
+ *   actor must abandon the attempt and close the socket.
+ * - `disconnectTransport` (promise): close the open socket; resolve when closed.
+ * - `watchConnection` (callback): while connected, send `{ type: 'CONNECTION_LOST', error }` when the socket closes
+ *   without being asked to.
+ * - `sendKeepAlive` (promise): send a keep-alive ping; resolve when the server answers.
+ *
+ * Status is read from tags: each state carries exactly one of `disconnected`, `connecting`, `connected`,
+ * `reconnecting`, `failed`.
+ */
+
+/** Input of {@link transportMachine}. */
+export interface TransportInput {
+  /** WebSocket URLs, tried in order; a failure moves on to the next. */
+  servers: readonly string[];
+  /** Backoff between attempts; `false`: no reconnection, a failure is final. */
+  reconnect?: BackoffPolicy | false;
+  /** An attempt that has not opened after this long counts as failed. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Interval between keep-alive pings while connected; 0 turns them off. Default 30 s. */
+  keepAliveIntervalMs?: number;
+  /** A ping not answered within this long means the connection is dead. Default 10 s. */
+  keepAliveTimeoutMs?: number;
+  /** Clock and random source. */
+  environment?: MachineEnvironment;
+}
+
+/** Context of {@link transportMachine}. */
+export interface TransportContext {
+  servers: readonly string[];
+  /** Index into `servers` of the server in use, or to be tried next. */
+  serverIndex: number;
+  /** Reconnection attempts since the last successful connection (0 while connected or on the first attempt). */
+  attempt: number;
+  reconnect: BackoffPolicy | false;
+  connectTimeoutMs: number;
+  keepAliveIntervalMs: number;
+  keepAliveTimeoutMs: number;
+  /** Delay of the pending retry, and when it fires (epoch ms). */
+  retryDelayMs?: number;
+  retryAt?: number;
+  /** Why the last attempt failed or the connection was lost. */
+  error?: SipError;
+  environment: MachineEnvironment;
+}
+
+/** Events {@link transportMachine} accepts. */
+export type TransportEvent =
+  | { type: 'CONNECT' }
+  | { type: 'DISCONNECT' }
+  | { type: 'RECONNECT' }
+  | { type: 'CONNECTION_LOST'; error: SipError };
+
+/** Status of the transport, one per state (carried as a tag). */
+export type TransportStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
+
+const TRANSPORT_STATUSES: readonly TransportStatus[] = ['disconnected', 'connecting', 'connected', 'reconnecting', 'failed'];
+
+function asSipError(error: unknown, fallback: string): SipError {
+  return error instanceof SipError ? error : new SipError('transport', fallback, { cause: error });
+}
+
+export const transportMachine = setup({
+  types: {
+    input: {} as TransportInput,
+    context: {} as TransportContext,
+    events: {} as TransportEvent,
+    tags: {} as TransportStatus,
+  },
+  actors: {
+    connectTransport: fromPromise<void, { server: string }>(async () => {
+      throw new SipError('config', 'transport: connectTransport actor not provided');
+    }),
+    disconnectTransport: fromPromise<void, void>(async () => {}),
+    watchConnection: fromCallback<TransportEvent, { server: string }>(() => () => {}),
+    sendKeepAlive: fromPromise<void, void>(async () => {}),
+  },
+  guards: {
+    reconnectionExhausted: ({ context }) =>
+      context.reconnect === false || context.attempt >= context.reconnect.maxAttempts,
+    keepAliveEnabled: ({ context }) => context.keepAliveIntervalMs > 0,
+  },
+  delays: {
+    connectTimeout: ({ context }) => context.connectTimeoutMs,
+    reconnectDelay: ({ context }) => context.retryDelayMs ?? 0,
+    keepAliveInterval: ({ context }) => context.keepAliveIntervalMs,
+    keepAliveTimeout: ({ context }) => context.keepAliveTimeoutMs,
+  },
+  actions: {
+    startFresh: assign({ attempt: 0, serverIndex: 0, error: undefined, retryAt: undefined, retryDelayMs: undefined }),
+    markConnected: assign({ attempt: 0, error: undefined, retryAt: undefined, retryDelayMs: undefined }),
+    recordAttemptError: assign({
+      error: ({ event }) => asSipError((event as { error?: unknown }).error, 'WebSocket connection failed'),
+    }),
+    recordConnectTimeout: assign({
+      error: ({ context }) =>
+        new SipError('timeout', `WebSocket did not open within ${context.connectTimeoutMs} ms`, {
+          reason: 'connect timeout',
+        }),
+    }),
+    recordConnectionLost: assign({
+      error: ({ event }) => (event.type === 'CONNECTION_LOST' ? event.error : undefined),
+    }),
+    recordKeepAliveTimeout: assign({
+      error: ({ context }) =>
+        new SipError('timeout', `Keep-alive not answered within ${context.keepAliveTimeoutMs} ms`, {
+          reason: 'keep-alive timeout',
+        }),
+    }),
+    // Failover: whatever failed, the next attempt goes to the next server in the list.
+    advanceServer: assign({
+      serverIndex: ({ context }) => (context.serverIndex + 1) % context.servers.length,
+    }),
+    scheduleRetry: assign(({ context }) => {
+      const attempt = context.attempt + 1;
+      const policy = context.reconnect === false ? DEFAULT_RECONNECT_POLICY : context.reconnect;
+      const retryDelayMs = backoffDelay(policy, attempt, context.environment.random);
+      return { attempt, retryDelayMs, retryAt: context.environment.now() + retryDelayMs };
+    }),
+    // `reconnect()` skips the wait: the attempt starts now and counts as the next one.
+    retryNow: assign(({ context }) => ({
+      attempt: context.attempt + 1,
+      retryDelayMs: undefined,
+      retryAt: undefined,
+    })),
+    clearRetry: assign({ retryAt: undefined, retryDelayMs: undefined }),
+  },
+}).createMachine({
+  id: 'transport',
+  context: ({ input }) => ({
+    servers: input.servers,
+    serverIndex: 0,
+    attempt: 0,
+    reconnect: input.reconnect === undefined ? { ...DEFAULT_RECONNECT_POLICY } : input.reconnect,
+    connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
+    keepAliveIntervalMs: input.keepAliveIntervalMs ?? 30_000,
+    keepAliveTimeoutMs: input.keepAliveTimeoutMs ?? 10_000,
+    environment: input.environment ?? defaultMachineEnvironment,
+  }),
+  initial: 'disconnected',
+  states: {
+    disconnected: {
+      tags: 'disconnected',
+      on: { CONNECT: { target: 'connecting', actions: 'startFresh' } },
+    },
+    connecting: {
+      tags: 'connecting',
+      invoke: {
+        src: 'connectTransport',
+        input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+        onDone: { target: 'connected', actions: 'markConnected' },
+        onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
+      },
+      after: { connectTimeout: { target: 'attemptFailed', actions: 'recordConnectTimeout' } },
+      on: { DISCONNECT: 'disconnecting' },
+    },
+    connected: {
+      tags: 'connected',
+      invoke: {
+        src: 'watchConnection',
+        input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+      },
+      initial: 'idle',
+      states: {
+        idle: {
+          after: { keepAliveInterval: { guard: 'keepAliveEnabled', target: 'probing' } },
+        },
+        probing: {
+          invoke: { src: 'sendKeepAlive', onDone: 'idle' },
+          after: {
+            keepAliveTimeout: { target: '#transport.attemptFailed', actions: 'recordKeepAliveTimeout' },
+          },
+        },
+      },
+      on: {
+        CONNECTION_LOST: { target: 'attemptFailed', actions: 'recordConnectionLost' },
+        DISCONNECT: 'disconnecting',
+        // Already connected: nothing to do, but say so explicitly so the event is not silently dropped.
+        RECONNECT: {},
+      },
+    },
+    // Transient: decides between waiting for the next attempt and giving up.
+    attemptFailed: {
+      tags: 'reconnecting',
+      entry: 'advanceServer',
+      always: [
+        { guard: 'reconnectionExhausted', target: 'failed' },
+        { target: 'waitingToReconnect', actions: 'scheduleRetry' },
+      ],
+    },
+    waitingToReconnect: {
+      tags: 'reconnecting',
+      after: { reconnectDelay: { target: 'reconnecting', actions: 'clearRetry' } },
+      on: {
+        RECONNECT: { target: 'reconnecting', actions: 'clearRetry' },
+        DISCONNECT: 'disconnected',
+      },
+    },
+    reconnecting: {
+      tags: 'reconnecting',
+      invoke: {
+        src: 'connectTransport',
+        input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+        onDone: { target: 'connected', actions: 'markConnected' },
+        onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
+      },
+      after: { connectTimeout: { target: 'attemptFailed', actions: 'recordConnectTimeout' } },
+      on: { DISCONNECT: 'disconnecting' },
+    },
+    failed: {
+      tags: 'failed',
+      on: {
+        RECONNECT: { target: 'reconnecting', actions: 'retryNow' },
+        CONNECT: { target: 'connecting', actions: 'startFresh' },
+        DISCONNECT: 'disconnected',
+      },
+    },
+    disconnecting: {
+      tags: 'disconnected',
+      invoke: {
+        src: 'disconnectTransport',
+        onDone: 'disconnected',
+        onError: 'disconnected',
+      },
+      on: { CONNECT: { target: 'connecting', actions: 'startFresh' } },
+    },
+  },
+});
+
+/** A running transport machine. */
+export type TransportActorRef = ActorRefFrom<typeof transportMachine>;
+/** A snapshot of the transport machine. */
+export type TransportSnapshot = SnapshotFrom<typeof transportMachine>;
+
+/**
+ * The status a transport snapshot is in.
+ *
+ * @example
+ * ```ts
+ * transportStatusOf(actor.getSnapshot()); // 'connecting'
+ * ```
+ */
+export function transportStatusOf(snapshot: TransportSnapshot): TransportStatus {
+  return TRANSPORT_STATUSES.find((status) => snapshot.hasTag(status)) ?? 'disconnected';
+}

@@ -1,0 +1,253 @@
+import { and, assign, enqueueActions, fromPromise, sendTo, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { SipError } from '../src/errors';
+import { registrationMachine, registrationStatusOf, type RegistrationInput, type RegistrationStatus } from './registration.machine';
+import { transportMachine, transportStatusOf, type TransportInput, type TransportStatus } from './transport.machine';
+
+/**
+ * The user agent's lifecycle, and the parent of the transport and registration machines, which it invokes for its
+ * whole life (`transport` and `registration`, also registered under those system ids).
+ *
+ * - `starting`: asks the transport to connect, then starts the SIP user agent over it (`startUserAgent`).
+ * - `started`: tells the registration machine whether it can send (`LINK_UP` while the transport is connected).
+ * - `halting`: unregisters (bounded by a deadline), stops the SIP user agent (`stopUserAgent`), then disconnects.
+ *   A `START` while halting is remembered in the `then` region and starts again once halted.
+ *
+ * Side effects are named actors supplied by `src/`:
+ * - `startUserAgent` (promise): create and start the SIP user agent on the connected transport.
+ * - `stopUserAgent` (promise): stop it, ending its dialogs and transactions.
+ * - `transport`, `registration`: the two child machines, with their own actors provided.
+ *
+ * Status is read from tags: `stopped`, `starting`, `started`, `stopping`.
+ */
+
+/** Input of {@link userAgentMachine}. */
+export interface UserAgentInput {
+  transport: TransportInput;
+  registration: RegistrationInput;
+  /** Register as soon as started, and stay registered. */
+  register?: boolean;
+  /** Deadline for each step of halting (unregister, stop), ms. Default 5 s. */
+  stopStepTimeoutMs?: number;
+}
+
+/** Context of {@link userAgentMachine}. */
+export interface UserAgentContext {
+  autoRegister: boolean;
+  stopStepTimeoutMs: number;
+  /** The children's statuses, mirrored from their snapshots so guards can read them. */
+  transportStatus: TransportStatus;
+  registrationStatus: RegistrationStatus;
+  /** The transport's last error, mirrored for the same reason. */
+  transportError?: SipError;
+  /** Why the last start failed. */
+  error?: SipError;
+  transportInput: TransportInput;
+  registrationInput: RegistrationInput;
+}
+
+/** Events {@link userAgentMachine} accepts from the application. */
+export type UserAgentCommand =
+  | { type: 'START' }
+  | { type: 'STOP' }
+  | { type: 'REGISTER' }
+  | { type: 'UNREGISTER' }
+  | { type: 'RECONNECT' };
+
+/** All events {@link userAgentMachine} handles, including the ones it raises itself. */
+export type UserAgentEvent = UserAgentCommand | { type: 'TRANSPORT_STATUS'; status: TransportStatus };
+
+/** Status of the user agent, one per state (carried as a tag). */
+export type UserAgentStatus = 'stopped' | 'starting' | 'started' | 'stopping';
+
+const USER_AGENT_STATUSES: readonly UserAgentStatus[] = ['stopped', 'starting', 'started', 'stopping'];
+
+function errorOf(event: unknown, fallback: string): SipError {
+  const error = (event as { error?: unknown }).error;
+  return error instanceof SipError ? error : new SipError('transport', fallback, { cause: error });
+}
+
+export const userAgentMachine = setup({
+  types: {
+    input: {} as UserAgentInput,
+    context: {} as UserAgentContext,
+    events: {} as UserAgentEvent,
+    tags: {} as UserAgentStatus,
+  },
+  actors: {
+    transport: transportMachine,
+    registration: registrationMachine,
+    startUserAgent: fromPromise<void, void>(async () => {}),
+    stopUserAgent: fromPromise<void, void>(async () => {}),
+  },
+  guards: {
+    transportConnected: ({ context }) => context.transportStatus === 'connected',
+    transportFailed: ({ context }) => context.transportStatus === 'failed',
+    transportDisconnected: ({ context }) => context.transportStatus === 'disconnected',
+    registrationSettled: ({ context }) =>
+      context.registrationStatus === 'unregistered' || context.registrationStatus === 'failed',
+    autoRegister: ({ context }) => context.autoRegister,
+    restartRequested: stateIn('#userAgent.halting.then.restart'),
+    halted: stateIn('#userAgent.halting.steps.done'),
+  },
+  delays: {
+    stopStepTimeout: ({ context }) => context.stopStepTimeoutMs,
+  },
+  actions: {
+    connectTransport: sendTo('transport', { type: 'CONNECT' }),
+    disconnectTransport: sendTo('transport', { type: 'DISCONNECT' }),
+    forwardReconnect: sendTo('transport', { type: 'RECONNECT' }),
+    forwardRegister: sendTo('registration', { type: 'REGISTER' }),
+    forwardUnregister: sendTo('registration', { type: 'UNREGISTER' }),
+    linkDown: sendTo('registration', { type: 'LINK_DOWN' }),
+    // The registration machine may send only while the user agent is started and the transport connected.
+    updateLink: sendTo('registration', ({ context }) => ({
+      type: context.transportStatus === 'connected' ? ('LINK_UP' as const) : ('LINK_DOWN' as const),
+    })),
+    clearError: assign({ error: undefined }),
+    recordStartError: assign({ error: ({ event }) => errorOf(event, 'The user agent failed to start') }),
+    recordTransportFailure: assign({
+      error: ({ context }) =>
+        context.transportError ?? new SipError('transport', 'The transport failed before the user agent started'),
+    }),
+  },
+}).createMachine({
+  id: 'userAgent',
+  context: ({ input }) => ({
+    autoRegister: input.register ?? false,
+    stopStepTimeoutMs: input.stopStepTimeoutMs ?? 5_000,
+    transportStatus: 'disconnected',
+    registrationStatus: 'unregistered',
+    transportInput: input.transport,
+    registrationInput: input.registration,
+  }),
+  invoke: [
+    {
+      id: 'transport',
+      systemId: 'transport',
+      src: 'transport',
+      input: ({ context }) => context.transportInput,
+      onSnapshot: {
+        // Mirror the status, and raise TRANSPORT_STATUS only when it changed (not on every keep-alive).
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const status = transportStatusOf(event.snapshot);
+          enqueue.assign({ transportStatus: status, transportError: event.snapshot.context.error });
+          if (status !== context.transportStatus) enqueue.raise({ type: 'TRANSPORT_STATUS', status });
+        }),
+      },
+    },
+    {
+      id: 'registration',
+      systemId: 'registration',
+      src: 'registration',
+      input: ({ context }) => context.registrationInput,
+      onSnapshot: {
+        actions: assign({ registrationStatus: ({ event }) => registrationStatusOf(event.snapshot) }),
+      },
+    },
+  ],
+  on: {
+    // Registration commands reach the registration machine in every state; register() also starts a stopped client.
+    REGISTER: { actions: 'forwardRegister' },
+    UNREGISTER: { actions: 'forwardUnregister' },
+    RECONNECT: { actions: 'forwardReconnect' },
+  },
+  initial: 'stopped',
+  states: {
+    stopped: {
+      tags: 'stopped',
+      on: {
+        START: { target: 'starting', actions: 'clearError' },
+        REGISTER: { target: 'starting', actions: ['clearError', 'forwardRegister'] },
+      },
+    },
+    starting: {
+      tags: 'starting',
+      entry: [
+        'connectTransport',
+        enqueueActions(({ check, enqueue }) => {
+          if (check('autoRegister')) enqueue('forwardRegister');
+        }),
+      ],
+      initial: 'connecting',
+      states: {
+        connecting: {
+          always: [
+            { guard: 'transportConnected', target: 'launching' },
+            { guard: 'transportFailed', target: '#userAgent.halting', actions: 'recordTransportFailure' },
+          ],
+        },
+        launching: {
+          invoke: {
+            src: 'startUserAgent',
+            onDone: '#userAgent.started',
+            onError: { target: '#userAgent.halting', actions: 'recordStartError' },
+          },
+        },
+      },
+      on: { STOP: 'halting' },
+    },
+    started: {
+      tags: 'started',
+      entry: 'updateLink',
+      // No LINK_DOWN on exit: halting unregisters first, over the link that is still up, then takes it down.
+      on: {
+        TRANSPORT_STATUS: { actions: 'updateLink' },
+        STOP: 'halting',
+      },
+    },
+    halting: {
+      tags: 'stopping',
+      type: 'parallel',
+      states: {
+        steps: {
+          initial: 'unregistering',
+          states: {
+            unregistering: {
+              entry: 'forwardUnregister',
+              always: { guard: 'registrationSettled', target: 'stoppingUserAgent' },
+              after: { stopStepTimeout: 'stoppingUserAgent' },
+            },
+            stoppingUserAgent: {
+              entry: 'linkDown',
+              invoke: { src: 'stopUserAgent', onDone: 'disconnecting', onError: 'disconnecting' },
+              after: { stopStepTimeout: 'disconnecting' },
+            },
+            disconnecting: {
+              entry: 'disconnectTransport',
+              always: { guard: 'transportDisconnected', target: 'done' },
+            },
+            done: { type: 'final' },
+          },
+        },
+        then: {
+          initial: 'stay',
+          states: {
+            stay: { on: { START: 'restart', REGISTER: { target: 'restart', actions: 'forwardRegister' } } },
+            restart: { on: { STOP: 'stay' } },
+          },
+        },
+      },
+      always: [
+        { guard: and(['halted', 'restartRequested']), target: 'starting' },
+        { guard: 'halted', target: 'stopped' },
+      ],
+    },
+  },
+});
+
+/** A running user agent machine. */
+export type UserAgentActorRef = ActorRefFrom<typeof userAgentMachine>;
+/** A snapshot of the user agent machine. */
+export type UserAgentSnapshot = SnapshotFrom<typeof userAgentMachine>;
+
+/**
+ * The status a user agent snapshot is in.
+ *
+ * @example
+ * ```ts
+ * userAgentStatusOf(actor.getSnapshot()); // 'started'
+ * ```
+ */
+export function userAgentStatusOf(snapshot: UserAgentSnapshot): UserAgentStatus {
+  return USER_AGENT_STATUSES.find((status) => snapshot.hasTag(status)) ?? 'stopped';
+}

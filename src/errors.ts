@@ -1,0 +1,124 @@
+/**
+ * What went wrong, in the terms an application acts on.
+ *
+ * - `auth`: the server refused our credentials (a final 401, 407 or 403 after authenticating).
+ * - `rejected`: the server answered with another final error (404, 486, 5xx, ...); `code` has the status.
+ * - `timeout`: no answer in time (408, a transaction that timed out, a connection that did not open in time).
+ * - `transport`: the WebSocket could not be opened, or it closed.
+ * - `config`: the options are wrong, or the call makes no sense for this client.
+ * - `cancelled`: the operation was superseded before it could finish (for example `register()` followed by `stop()`,
+ *   or `dispose()`).
+ *
+ * @example
+ * ```ts
+ * client.register().catch((error: SipError) => {
+ *   if (error.kind === 'auth') showLoginForm();
+ * });
+ * ```
+ */
+export type SipErrorKind = 'auth' | 'rejected' | 'timeout' | 'transport' | 'config' | 'cancelled';
+
+/**
+ * Details of a {@link SipError}.
+ *
+ * @example
+ * ```ts
+ * new SipError('rejected', 'Registration rejected: 404 Not Found', { code: 404, reason: 'Not Found' });
+ * ```
+ */
+export interface SipErrorDetails {
+  /** SIP status code of the final response that caused the error, when there was one. */
+  code?: number;
+  /** Reason phrase of that response, or a short cause. */
+  reason?: string;
+  /** Seconds the server asked us to wait (Retry-After), when it said. */
+  retryAfter?: number;
+  /** The underlying error, when another library threw it. */
+  cause?: unknown;
+}
+
+/**
+ * The one error type sipstate rejects with and puts in its stream values.
+ *
+ * Messages never contain credentials.
+ *
+ * @example
+ * ```ts
+ * import { SipError } from 'sipstate';
+ *
+ * try {
+ *   await client.register();
+ * } catch (error) {
+ *   if (error instanceof SipError && error.kind === 'auth') console.log('wrong password', error.code);
+ * }
+ * ```
+ */
+export class SipError extends Error {
+  /** What kind of failure this is. */
+  readonly kind: SipErrorKind;
+  /** SIP status code, when a response caused it. */
+  readonly code?: number;
+  /** SIP reason phrase or short cause. */
+  readonly reason?: string;
+  /** Seconds to wait before trying again, when the server said (Retry-After). */
+  readonly retryAfter?: number;
+
+  constructor(kind: SipErrorKind, message: string, details: SipErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'SipError';
+    this.kind = kind;
+    if (details.code !== undefined) this.code = details.code;
+    if (details.reason !== undefined) this.reason = details.reason;
+    if (details.retryAfter !== undefined) this.retryAfter = details.retryAfter;
+  }
+
+  /** A plain object for logs and JSON (stack and cause left out). */
+  toJSON(): { name: string; kind: SipErrorKind; message: string; code?: number; reason?: string; retryAfter?: number } {
+    return {
+      name: this.name,
+      kind: this.kind,
+      message: this.message,
+      ...(this.code !== undefined && { code: this.code }),
+      ...(this.reason !== undefined && { reason: this.reason }),
+      ...(this.retryAfter !== undefined && { retryAfter: this.retryAfter }),
+    };
+  }
+}
+
+/**
+ * Thrown synchronously by `createSipClient` when an option is invalid. The message names the field.
+ * Its `kind` is always `'config'`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   createSipClient({ server: 'http://nope', uri: 'sip:alice@example.com' });
+ * } catch (error) {
+ *   // SipConfigError: sipstate: `server` must be a ws:// or wss:// URL, got "http://nope"
+ * }
+ * ```
+ */
+export class SipConfigError extends SipError {
+  /** The option that is wrong, e.g. `'server'` or `'expires'`. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('config', `sipstate: \`${field}\` ${message}`);
+    this.name = 'SipConfigError';
+    this.field = field;
+  }
+}
+
+/**
+ * Turns anything thrown into a {@link SipError}, keeping SipErrors as they are.
+ *
+ * @example
+ * ```ts
+ * const error = toSipError(new Error('socket hang up'), 'transport');
+ * ```
+ */
+export function toSipError(error: unknown, kind: SipErrorKind, prefix = ''): SipError {
+  if (error instanceof SipError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  return new SipError(kind, prefix ? `${prefix}: ${text}` : text, { cause: error });
+}

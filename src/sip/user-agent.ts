@@ -1,0 +1,32 @@
+import { UserAgent, type LogLevel, type UserAgentOptions } from 'sip.js';
+import type { Logger } from '../logger';
+import type { ResolvedOptions } from '../options';
+import type { SipWebSocketTransport } from './websocket-transport';
+
+/**
+ * Creates a sip.js UserAgent that runs over sipstate's transport instead of building its own, logs through sipstate's
+ * logger, and never reconnects by itself (the transport machine does).
+ */
+export function createUserAgent(options: ResolvedOptions, transport: SipWebSocketTransport, logger: Logger): UserAgent {
+  // sip.js constructs its transport with `new transportConstructor(logger, options)`; a constructor that returns an
+  // object makes `new` return that object, so every user agent of this client shares the one transport.
+  const transportConstructor = function SipstateTransport() {
+    return transport;
+  } as unknown as UserAgentOptions['transportConstructor'];
+  const uri = UserAgent.makeURI(options.uri);
+  if (!uri) throw new Error('unreachable: the uri was validated');
+  return new UserAgent({
+    uri,
+    ...(options.authorizationUsername !== undefined && { authorizationUsername: options.authorizationUsername }),
+    ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
+    transportConstructor,
+    transportOptions: {},
+    reconnectionAttempts: 0,
+    logBuiltinEnabled: false,
+    logConfiguration: false,
+    logLevel: options.logLevel as LogLevel,
+    logConnector: (level, category, _label, content) => {
+      logger[level](`${category}: ${content}`);
+    },
+  });
+}

@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromCallback } from 'xstate';
+import { transportMachine, transportStatusOf, type TransportEvent, type TransportInput } from '../../machines/transport.machine';
+import { SipError } from '../../src/errors';
+import { selectTransportState } from '../../src/state';
+import { controllable, flush } from '../support/fake-actors';
+
+const environment = { now: () => Date.now(), random: () => 0.5 };
+
+function setup(input: Partial<TransportInput> = {}) {
+  const connect = controllable<void, { server: string }>();
+  const disconnect = controllable<void>();
+  const keepAlive = controllable<void>();
+  let lose: ((error: SipError) => void) | undefined;
+  let watching = 0;
+  const machine = transportMachine.provide({
+    actors: {
+      connectTransport: connect.logic,
+      disconnectTransport: disconnect.logic,
+      sendKeepAlive: keepAlive.logic,
+      watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
+        watching++;
+        lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
+        return () => {
+          watching--;
+          lose = undefined;
+        };
+      }),
+    },
+  });
+  const actor = createActor(machine, {
+    input: { servers: ['ws://a.test', 'ws://b.test'], environment, keepAliveIntervalMs: 0, ...input },
+  }).start();
+  return {
+    actor,
+    connect,
+    disconnect,
+    keepAlive,
+    status: () => transportStatusOf(actor.getSnapshot()),
+    state: () => selectTransportState(actor.getSnapshot()),
+    lose: (error = new SipError('transport', 'closed')) => lose?.(error),
+    get watching() {
+      return watching;
+    },
+  };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(1_000_000);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('transport machine', () => {
+  it('connects to the first server and reports it', async () => {
+    const t = setup();
+    expect(t.state()).toEqual({ status: 'disconnected', attempt: 0 });
+    t.actor.send({ type: 'CONNECT' });
+    expect(t.state()).toEqual({ status: 'connecting', server: 'ws://a.test', attempt: 0 });
+    expect(t.connect.last.input).toEqual({ server: 'ws://a.test' });
+    t.connect.last.resolve();
+    await flush();
+    expect(t.state()).toEqual({ status: 'connected', server: 'ws://a.test', attempt: 0 });
+    expect(t.watching).toBe(1);
+  });
+
+  it('backs off exponentially with jitter, moving through the servers, and connects on a later attempt', async () => {
+    const t = setup({ reconnect: { initialDelayMs: 1000, maxDelayMs: 3000, multiplier: 2, jitter: 0.5, maxAttempts: Infinity } });
+    t.actor.send({ type: 'CONNECT' });
+    const error = new SipError('transport', 'refused');
+    t.connect.last.reject(error);
+    await flush();
+    // random 0.5, jitter 0.5: 75% of the base delay
+    expect(t.state()).toEqual({ status: 'reconnecting', server: 'ws://b.test', attempt: 1, retryAt: 1_000_750, error });
+    await vi.advanceTimersByTimeAsync(749);
+    expect(t.connect.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.connect.calls).toHaveLength(2);
+    expect(t.connect.last.input).toEqual({ server: 'ws://b.test' });
+    expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 1 });
+    expect(t.state().retryAt).toBeUndefined();
+
+    t.connect.last.reject(error);
+    await flush();
+    expect(t.state()).toMatchObject({ attempt: 2, retryAt: Date.now() + 1500, server: 'ws://a.test' });
+    await vi.advanceTimersByTimeAsync(1500);
+    t.connect.last.reject(error);
+    await flush();
+    // capped at maxDelayMs 3000 -> 2250 after jitter
+    expect(t.state()).toMatchObject({ attempt: 3, retryAt: Date.now() + 2250 });
+    await vi.advanceTimersByTimeAsync(2250);
+    t.connect.last.resolve();
+    await flush();
+    expect(t.state()).toEqual({ status: 'connected', server: 'ws://b.test', attempt: 0 });
+  });
+
+  it('gives up after maxAttempts reconnection attempts with the last error', async () => {
+    const t = setup({ reconnect: { initialDelayMs: 100, maxDelayMs: 100, multiplier: 1, jitter: 0, maxAttempts: 2 } });
+    t.actor.send({ type: 'CONNECT' });
+    for (let i = 0; i < 3; i++) {
+      t.connect.last.reject(new SipError('transport', `refused ${i}`));
+      await flush();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(t.connect.calls).toHaveLength(3);
+    expect(t.status()).toBe('failed');
+    expect(t.state().error?.message).toBe('refused 2');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('fails at once when reconnection is off', async () => {
+    const t = setup({ reconnect: false });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(t.status()).toBe('failed');
+  });
+
+  it('counts an attempt that does not open in time as failed, and abandons it', async () => {
+    const t = setup({ connectTimeoutMs: 5000 });
+    t.actor.send({ type: 'CONNECT' });
+    const first = t.connect.last;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(first.signal.aborted).toBe(true);
+    expect(t.status()).toBe('reconnecting');
+    expect(t.state().error).toMatchObject({ kind: 'timeout' });
+  });
+
+  it('reconnects after a lost connection, and reconnect() skips the wait', async () => {
+    const t = setup();
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    t.lose(new SipError('transport', 'WebSocket closed (code 1006)'));
+    expect(t.watching).toBe(0);
+    expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 1, error: { message: 'WebSocket closed (code 1006)' } });
+    expect(t.state().retryAt).toBeGreaterThan(Date.now());
+    t.actor.send({ type: 'RECONNECT' });
+    expect(t.connect.calls).toHaveLength(2);
+    t.connect.last.resolve();
+    await flush();
+    expect(t.status()).toBe('connected');
+  });
+
+  it('reconnect() from failed tries again at once', async () => {
+    const t = setup({ reconnect: false });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    t.actor.send({ type: 'RECONNECT' });
+    expect(t.status()).toBe('reconnecting');
+    expect(t.state().attempt).toBe(1);
+    t.connect.last.resolve();
+    await flush();
+    expect(t.status()).toBe('connected');
+  });
+
+  it('pings while connected, and treats an unanswered ping as a dead connection', async () => {
+    const t = setup({ keepAliveIntervalMs: 30_000, keepAliveTimeoutMs: 10_000 });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(t.keepAlive.calls).toHaveLength(1);
+    t.keepAlive.last.resolve();
+    await flush();
+    expect(t.status()).toBe('connected');
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(t.keepAlive.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(t.status()).toBe('reconnecting');
+    expect(t.state().error).toMatchObject({ kind: 'timeout', reason: 'keep-alive timeout' });
+    expect(t.watching).toBe(0);
+  });
+
+  it.each(['connecting', 'connected', 'waitingToReconnect', 'reconnecting', 'failed'] as const)(
+    'DISCONNECT from %s ends disconnected with no timer left',
+    async (from) => {
+      const t = setup({ reconnect: from === 'failed' ? false : undefined, keepAliveIntervalMs: 30_000 });
+      t.actor.send({ type: 'CONNECT' });
+      if (from === 'connected') t.connect.last.resolve();
+      if (from !== 'connecting' && from !== 'connected') t.connect.last.reject(new SipError('transport', 'x'));
+      await flush();
+      if (from === 'reconnecting') await vi.advanceTimersByTimeAsync(60_000);
+      expect(t.actor.getSnapshot().matches(from === 'waitingToReconnect' ? 'waitingToReconnect' : from)).toBe(true);
+      t.actor.send({ type: 'DISCONNECT' });
+      if (t.disconnect.pending) t.disconnect.last.resolve();
+      await flush();
+      expect(t.status()).toBe('disconnected');
+      expect(t.watching).toBe(0);
+      expect(t.connect.pending).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
+
+  it('leaves no timer or watcher behind when stopped', async () => {
+    const t = setup({ keepAliveIntervalMs: 30_000 });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    t.actor.stop();
+    expect(t.watching).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,257 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromCallback, type AnyActorRef } from 'xstate';
+import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
+import { transportMachine, transportStatusOf, type TransportEvent } from '../../machines/transport.machine';
+import { userAgentMachine, userAgentStatusOf, type UserAgentInput } from '../../machines/user-agent.machine';
+import { SipError } from '../../src/errors';
+import { controllable, flush } from '../support/fake-actors';
+
+const environment = { now: () => Date.now(), random: () => 0.5 };
+
+function setup(input: Partial<UserAgentInput> = {}) {
+  const order: string[] = [];
+  const connect = controllable<void, { server: string }>();
+  const disconnect = controllable<void>();
+  const register = controllable<RegisterOutcome, { expires: number }>();
+  const unregister = controllable<void>();
+  const startUa = controllable<void>();
+  const stopUa = controllable<void>();
+  let lose: ((error: SipError) => void) | undefined;
+  const machine = userAgentMachine.provide({
+    actors: {
+      transport: transportMachine.provide({
+        actors: {
+          connectTransport: connect.logic,
+          disconnectTransport: disconnect.logic,
+          watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
+            lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
+            return () => (lose = undefined);
+          }),
+        },
+      }),
+      registration: registrationMachine.provide({
+        actors: { sendRegister: register.logic, sendUnregister: unregister.logic },
+      }),
+      startUserAgent: startUa.logic,
+      stopUserAgent: stopUa.logic,
+    },
+  });
+  const actor = createActor(machine, {
+    input: {
+      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0 },
+      registration: { expires: 600, environment },
+      ...input,
+    },
+  });
+  actor.start();
+  const child = (id: string) => actor.system.get(id) as AnyActorRef;
+  const status = () => ({
+    userAgent: userAgentStatusOf(actor.getSnapshot()),
+    transport: transportStatusOf(child('transport').getSnapshot()),
+    registration: registrationStatusOf(child('registration').getSnapshot()),
+  });
+  // Records the order in which side effects start.
+  for (const [name, fake] of Object.entries({ connect, disconnect, register, unregister, startUa, stopUa })) {
+    const calls = fake.calls;
+    const push = calls.push.bind(calls);
+    calls.push = (...items) => {
+      order.push(name);
+      return push(...items);
+    };
+  }
+  return { actor, connect, disconnect, register, unregister, startUa, stopUa, status, order, lose: (e: SipError) => lose?.(e) };
+}
+
+async function started(u: ReturnType<typeof setup>) {
+  u.actor.send({ type: 'START' });
+  u.connect.last.resolve();
+  await flush();
+  u.startUa.last.resolve();
+  await flush();
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(3_000_000);
+});
+afterEach(() => vi.useRealTimers());
+
+describe('user agent machine', () => {
+  it('connects the transport first, then starts the user agent', async () => {
+    const u = setup();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    u.actor.send({ type: 'START' });
+    expect(u.status()).toEqual({ userAgent: 'starting', transport: 'connecting', registration: 'unregistered' });
+    expect(u.startUa.calls).toHaveLength(0);
+    u.connect.last.resolve();
+    await flush();
+    expect(u.startUa.calls).toHaveLength(1);
+    u.startUa.last.resolve();
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'started', transport: 'connected', registration: 'unregistered' });
+    expect(u.order).toEqual(['connect', 'startUa']);
+  });
+
+  it('with register: true registers once started, and again after the transport comes back', async () => {
+    const u = setup({ register: true });
+    await started(u);
+    expect(u.register.calls).toHaveLength(1);
+    u.register.last.resolve({ type: 'registered', expires: 600 });
+    await flush();
+    expect(u.status().registration).toBe('registered');
+    u.lose(new SipError('transport', 'closed'));
+    expect(u.status()).toEqual({ userAgent: 'started', transport: 'reconnecting', registration: 'registering' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    u.connect.last.resolve();
+    await flush();
+    expect(u.register.calls).toHaveLength(2);
+  });
+
+  it('stop() unregisters first, then stops the user agent, then disconnects', async () => {
+    const u = setup({ register: true });
+    await started(u);
+    u.register.last.resolve({ type: 'registered', expires: 600 });
+    await flush();
+    u.actor.send({ type: 'STOP' });
+    expect(u.status()).toEqual({ userAgent: 'stopping', transport: 'connected', registration: 'unregistering' });
+    u.unregister.last.resolve();
+    await flush();
+    expect(u.stopUa.calls).toHaveLength(1);
+    u.stopUa.last.resolve();
+    await flush();
+    expect(u.disconnect.calls).toHaveLength(1);
+    u.disconnect.last.resolve();
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    expect(u.order).toEqual(['connect', 'startUa', 'register', 'unregister', 'stopUa', 'disconnect']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('does not wait for ever for an unregister or a user agent that does not answer', async () => {
+    const u = setup({ register: true, stopStepTimeoutMs: 5_000 });
+    await started(u);
+    u.register.last.resolve({ type: 'registered', expires: 600 });
+    await flush();
+    u.actor.send({ type: 'STOP' });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(u.stopUa.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(u.disconnect.calls).toHaveLength(1);
+    u.disconnect.last.resolve();
+    await flush();
+    expect(u.status().userAgent).toBe('stopped');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('STOP while connecting abandons the attempt and never starts the user agent', async () => {
+    const u = setup();
+    u.actor.send({ type: 'START' });
+    u.actor.send({ type: 'STOP' });
+    await flush();
+    u.stopUa.last.resolve();
+    await flush();
+    expect(u.connect.last.signal.aborted).toBe(true);
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    expect(u.startUa.calls).toHaveLength(0);
+  });
+
+  it('a failed first connection is a state, and the start keeps trying', async () => {
+    const u = setup();
+    u.actor.send({ type: 'START' });
+    u.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'starting', transport: 'reconnecting', registration: 'unregistered' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    u.connect.last.resolve();
+    await flush();
+    u.startUa.last.resolve();
+    await flush();
+    expect(u.status().userAgent).toBe('started');
+  });
+
+  it('stops with the transport error when the transport fails for good while starting', async () => {
+    const u = setup({
+      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0, reconnect: false },
+    });
+    u.actor.send({ type: 'START' });
+    const refused = new SipError('transport', 'refused');
+    u.connect.last.reject(refused);
+    await flush();
+    u.stopUa.last.resolve();
+    await flush();
+    expect(u.status().userAgent).toBe('stopped');
+    expect(u.actor.getSnapshot().context.error).toBe(refused);
+  });
+
+  it('stops with the error when the user agent fails to start', async () => {
+    const u = setup();
+    u.actor.send({ type: 'START' });
+    u.connect.last.resolve();
+    await flush();
+    const broken = new SipError('transport', 'sip.js failed');
+    u.startUa.last.reject(broken);
+    await flush();
+    u.stopUa.last.resolve();
+    await flush();
+    u.disconnect.last.resolve();
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    expect(u.actor.getSnapshot().context.error).toBe(broken);
+  });
+
+  it('START while stopping starts again once stopped; STOP after it cancels that', async () => {
+    const u = setup();
+    await started(u);
+    u.actor.send({ type: 'STOP' });
+    u.actor.send({ type: 'START' });
+    expect(u.status().userAgent).toBe('stopping');
+    u.stopUa.last.resolve();
+    await flush();
+    u.disconnect.last.resolve();
+    await flush();
+    expect(u.status()).toMatchObject({ userAgent: 'starting', transport: 'connecting' });
+
+    u.connect.last.resolve();
+    await flush();
+    u.startUa.last.resolve();
+    await flush();
+    u.actor.send({ type: 'STOP' });
+    u.actor.send({ type: 'START' });
+    u.actor.send({ type: 'STOP' });
+    u.stopUa.last.resolve();
+    await flush();
+    u.disconnect.last.resolve();
+    await flush();
+    expect(u.status().userAgent).toBe('stopped');
+  });
+
+  it('REGISTER on a stopped user agent starts it and registers', async () => {
+    const u = setup();
+    u.actor.send({ type: 'REGISTER' });
+    expect(u.status()).toEqual({ userAgent: 'starting', transport: 'connecting', registration: 'registering' });
+    u.connect.last.resolve();
+    await flush();
+    u.startUa.last.resolve();
+    await flush();
+    expect(u.register.calls).toHaveLength(1);
+  });
+
+  it('forwards RECONNECT to the transport', async () => {
+    const u = setup();
+    await started(u);
+    u.lose(new SipError('transport', 'closed'));
+    expect(u.connect.calls).toHaveLength(1);
+    u.actor.send({ type: 'RECONNECT' });
+    expect(u.connect.calls).toHaveLength(2);
+  });
+
+  it('stopping the actor leaves no timer behind', async () => {
+    const u = setup({ register: true });
+    await started(u);
+    u.register.last.resolve({ type: 'registered', expires: 600 });
+    await flush();
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
+    u.actor.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
