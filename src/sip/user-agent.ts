@@ -5,7 +5,7 @@ import type { SipWebSocketTransport } from './websocket-transport';
 
 /**
  * Creates a sip.js UserAgent that runs over sipstate's transport instead of building its own, logs through sipstate's
- * logger, and never reconnects by itself (the transport machine does).
+ * logger, and never reconnects by itself (sip.js's default of 0 reconnection attempts; the transport machine reconnects).
  */
 export function createUserAgent(options: ResolvedOptions, transport: SipWebSocketTransport, logger: Logger): UserAgent {
   // sip.js constructs its transport with `new transportConstructor(logger, options)`; a constructor that returns an
@@ -21,7 +21,6 @@ export function createUserAgent(options: ResolvedOptions, transport: SipWebSocke
     ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
     transportConstructor,
     transportOptions: {},
-    reconnectionAttempts: 0,
     logBuiltinEnabled: false,
     logConfiguration: false,
     logLevel: options.logLevel as LogLevel,
