@@ -19,7 +19,7 @@ export interface Call<TOutput, TInput> {
  * connect.last.resolve();
  * ```
  */
-export function controllable<TOutput, TInput = void>() {
+export function controllable<TOutput, TInput = void>(onInvoke?: () => void) {
   const calls: Call<TOutput, TInput>[] = [];
   const logic = fromPromise<TOutput, TInput>(
     ({ input, signal }) =>
@@ -38,6 +38,7 @@ export function controllable<TOutput, TInput = void>() {
           },
         };
         calls.push(call);
+        onInvoke?.();
       }),
   );
   return {

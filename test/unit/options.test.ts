@@ -114,9 +114,13 @@ describe('createSipClient options', () => {
     const { RecordingWebSocket } = recordingWebSocket();
     const client = createSipClient(valid(RecordingWebSocket));
     const completed: string[] = [];
-    for (const name of ['transport$', 'userAgent$', 'registration$', 'state$'] as const) {
-      client[name].subscribe({ complete: () => completed.push(name) });
-    }
+    const streams: [string, { subscribe(observer: { complete(): void }): unknown }][] = [
+      ['transport$', client.transport$],
+      ['userAgent$', client.userAgent$],
+      ['registration$', client.registration$],
+      ['state$', client.state$],
+    ];
+    for (const [name, stream] of streams) stream.subscribe({ complete: () => completed.push(name) });
     client.dispose();
     client.dispose();
     expect(completed.sort()).toEqual(['registration$', 'state$', 'transport$', 'userAgent$']);

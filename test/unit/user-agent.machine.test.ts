@@ -10,12 +10,13 @@ const environment = { now: () => Date.now(), random: () => 0.5 };
 
 function setup(input: Partial<UserAgentInput> = {}) {
   const order: string[] = [];
-  const connect = controllable<void, { server: string }>();
-  const disconnect = controllable<void>();
-  const register = controllable<RegisterOutcome, { expires: number }>();
-  const unregister = controllable<void>();
-  const startUa = controllable<void>();
-  const stopUa = controllable<void>();
+  // Each fake records in `order` when its side effect starts.
+  const connect = controllable<void, { server: string }>(() => order.push('connect'));
+  const disconnect = controllable<void>(() => order.push('disconnect'));
+  const register = controllable<RegisterOutcome, { expires: number }>(() => order.push('register'));
+  const unregister = controllable<void>(() => order.push('unregister'));
+  const startUa = controllable<void>(() => order.push('startUa'));
+  const stopUa = controllable<void>(() => order.push('stopUa'));
   let lose: ((error: SipError) => void) | undefined;
   const machine = userAgentMachine.provide({
     actors: {
@@ -50,15 +51,6 @@ function setup(input: Partial<UserAgentInput> = {}) {
     transport: transportStatusOf(child('transport').getSnapshot()),
     registration: registrationStatusOf(child('registration').getSnapshot()),
   });
-  // Records the order in which side effects start.
-  for (const [name, fake] of Object.entries({ connect, disconnect, register, unregister, startUa, stopUa })) {
-    const calls = fake.calls;
-    const push = calls.push.bind(calls);
-    calls.push = (...items) => {
-      order.push(name);
-      return push(...items);
-    };
-  }
   return { actor, connect, disconnect, register, unregister, startUa, stopUa, status, order, lose: (e: SipError) => lose?.(e) };
 }
 
