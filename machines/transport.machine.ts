@@ -27,6 +27,11 @@ export interface TransportInput {
   reconnect?: BackoffPolicy | false;
   /** An attempt that has not opened after this long counts as failed. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * The first attempt after `CONNECT` waits a random 0..connectJitterMs, so that many clients started together do not
+   * reach the server in one burst. Default 0: connect at once.
+   */
+  connectJitterMs?: number;
   /** Interval between keep-alive pings while connected; 0 turns them off. Default 30 s. */
   keepAliveIntervalMs?: number;
   /** A ping not answered within this long means the connection is dead. Default 10 s. */
@@ -44,6 +49,7 @@ export interface TransportContext {
   attempt: number;
   reconnect: BackoffPolicy | false;
   connectTimeoutMs: number;
+  connectJitterMs: number;
   keepAliveIntervalMs: number;
   keepAliveTimeoutMs: number;
   /** Delay of the pending retry, and when it fires (epoch ms). */
@@ -89,9 +95,11 @@ export const transportMachine = setup({
     reconnectionExhausted: ({ context }) =>
       context.reconnect === false || context.attempt >= context.reconnect.maxAttempts,
     keepAliveEnabled: ({ context }) => context.keepAliveIntervalMs > 0,
+    noConnectJitter: ({ context }) => context.connectJitterMs <= 0,
   },
   delays: {
     connectTimeout: ({ context }) => context.connectTimeoutMs,
+    connectJitter: ({ context }) => Math.round(context.connectJitterMs * context.environment.random()),
     reconnectDelay: ({ context }) => context.retryDelayMs ?? 0,
     keepAliveInterval: ({ context }) => context.keepAliveIntervalMs,
     keepAliveTimeout: ({ context }) => context.keepAliveTimeoutMs,
@@ -143,6 +151,7 @@ export const transportMachine = setup({
     attempt: 0,
     reconnect: input.reconnect === undefined ? { ...DEFAULT_RECONNECT_POLICY } : input.reconnect,
     connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
+    connectJitterMs: input.connectJitterMs ?? 0,
     keepAliveIntervalMs: input.keepAliveIntervalMs ?? 30_000,
     keepAliveTimeoutMs: input.keepAliveTimeoutMs ?? 10_000,
     environment: input.environment ?? defaultMachineEnvironment,
@@ -155,13 +164,22 @@ export const transportMachine = setup({
     },
     connecting: {
       tags: 'connecting',
-      invoke: {
-        src: 'connectTransport',
-        input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
-        onDone: { target: 'connected', actions: 'markConnected' },
-        onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
+      initial: 'pacing',
+      states: {
+        pacing: {
+          always: { guard: 'noConnectJitter', target: 'opening' },
+          after: { connectJitter: 'opening' },
+        },
+        opening: {
+          invoke: {
+            src: 'connectTransport',
+            input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+            onDone: { target: '#transport.connected', actions: 'markConnected' },
+            onError: { target: '#transport.attemptFailed', actions: 'recordAttemptError' },
+          },
+          after: { connectTimeout: { target: '#transport.attemptFailed', actions: 'recordConnectTimeout' } },
+        },
       },
-      after: { connectTimeout: { target: 'attemptFailed', actions: 'recordConnectTimeout' } },
       on: { DISCONNECT: 'disconnecting' },
     },
     connected: {

@@ -172,6 +172,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
         servers: config.servers,
         reconnect: config.reconnect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
+        connectJitterMs: config.connectJitterMs,
       },
       registration: { expires: config.expires },
       register: config.register,

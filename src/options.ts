@@ -71,6 +71,11 @@ export interface SipClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Seconds between keep-alive pings (CRLF, RFC 5626) while connected; 0 turns them off. Default 30. */
   keepAliveIntervalSec?: number;
+  /**
+   * Wait a random 0..connectJitterMs before the first connection attempt after `start()`, so that many clients
+   * started together (a Node service, a fleet of tabs) do not hit the server in one burst. Default 0.
+   */
+  connectJitterMs?: number;
 }
 
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
@@ -87,6 +92,7 @@ export interface ResolvedOptions {
   logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
+  connectJitterMs: number;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -102,6 +108,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'logger',
   'reconnect',
   'keepAliveIntervalSec',
+  'connectJitterMs',
 ]);
 
 function describe(value: unknown): string {
@@ -262,6 +269,9 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : positiveNumber(options.keepAliveIntervalSec, 'keepAliveIntervalSec', { allowZero: true });
 
+  const connectJitterMs =
+    options.connectJitterMs === undefined ? 0 : positiveNumber(options.connectJitterMs, 'connectJitterMs', { allowZero: true });
+
   return {
     servers,
     uri,
@@ -275,5 +285,6 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     logger,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
+    connectJitterMs,
   };
 }

@@ -43,6 +43,7 @@ describe('createSipClient options', () => {
     ['reconnect with a jitter above 1', { reconnect: { jitter: 2 } }, 'reconnect.jitter'],
     ['reconnect with an unknown field', { reconnect: { delay: 2 } }, 'reconnect.delay'],
     ['a negative keep-alive interval', { keepAliveIntervalSec: -1 }, 'keepAliveIntervalSec'],
+    ['a negative connect jitter', { connectJitterMs: -1 }, 'connectJitterMs'],
   ];
 
   it.each(cases)('rejects %s with a SipConfigError naming the field, before touching the network', (_name, patch, field) => {

@@ -118,6 +118,20 @@ describe('transport machine', () => {
     expect(t.status()).toBe('failed');
   });
 
+  it('spreads the first attempt over connectJitterMs', async () => {
+    const t = setup({ connectJitterMs: 2000 });
+    t.actor.send({ type: 'CONNECT' });
+    expect(t.status()).toBe('connecting');
+    // random 0.5 -> 1000 ms
+    await vi.advanceTimersByTimeAsync(999);
+    expect(t.connect.calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.connect.calls).toHaveLength(1);
+    t.actor.send({ type: 'DISCONNECT' });
+    await flush();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('counts an attempt that does not open in time as failed, and abandons it', async () => {
     const t = setup({ connectTimeoutMs: 5000 });
     t.actor.send({ type: 'CONNECT' });
