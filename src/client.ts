@@ -1,4 +1,4 @@
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Observable } from 'rxjs';
 import type { UserAgent } from 'sip.js';
 import { createActor, fromCallback, fromPromise, type ActorRefFrom } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
@@ -9,6 +9,7 @@ import { userAgentMachine, type UserAgentCommand } from '../machines/user-agent.
 import { SipError } from './errors';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
+import { sendOptionsPing } from './sip/options-ping';
 import { RegistrationChannel } from './sip/registration-channel';
 import { createUserAgent } from './sip/user-agent';
 import { SipWebSocketTransport } from './sip/websocket-transport';
@@ -138,6 +139,15 @@ export function createSipClient(options: SipClientOptions): SipClient {
             };
           }),
           sendKeepAlive: fromPromise<void, void>(({ signal }) => transport.ping(signal)),
+          sendOptionsKeepAlive: fromPromise<void, void>(({ signal }) => sendOptionsPing(userAgent, signal)),
+          watchNetwork: fromCallback(({ sendBack }) => {
+            const online$ = config.network?.online$ ?? browserOnline$();
+            if (!online$) return () => {};
+            const subscription = online$.pipe(distinctUntilChanged()).subscribe((online) =>
+              sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
+            );
+            return () => subscription.unsubscribe();
+          }),
         },
       }),
       registration: registrationMachine.provide({
@@ -172,6 +182,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
         servers: config.servers,
         reconnect: config.reconnect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
+        // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.
+        keepAliveTimeoutMs: Math.min(10_000, config.keepAliveIntervalMs),
         connectJitterMs: config.connectJitterMs,
       },
       registration: { expires: config.expires },
@@ -338,6 +350,27 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
   };
   return client;
+}
+
+/** The browser's connectivity (`navigator.onLine` and the window's online/offline events), or undefined elsewhere. */
+function browserOnline$(): Observable<boolean> | undefined {
+  const global = globalThis as {
+    navigator?: { onLine?: boolean };
+    addEventListener?: (type: string, listener: () => void) => void;
+    removeEventListener?: (type: string, listener: () => void) => void;
+  };
+  if (typeof global.navigator?.onLine !== 'boolean' || typeof global.addEventListener !== 'function') return undefined;
+  return new Observable<boolean>((subscriber) => {
+    const online = (): void => subscriber.next(true);
+    const offline = (): void => subscriber.next(false);
+    subscriber.next(global.navigator!.onLine!);
+    global.addEventListener!('online', online);
+    global.addEventListener!('offline', offline);
+    return () => {
+      global.removeEventListener?.('online', online);
+      global.removeEventListener?.('offline', offline);
+    };
+  });
 }
 
 function handled<T>(promise: Promise<T>): Promise<T> {

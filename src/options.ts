@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import { Grammar } from 'sip.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backoff';
@@ -76,6 +77,32 @@ export interface SipClientOptions {
    * started together (a Node service, a fleet of tabs) do not hit the server in one burst. Default 0.
    */
   connectJitterMs?: number;
+  /**
+   * Where connectivity comes from. While `online$` says false no connection attempt is spent; when it says true
+   * again the client tries at once. Default: the browser's `online`/`offline` events where there are any
+   * (`navigator.onLine`), none in Node.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., network: { online$: myConnectivity$ } });
+   * ```
+   */
+  network?: NetworkOptions;
+}
+
+/**
+ * Connectivity as the platform reports it.
+ *
+ * @example
+ * ```ts
+ * const online$ = new BehaviorSubject(true);
+ * createSipClient({ ..., network: { online$ } });
+ * online$.next(false); // no reconnection attempts until true again
+ * ```
+ */
+export interface NetworkOptions {
+  /** Emits whether the network is available; its current value first, where it has one. */
+  online$: Observable<boolean>;
 }
 
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
@@ -93,6 +120,7 @@ export interface ResolvedOptions {
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
   connectJitterMs: number;
+  network?: NetworkOptions;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -109,6 +137,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'reconnect',
   'keepAliveIntervalSec',
   'connectJitterMs',
+  'network',
 ]);
 
 function describe(value: unknown): string {
@@ -272,6 +301,14 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   const connectJitterMs =
     options.connectJitterMs === undefined ? 0 : positiveNumber(options.connectJitterMs, 'connectJitterMs', { allowZero: true });
 
+  const network = options.network;
+  if (
+    network !== undefined &&
+    (typeof network !== 'object' || network === null || typeof (network.online$ as { subscribe?: unknown })?.subscribe !== 'function')
+  ) {
+    throw new SipConfigError('network', 'must be an object with an `online$` observable');
+  }
+
   return {
     servers,
     uri,
@@ -286,5 +323,6 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
     connectJitterMs,
+    ...(network !== undefined && { network }),
   };
 }

@@ -44,6 +44,7 @@ describe('createSipClient options', () => {
     ['reconnect with an unknown field', { reconnect: { delay: 2 } }, 'reconnect.delay'],
     ['a negative keep-alive interval', { keepAliveIntervalSec: -1 }, 'keepAliveIntervalSec'],
     ['a negative connect jitter', { connectJitterMs: -1 }, 'connectJitterMs'],
+    ['a network without online$', { network: {} }, 'network'],
   ];
 
   it.each(cases)('rejects %s with a SipConfigError naming the field, before touching the network', (_name, patch, field) => {
