@@ -143,9 +143,14 @@ export function createSipClient(options: SipClientOptions): SipClient {
           watchNetwork: fromCallback(({ sendBack }) => {
             const online$ = config.network?.online$ ?? browserOnline$();
             if (!online$) return () => {};
-            const subscription = online$.pipe(distinctUntilChanged()).subscribe((online) =>
-              sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
-            );
+            const subscription = online$.pipe(distinctUntilChanged()).subscribe({
+              next: (online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
+              // A broken connectivity source must not take the client down: carry on as if online.
+              error: (error: unknown) => {
+                logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
+                sendBack({ type: 'NETWORK_ONLINE' });
+              },
+            });
             return () => subscription.unsubscribe();
           }),
         },
