@@ -19,6 +19,7 @@ import {
   selectTransportState,
   selectUserAgentState,
   type RegistrationState,
+  type IdentityState,
   type SipClientState,
   type TransportState,
   type UserAgentState,
@@ -168,7 +169,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
       startUserAgent: fromPromise<void, void>(async () => {
         const created = createUserAgent(config, transport, logger);
         userAgent = created;
-        channel = new RegistrationChannel(created, logger);
+        // An anonymous client never registers: it gets no REGISTER channel.
+        channel = config.uri === undefined ? undefined : new RegistrationChannel(created, logger);
         await created.start();
       }),
       stopUserAgent: fromPromise<void, void>(async () => {
@@ -202,10 +204,14 @@ export function createSipClient(options: SipClientOptions): SipClient {
   const transportActor = actor.system.get('transport') as TransportActorRef;
   const registrationActor = actor.system.get('registration') as RegistrationActorRef;
 
+  const identity: IdentityState = Object.freeze(
+    config.uri === undefined ? { anonymous: true } : { anonymous: false, uri: config.uri },
+  );
   const read = (): SipClientState => ({
     transport: selectTransportState(transportActor.getSnapshot()),
     userAgent: selectUserAgentState(actor.getSnapshot()),
     registration: selectRegistrationState(registrationActor.getSnapshot()),
+    identity,
   });
 
   const initial = read();
@@ -234,7 +240,12 @@ export function createSipClient(options: SipClientOptions): SipClient {
       changed = true;
     }
     if (!changed) return;
-    const combined = { transport: transport$.getValue(), userAgent: userAgent$.getValue(), registration: registration$.getValue() };
+    const combined = {
+      transport: transport$.getValue(),
+      userAgent: userAgent$.getValue(),
+      registration: registration$.getValue(),
+      identity,
+    };
     // Waiters added by subscribers while this value goes out judge later values, not this one.
     const current = [...waiters];
     state$.next(combined);
@@ -291,7 +302,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
       }),
 
     register: () =>
-      command({ type: 'REGISTER' }, () => {
+      config.uri === undefined
+        ? handled(Promise.reject(new SipError('config', 'Registering needs a `uri`: this client is anonymous')))
+        : command({ type: 'REGISTER' }, () => {
         let moved = false;
         // REGISTER always moves the registration to 'registering' first; what it shows before that is stale.
         return ({ registration }) => {
