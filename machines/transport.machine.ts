@@ -197,6 +197,8 @@ export const transportMachine = setup({
       states: {
         disconnected: {
           tags: 'disconnected',
+          // However it got here (stop while reconnecting, disconnect from failed), no stale attempt or error remains.
+          entry: 'startFresh',
           on: {
             CONNECT: [
               { guard: 'offline', target: 'waitingForNetwork', actions: 'startFresh' },
