@@ -1,11 +1,10 @@
 import { BehaviorSubject, distinctUntilChanged, Observable } from 'rxjs';
 import type { UserAgent } from 'sip.js';
-import { createActor, fromCallback, fromPromise, type ActorRefFrom } from 'xstate';
+import { createActor, type ActorRefFrom } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
-import { registrationMachine } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
-import { transportMachine } from '../machines/transport.machine';
-import { userAgentMachine, type UserAgentCommand } from '../machines/user-agent.machine';
+import type { UserAgentCommand } from '../machines/user-agent.machine';
+import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
 import { SipError } from './errors';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
@@ -122,68 +121,52 @@ export function createSipClient(options: SipClientOptions): SipClient {
     return channel;
   };
 
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: fromPromise<void, { server: string }>(({ input, signal }) =>
-            transport.open(input.server, signal),
-          ),
-          disconnectTransport: fromPromise<void, void>(() => transport.close()),
-          watchConnection: fromCallback(({ sendBack }) => {
-            const stopWatching = transport.onLost((error) => sendBack({ type: 'CONNECTION_LOST', error }));
-            return () => {
-              stopWatching();
-              // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
-              channel?.abandonInFlight();
-              transport.abandon();
-            };
-          }),
-          sendKeepAlive: fromPromise<void, void>(({ signal }) => transport.ping(signal)),
-          sendOptionsKeepAlive: fromPromise<void, void>(({ signal }) => sendOptionsPing(userAgent, signal)),
-          watchNetwork: fromCallback(({ sendBack }) => {
-            const online$ = config.network?.online$ ?? browserOnline$();
-            if (!online$) return () => {};
-            const subscription = online$.pipe(distinctUntilChanged()).subscribe({
-              next: (online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
-              // A broken connectivity source must not take the client down: carry on as if online.
-              error: (error: unknown) => {
-                logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
-                sendBack({ type: 'NETWORK_ONLINE' });
-              },
-            });
-            return () => subscription.unsubscribe();
-          }),
-        },
-      }),
-      registration: registrationMachine.provide({
-        actors: {
-          sendRegister: fromPromise(({ input, signal }: { input: { expires: number }; signal: AbortSignal }) =>
-            Promise.resolve().then(() => requireChannel().send(input.expires, signal)),
-          ),
-          sendUnregister: fromPromise<void, void>(({ signal }) =>
-            Promise.resolve().then(() => requireChannel().send(0, signal)).then(() => undefined),
-          ),
-        },
-      }),
-      startUserAgent: fromPromise<void, void>(async () => {
-        const created = createUserAgent(config, transport, logger);
-        userAgent = created;
-        // An anonymous client never registers: it gets no REGISTER channel.
-        channel = config.uri === undefined ? undefined : new RegistrationChannel(created, logger);
-        await created.start();
-      }),
-      stopUserAgent: fromPromise<void, void>(async () => {
-        const stopping = userAgent;
-        channel?.abandonInFlight('Stopped');
-        channel = undefined;
-        userAgent = undefined;
-        await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
-      }),
+  // This client's side effects, reached by the shared machine's actors through the actor system.
+  const runtime: ClientRuntime = {
+    connectTransport: (server, signal) => transport.open(server, signal),
+    disconnectTransport: () => transport.close(),
+    watchConnection: (onLost) => {
+      const stopWatching = transport.onLost(onLost);
+      return () => {
+        stopWatching();
+        // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
+        channel?.abandonInFlight();
+        transport.abandon();
+      };
     },
-  });
+    sendKeepAlive: (signal) => transport.ping(signal),
+    sendOptionsKeepAlive: (signal) => sendOptionsPing(userAgent, signal),
+    watchNetwork: (onChange) => {
+      const online$ = config.network?.online$ ?? browserOnline$();
+      if (!online$) return () => {};
+      const subscription = online$.pipe(distinctUntilChanged()).subscribe({
+        next: onChange,
+        // A broken connectivity source must not take the client down: carry on as if online.
+        error: (error: unknown) => {
+          logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
+          onChange(true);
+        },
+      });
+      return () => subscription.unsubscribe();
+    },
+    sendRegister: (expires, signal) => Promise.resolve().then(() => requireChannel().send(expires, signal)),
+    startUserAgent: async () => {
+      const created = createUserAgent(config, transport, logger);
+      userAgent = created;
+      // An anonymous client never registers: it gets no REGISTER channel.
+      channel = config.uri === undefined ? undefined : new RegistrationChannel(created, logger);
+      await created.start();
+    },
+    stopUserAgent: async () => {
+      const stopping = userAgent;
+      channel?.abandonInFlight('Stopped');
+      channel = undefined;
+      userAgent = undefined;
+      await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
+    },
+  };
 
-  const actor = createActor(machine, {
+  const actor = createActor(clientMachine(), {
     input: {
       transport: {
         servers: config.servers,
@@ -198,6 +181,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
     ...(config.inspect !== undefined && { inspect: config.inspect }),
   });
+  attachRuntime(actor.system, runtime);
 
   // ---- streams ----
   actor.start();
@@ -261,7 +245,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   };
 
   const subscriptions = [actor, transportActor, registrationActor].map((ref) =>
-    (ref as ActorRefFrom<typeof machine>).subscribe({
+    (ref as ActorRefFrom<ClientMachine>).subscribe({
       next: publish,
       error: (error) => logger.error(`machine error: ${String(error)}`),
     }),
