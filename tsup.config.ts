@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', machines: 'machines/index.ts' },
+  entry: { index: 'src/index.ts', machines: 'machines/index.ts', view: 'src/view/statechart-view.ts', cli: 'src/cli.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   // Both entries share src/errors.ts: one chunk keeps `instanceof SipError` true across them.
