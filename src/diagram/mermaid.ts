@@ -64,9 +64,9 @@ export function toMermaid(definition: MachineDefinition): string {
   const emitState = (state: StateDefinition, indent: string): void => {
     const id = nodeId(state);
     const notes = notesOf(state);
-    if (id !== state.key) lines.push(`${indent}state "${state.key}" as ${id}`);
+    // Declared with its name first: otherwise Mermaid titles the box with its first description line.
+    if (id !== state.key || state.states.length === 0) lines.push(`${indent}state "${state.key}" as ${id}`);
     if (state.states.length === 0) {
-      if (id === state.key) lines.push(`${indent}${id}`);
       for (const note of notes) lines.push(`${indent}${id} : ${note}`);
       return;
     }

@@ -56,18 +56,41 @@ export function mountStatechart(element: Element, client: StatechartSource, opti
   };
 }
 
-/** Options of {@link mountStatechart}. */
+/**
+ * Options of {@link mountStatechart}.
+ *
+ * @example
+ * ```ts
+ * const options: StatechartViewOptions = { machine: 'transport' };
+ * ```
+ */
 export interface StatechartViewOptions {
   /** Which machine to draw: `'userAgent'`, `'transport'` or `'registration'` (default). */
   machine?: MachineName;
 }
 
-/** What {@link mountStatechart} needs from a client: its combined state stream (a `SipClient` fits). */
+/**
+ * What {@link mountStatechart} needs from a client: its combined state stream (a `SipClient` fits).
+ *
+ * @example
+ * ```ts
+ * const source: StatechartSource = client; // createSipClient(...)
+ * ```
+ */
 export interface StatechartSource {
   readonly state$: { subscribe(next: (state: SipClientState) => void): { unsubscribe(): void } };
 }
 
-/** A mounted statechart view. */
+/**
+ * A mounted statechart view.
+ *
+ * @example
+ * ```ts
+ * const view: StatechartView = mountStatechart(element, client);
+ * view.activeStates(); // ['registration.binding.active.registered']
+ * view.dispose();
+ * ```
+ */
 export interface StatechartView {
   readonly machine: MachineName;
   /** Ids of the highlighted states (`transport.waitingToReconnect`, ...), for tests and tooling. */
