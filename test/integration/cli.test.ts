@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { describeMachine, MACHINES } from '../../src/diagram/definition';
 import { toMermaid } from '../../src/diagram/mermaid';
 import { copyOfDist } from '../support/built';
@@ -186,5 +187,29 @@ describe('sipstate CLI', () => {
     const result = await run(['doctor', '--server', 'ws://127.0.0.1:9', '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'x' });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL +websocket +could not connect: connect ECONNREFUSED 127\.0\.0\.1:9$/m);
+  });
+
+  it('doctor reports a WebSocket server that refuses the subprotocol sip, or never answers a CRLF ping', async () => {
+    // Two small local servers: one that selects no subprotocol, one that accepts 'sip' but ignores keep-alives.
+    const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => false });
+    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false) });
+    try {
+      await Promise.all([refusing, silent].map((server) => new Promise((done) => server.once('listening', done))));
+      const url = (server: WebSocketServer) => `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const [noSip, noPong] = await Promise.all([
+        run(['doctor', '--server', url(refusing), '--uri', 'sip:alice@example.test'], { SIPSTATE_PASSWORD: 'x' }),
+        run(['doctor', '--server', url(silent), '--uri', 'sip:alice@example.test', '--timeout', '2'], { SIPSTATE_PASSWORD: 'x' }),
+      ]);
+      expect(noSip.code).toBe(1);
+      expect(noSip.stdout).toMatch(/^FAIL +subprotocol +the server did not accept the WebSocket subprotocol 'sip'/m);
+      expect(noPong.code).toBe(1);
+      expect(noPong.stdout).toMatch(/^ok +subprotocol +'sip' accepted$/m);
+      expect(noPong.stdout).toMatch(/^FAIL +keep-alive +no CRLF pong within 2 s/m);
+    } finally {
+      for (const server of [refusing, silent]) {
+        for (const client of server.clients) client.terminate();
+        server.close();
+      }
+    }
   });
 });

@@ -125,7 +125,7 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
     }
 
     // What reached the inspector's server: Stately inspection events, JSON.
-    type Message = { type: string; sessionId: string; name?: string; event?: { type: string }; snapshot?: { value?: unknown } };
+    type Message = { type: string; sessionId: string; name?: string; definition?: string; event?: { type: string }; snapshot?: { value?: unknown } };
     const parse = (): Message[] => received.map((text) => JSON.parse(text) as Message);
     const machineSnapshots = () => {
       const messages = parse();
@@ -147,6 +147,13 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
     const { machineOf, snapshots: remote } = machineSnapshots();
     expect([...machineOf.values()].sort()).toEqual(['registration', 'transport', 'userAgent']);
     expect(remote.length).toBe(local.length);
+    // Each machine's definition went along (what the Stately inspector draws): the whole state tree, as defined.
+    for (const name of ['userAgent', 'transport', 'registration'] as const) {
+      const actor = parse().find((m) => m.type === '@xstate.actor' && m.name === name)!;
+      const config = JSON.parse(actor.definition!) as { id: string; states: Record<string, unknown> };
+      expect(config.id).toBe(name);
+      expect(Object.keys(config.states)).toEqual(Object.keys(MACHINES[name].config.states ?? {}));
+    }
 
     const seen = stepsOf(remote);
     const took = stepsOf(local);
