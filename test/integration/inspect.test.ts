@@ -152,7 +152,7 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
       const actor = parse().find((m) => m.type === '@xstate.actor' && m.name === name)!;
       const config = JSON.parse(actor.definition!) as { id: string; states: Record<string, unknown> };
       expect(config.id).toBe(name);
-      expect(Object.keys(config.states)).toEqual(Object.keys(MACHINES[name].config.states ?? {}));
+      expect(Object.keys(config.states).sort()).toEqual(Object.keys(MACHINES[name].config.states ?? {}).sort());
     }
 
     const seen = stepsOf(remote);
