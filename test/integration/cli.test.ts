@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -212,4 +216,42 @@ describe('sipstate CLI', () => {
       }
     }
   });
+
+  it('doctor over wss:// checks TLS: a certificate it cannot verify fails, a trusted one passes every check', async () => {
+    // A self-signed certificate for 127.0.0.1 and a TLS terminator in front of Kamailio's ws:// port.
+    const dir = mkdtempSync(join(tmpdir(), 'sipstate-tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore', timeout: 30_000 });
+    const sockets = new Set<Socket>();
+    const proxy = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (tlsSocket) => {
+      const upstream = connect(kamailio.wsPort, '127.0.0.1');
+      sockets.add(tlsSocket).add(upstream);
+      tlsSocket.pipe(upstream).pipe(tlsSocket);
+      const end = () => {
+        tlsSocket.destroy();
+        upstream.destroy();
+      };
+      tlsSocket.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    try {
+      await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+      const server = `wss://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const args = ['doctor', '--server', server, '--uri', `sip:alice@${kamailio.domain}`, '--expires', '5'];
+      const untrusted = await run(args, { SIPSTATE_PASSWORD: kamailio.users.alice! });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stdout).toMatch(/^FAIL +tls\+websocket +could not connect: self[- ]signed certificate/m);
+      const trusted = await run(args, { SIPSTATE_PASSWORD: kamailio.users.alice!, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') });
+      expect(trusted.stdout).toMatch(/^ok +tls +TLSv1\.[23], certificate verified$/m);
+      expect(trusted.stdout).toMatch(/^ok +re-register /m);
+      expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
