@@ -173,10 +173,11 @@ async function readPassword(user: string): Promise<string | undefined> {
     err('sipstate: no password (SIPSTATE_PASSWORD is unset and stdin is not a terminal): trying without credentials');
     return undefined;
   }
-  process.stderr.write(`Password for ${user}: `);
   return new Promise((resolve) => {
     let typed = '';
+    // Echo off before the prompt shows: what is typed once it is visible is never echoed.
     stdin.setRawMode(true);
+    process.stderr.write(`Password for ${user}: `);
     stdin.resume();
     stdin.setEncoding('utf8');
     const onData = (chunk: string): void => {

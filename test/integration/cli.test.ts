@@ -253,5 +253,32 @@ describe('sipstate CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('asks for the password without echo when SIPSTATE_PASSWORD is unset and stdin is a terminal', async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal; the password is typed once the prompt is shown.
+    const password = kamailio.users.alice!;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.SIPSTATE_PASSWORD;
+    const command = [process.execPath, cli, 'doctor', '--server', kamailio.wsUrl, '--uri', `sip:alice@${kamailio.domain}`, '--expires', '5', '--max-wait', '1']
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let typed = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!typed && output.includes('Password for alice: ')) {
+        typed = true;
+        child.stdin.write(`${password}\r`);
+      }
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    expect(typed).toBe(true);
+    expect(output).toMatch(/^ok +auth +digest challenge answered and accepted\r?$/m);
+    expect(code, output).toBe(0);
+    expect(output).not.toContain(password);
+  });
 });
 
