@@ -12,7 +12,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { InspectionEvent } from 'xstate';
-import { createSipClient, type SipClient } from './client';
+import type { SipClient } from './client';
 import { allStates, describeMachine, MACHINE_NAMES, MACHINES, type MachineName } from './diagram/definition';
 import { toMermaid } from './diagram/mermaid';
 import { toSvg } from './diagram/svg';
@@ -153,6 +153,11 @@ function secondsOf(values: Record<string, unknown>, name: string, fallback: numb
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive whole number of seconds, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** The client (and sip.js under it) loads only for the commands that connect: help and diagram stay quick. */
+async function loadClient(): Promise<typeof import('./client').createSipClient> {
+  return (await import('./client')).createSipClient;
 }
 
 async function loadWebSocket(): Promise<WebSocketConstructor> {
@@ -299,6 +304,7 @@ async function watch(args: string[]): Promise<number> {
   const { uri, user } = uriOf(values);
   const expires = secondsOf(values, 'expires', 600);
   const webSocket = await loadWebSocket();
+  const createSipClient = await loadClient();
   const password = await readPassword(user);
   const showSip = values.sip !== false;
 
@@ -416,6 +422,7 @@ async function doctor(args: string[]): Promise<number> {
   const timeoutMs = secondsOf(values, 'timeout', 10) * 1000;
   const maxWaitMs = secondsOf(values, 'max-wait', 120) * 1000;
   const WebSocket = await loadWebSocket();
+  const createSipClient = await loadClient();
   const password = await readPassword(user);
 
   let failures = 0;
