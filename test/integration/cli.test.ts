@@ -54,7 +54,8 @@ function run(args: string[], env: Record<string, string> = {}, timeoutMs = 60_00
   });
 }
 
-describe('sipstate CLI', () => {
+// Each test runs several Node processes; on a loaded machine one can take seconds to start.
+describe('sipstate CLI', { timeout: 120_000 }, () => {
   it('has --help for the tool and every subcommand', async () => {
     for (const command of [[], ['watch'], ['diagram'], ['doctor']]) {
       const result = await run([...command, '--help']);
