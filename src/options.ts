@@ -71,6 +71,29 @@ export interface SipClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Seconds between keep-alive pings (CRLF, RFC 5626) while connected; 0 turns them off. Default 30. */
   keepAliveIntervalSec?: number;
+  /** Defaults for calls (media handler, timeout, DTMF). */
+  calls?: CallDefaults;
+}
+
+/**
+ * How calls are made, for every call of a client.
+ *
+ * @example
+ * ```ts
+ * createSipClient({ ..., calls: { media: 'signaling', unansweredTimeoutSec: 30, dtmf: 'info' } });
+ * ```
+ */
+export interface CallDefaults {
+  /**
+   * The media handler: `browser` is sip.js's WebRTC handler (getUserMedia, RTCPeerConnection); `signaling` is
+   * sipstate's signaling-only handler (valid SDP, no RTP: bots, tests, load); `auto` (default) picks `browser` where
+   * `RTCPeerConnection` and `MediaStream` exist, else `signaling`.
+   */
+  media?: 'auto' | 'browser' | 'signaling';
+  /** Seconds an outgoing call may ring before it is cancelled, and an incoming one before it is rejected (480). Default 60. */
+  unansweredTimeoutSec?: number;
+  /** How `sendDtmf` sends by default. Default `auto` (RFC 4733 when the media handler can, else SIP INFO). */
+  dtmf?: 'auto' | 'rfc4733' | 'info';
 }
 
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
@@ -87,6 +110,7 @@ export interface ResolvedOptions {
   logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
+  calls: { media: 'auto' | 'browser' | 'signaling'; unansweredTimeoutMs: number; dtmf: 'auto' | 'rfc4733' | 'info' };
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -102,6 +126,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'logger',
   'reconnect',
   'keepAliveIntervalSec',
+  'calls',
 ]);
 
 function describe(value: unknown): string {
@@ -262,6 +287,8 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : positiveNumber(options.keepAliveIntervalSec, 'keepAliveIntervalSec', { allowZero: true });
 
+  const calls = validateCalls(options.calls);
+
   return {
     servers,
     uri,
@@ -275,5 +302,27 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     logger,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
+    calls,
   };
+}
+
+function validateCalls(value: unknown): ResolvedOptions['calls'] {
+  if (value === undefined) return { media: 'auto', unansweredTimeoutMs: 60_000, dtmf: 'auto' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SipConfigError('calls', `must be an object, got ${describe(value)}`);
+  }
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!['media', 'unansweredTimeoutSec', 'dtmf'].includes(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
+  }
+  const media = given.media ?? 'auto';
+  if (media !== 'auto' && media !== 'browser' && media !== 'signaling') {
+    throw new SipConfigError('calls.media', `must be 'auto', 'browser' or 'signaling', got ${describe(media)}`);
+  }
+  const dtmf = given.dtmf ?? 'auto';
+  if (dtmf !== 'auto' && dtmf !== 'rfc4733' && dtmf !== 'info') {
+    throw new SipConfigError('calls.dtmf', `must be 'auto', 'rfc4733' or 'info', got ${describe(dtmf)}`);
+  }
+  const timeout = given.unansweredTimeoutSec === undefined ? 60 : positiveNumber(given.unansweredTimeoutSec, 'calls.unansweredTimeoutSec');
+  return { media, unansweredTimeoutMs: timeout * 1000, dtmf };
 }
