@@ -398,7 +398,9 @@ export function createCall(
       },
       applyMute: (_, params) => applyMute(params.muted),
       release: () => {
-        sipSession?.dispose().catch(() => undefined);
+        // Deferred: `ended` is often entered from inside a sip.js callback (BYE, CANCEL) that still has its own state
+        // transition to make; disposing the session in the middle of it makes sip.js send a second answer.
+        queueMicrotask(() => sipSession?.dispose().catch(() => undefined));
       },
     },
   });
