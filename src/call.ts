@@ -394,7 +394,10 @@ export function createCall(
     },
     actions: {
       sendRinging: () => {
-        if (session instanceof Invitation) session.progress().catch((error: unknown) => deps.logger.warn(`180 failed: ${String(error)}`));
+        // sip.js already sent 180 before handing us the invitation, unless the INVITE required reliable provisionals.
+        if (session instanceof Invitation && !session.autoSendAnInitialProvisionalResponse) {
+          session.progress().catch((error: unknown) => deps.logger.warn(`180 failed: ${String(error)}`));
+        }
       },
       applyMute: (_, params) => applyMute(params.muted),
       release: () => {
