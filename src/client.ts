@@ -180,7 +180,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   const incomingCalls$ = new Subject<Call>();
   const messages$ = new Subject<IncomingMessage>();
   let disposedCalls = false;
-  const sessionDescriptionHandlerFactory = sessionDescriptionHandlerFactoryFor(config.calls.media);
+  const sessionDescriptionHandlerFactory = sessionDescriptionHandlerFactoryFor(config.calls.media, config.calls.iceServers);
   const ownDomain = UserAgent.makeURI(config.uri)?.host ?? '';
 
   /** `sip:bob@x`, `bob@x` or `bob` (in our domain) as a URI string, or undefined when it is no SIP address. */

@@ -94,6 +94,11 @@ export interface CallDefaults {
   unansweredTimeoutSec?: number;
   /** How `sendDtmf` sends by default. Default `auto` (RFC 4733 when the media handler can, else SIP INFO). */
   dtmf?: 'auto' | 'rfc4733' | 'info';
+  /**
+   * Browser media only: STUN/TURN servers for ICE. Default: sip.js's (a public Google STUN server); `[]` uses host
+   * candidates only (a LAN, or tests).
+   */
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
 }
 
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
@@ -110,7 +115,12 @@ export interface ResolvedOptions {
   logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
-  calls: { media: 'auto' | 'browser' | 'signaling'; unansweredTimeoutMs: number; dtmf: 'auto' | 'rfc4733' | 'info' };
+  calls: {
+    media: 'auto' | 'browser' | 'signaling';
+    unansweredTimeoutMs: number;
+    dtmf: 'auto' | 'rfc4733' | 'info';
+    iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  };
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -313,7 +323,7 @@ function validateCalls(value: unknown): ResolvedOptions['calls'] {
   }
   const given = value as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!['media', 'unansweredTimeoutSec', 'dtmf'].includes(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
+    if (!['media', 'unansweredTimeoutSec', 'dtmf', 'iceServers'].includes(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
   }
   const media = given.media ?? 'auto';
   if (media !== 'auto' && media !== 'browser' && media !== 'signaling') {
@@ -324,5 +334,14 @@ function validateCalls(value: unknown): ResolvedOptions['calls'] {
     throw new SipConfigError('calls.dtmf', `must be 'auto', 'rfc4733' or 'info', got ${describe(dtmf)}`);
   }
   const timeout = given.unansweredTimeoutSec === undefined ? 60 : positiveNumber(given.unansweredTimeoutSec, 'calls.unansweredTimeoutSec');
-  return { media, unansweredTimeoutMs: timeout * 1000, dtmf };
+  const iceServers = given.iceServers;
+  if (iceServers !== undefined && !Array.isArray(iceServers)) {
+    throw new SipConfigError('calls.iceServers', `must be an array, got ${describe(iceServers)}`);
+  }
+  return {
+    media,
+    unansweredTimeoutMs: timeout * 1000,
+    dtmf,
+    ...(iceServers !== undefined && { iceServers: iceServers as NonNullable<CallDefaults['iceServers']> }),
+  };
 }

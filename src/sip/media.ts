@@ -14,7 +14,13 @@ export function hasWebRtc(): boolean {
  * The SessionDescriptionHandler factory for a `calls.media` setting: sip.js's web handler for `browser` (and for
  * `auto` where WebRTC exists), sipstate's signaling-only handler otherwise.
  */
-export function sessionDescriptionHandlerFactoryFor(media: 'auto' | 'browser' | 'signaling'): SessionDescriptionHandlerFactory {
+export function sessionDescriptionHandlerFactoryFor(
+  media: 'auto' | 'browser' | 'signaling',
+  iceServers?: readonly { urls: string | string[]; username?: string; credential?: string }[],
+): SessionDescriptionHandlerFactory {
   if (media === 'signaling' || (media === 'auto' && !hasWebRtc())) return signalingOnlySessionDescriptionHandlerFactory;
-  return Web.defaultSessionDescriptionHandlerFactory();
+  const web = Web.defaultSessionDescriptionHandlerFactory();
+  if (iceServers === undefined) return web;
+  return (session, options?: { peerConnectionConfiguration?: object }) =>
+    web(session, { ...options, peerConnectionConfiguration: { ...options?.peerConnectionConfiguration, iceServers: [...iceServers] } });
 }
