@@ -166,7 +166,15 @@ function errorOf(event: unknown, fallback: string): SipError {
   return error instanceof SipError ? error : new SipError('rejected', fallback, { cause: error });
 }
 
-/** The end reason a final response to our INVITE means. */
+/**
+ * The end reason a final response to our INVITE means.
+ *
+ * @example
+ * ```ts
+ * reasonForResponse(486); // 'busy'
+ * reasonForResponse(503); // 'failed'
+ * ```
+ */
 export function reasonForResponse(code: number): CallEndReason {
   if (code === 486 || code === 600) return 'busy';
   if (code === 603) return 'declined';
@@ -176,6 +184,21 @@ export function reasonForResponse(code: number): CallEndReason {
   return 'failed';
 }
 
+/**
+ * The call machine, with default actors that fail (`invite`, `answer`, `reinvite`, `sendDtmf`, `refer`) or do nothing.
+ *
+ * @example
+ * ```ts
+ * import { createActor, fromPromise } from 'xstate';
+ * import { callMachine, callStatusOf } from 'sipstate/machines';
+ *
+ * const actor = createActor(callMachine.provide({ actors: { invite: fromPromise(async () => {}) } }), {
+ *   input: { direction: 'outgoing', unansweredTimeoutMs: 30_000 },
+ * }).start();
+ * actor.send({ type: 'PROGRESS', earlyMedia: false });
+ * callStatusOf(actor.getSnapshot()); // 'ringing'
+ * ```
+ */
 export const callMachine = setup({
   types: {
     input: {} as CallInput,

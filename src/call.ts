@@ -254,8 +254,9 @@ export function createCall(
   session: Inviter | Invitation | SipError,
   remote: { uri: string; displayName?: string },
   deps: CallDependencies,
-  options: CallOptions = {},
+  given?: CallOptions,
 ): CallHandle {
+  const options = given ?? {};
   const id = `call-${nextCallId++}`;
   const direction: CallDirection = session instanceof Invitation ? 'incoming' : 'outgoing';
   const sipSession: Session | undefined = session instanceof SipError ? undefined : session;
@@ -552,18 +553,18 @@ export function createCall(
         else endedListeners.push(() => resolve(state$.getValue()));
       }),
 
-    answer: (answerOptions = {}) => {
+    answer: (answerOptions) => {
       if (direction !== 'incoming') return refuse(new SipError('config', 'Cannot answer an outgoing call'));
       const status = statusNow();
       if (status === 'active' || status === 'answering') return call.connected();
       if (!actor.getSnapshot().can({ type: 'ANSWER' })) return refuse(notNow('answer'));
-      if (answerOptions.media) media = answerOptions.media;
+      if (answerOptions?.media) media = answerOptions.media;
       return command({ type: 'ANSWER' }, (snapshot) => (callStatusOf(snapshot) === 'active' ? 'resolve' : 'wait'));
     },
 
-    reject: (rejectOptions = {}) => {
+    reject: (rejectOptions) => {
       if (direction !== 'incoming') return refuse(new SipError('config', 'Cannot reject an outgoing call: use hangup()'));
-      const code = rejectOptions.statusCode ?? 603;
+      const code = rejectOptions?.statusCode ?? 603;
       if (!Number.isInteger(code) || code < 400 || code > 699) {
         return refuse(new SipError('config', `reject() needs a 4xx-6xx status code, got ${code}`));
       }
@@ -605,7 +606,8 @@ export function createCall(
     mute: () => (actor.getSnapshot().status === 'done' ? refuse(notNow('mute')) : command({ type: 'MUTE' }, () => 'resolve')),
     unmute: () => (actor.getSnapshot().status === 'done' ? refuse(notNow('unmute')) : command({ type: 'UNMUTE' }, () => 'resolve')),
 
-    sendDtmf: (digits, dtmfOptions = {}) => {
+    sendDtmf: (digits, options) => {
+      const dtmfOptions = options ?? {};
       if (typeof digits !== 'string' || !DTMF_DIGITS.test(digits)) {
         return refuse(new SipError('config', `sendDtmf() takes digits 0-9, A-D, * and #, got ${JSON.stringify(digits)}`));
       }

@@ -472,7 +472,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
         };
       }),
 
-    call: (target, options = {}) => {
+    call: (target, given) => {
+      const options = given ?? {};
       const uri = normalizeTarget(target);
       let session: Inviter | SipError;
       const offline = notConnected('call()');
@@ -495,7 +496,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
     calls$: calls$.asObservable(),
     messages$: messages$.asObservable(),
 
-    message: (target, body, options = {}) => {
+    message: (target, body, given) => {
+      const options = given ?? {};
       const offline = notConnected('message()');
       if (offline) return handled(Promise.reject(offline));
       const uri = normalizeTarget(target);

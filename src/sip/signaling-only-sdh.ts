@@ -55,6 +55,14 @@ export function sdpDirection(sdp: string): Direction {
  * telephone-event) on a discard port. For Node, bots, load tests and CI, where WebRTC does not exist. Holding sends a
  * `sendonly` offer; answers mirror the peer's direction. DTMF cannot go in RTP here: `sendDtmf` returns false, and the
  * call falls back to SIP INFO.
+ *
+ * sipstate picks it by itself where WebRTC is absent (`calls.media: 'auto'`), or always with `calls.media: 'signaling'`.
+ *
+ * @example
+ * ```ts
+ * const sdh = new SignalingOnlySessionDescriptionHandler();
+ * const { body } = await sdh.getDescription(); // "v=0 ... m=audio 9 RTP/AVP 0 8 101 ... a=sendrecv"
+ * ```
  */
 export class SignalingOnlySessionDescriptionHandler implements SessionDescriptionHandler {
   private readonly sessionId = String(Math.floor(Math.random() * 1e12));

@@ -58,3 +58,16 @@ describe('calls options and commands on a client that never started', () => {
     expect(completed).toEqual(['calls$', 'incomingCalls$', 'messages$']);
   });
 });
+
+describe('null options never throw synchronously', () => {
+  it('call(), message(), answer(), reject() and sendDtmf() take null options', async () => {
+    const client = createSipClient(base);
+    const call = client.call('bob', null as never);
+    await expect(call.answer(null as never)).rejects.toMatchObject({ kind: 'config' });
+    await expect(call.reject(null as never)).rejects.toMatchObject({ kind: 'config' });
+    await expect(call.sendDtmf('1', null as never)).rejects.toMatchObject({ kind: 'config' });
+    await expect(call.transfer(undefined as never)).rejects.toMatchObject({ kind: 'config' });
+    await expect(client.message('bob', 'x', null as never)).rejects.toMatchObject({ kind: 'transport' });
+    client.dispose();
+  });
+});
