@@ -135,14 +135,18 @@ async function growing(page: Page): Promise<{ before: { packets: number; bytes: 
 }
 
 describe('a call between two Chromium pages', () => {
-  it('is answered, audio flows both ways (inbound-rtp grows), then hangs up', async () => {
+  it('is answered, audio flows both ways (inbound-rtp grows), holds, unholds, sends DTMF, hangs up', async () => {
     const [alice, bob] = await Promise.all([openPage('alice'), openPage('bob')]);
 
     await bob.evaluate(() => {
       const w = window as unknown as Record<string, any>;
       w.client.incomingCalls$.subscribe((call: any) => {
         w.call = call;
-        call.state$.subscribe((state: any) => w.states.push(state.status));
+        w.remoteHolds = [];
+        call.state$.subscribe((state: any) => {
+          if (w.states.at(-1) !== state.status) w.states.push(state.status);
+          if (w.remoteHolds.at(-1) !== state.remoteHold) w.remoteHolds.push(state.remoteHold);
+        });
         call.answer({ media: { remoteAudio: document.getElementById('remote') } });
       });
     });
@@ -150,7 +154,9 @@ describe('a call between two Chromium pages', () => {
       const w = window as unknown as Record<string, any>;
       const call = w.client.call('bob', { media: { remoteAudio: document.getElementById('remote') } });
       w.call = call;
-      call.state$.subscribe((state: any) => w.states.push(state.status));
+      call.state$.subscribe((state: any) => {
+        if (w.states.at(-1) !== state.status) w.states.push(state.status);
+      });
       await call.connected();
     });
     await bob.waitForFunction(() => (window as unknown as Record<string, any>).call?.getState().status === 'active', null, { timeout: 20_000 });
@@ -187,6 +193,19 @@ describe('a call between two Chromium pages', () => {
     }
     // the remote stream went to the page's audio element
     expect(await bob.evaluate(() => (document.getElementById('remote') as HTMLAudioElement).srcObject !== null)).toBe(true);
+
+    // Hold and unhold through sip.js's web handler (its re-INVITE right after the answer may get 500: retried), and
+    // RFC 4733 DTMF through its RTCDTMFSender.
+    await alice.evaluate(async () => {
+      const w = window as unknown as Record<string, any>;
+      await w.call.hold();
+      w.heldState = w.call.getState();
+      await w.call.unhold();
+      await w.call.sendDtmf('12#');
+    });
+    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).heldState)).toMatchObject({ localHold: true, held: true });
+    await bob.waitForFunction(() => (window as unknown as Record<string, any>).call.getState().remoteHold === false, null, { timeout: 10_000 });
+    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).remoteHolds)).toEqual([false, true, false]);
 
     await alice.evaluate(() => (window as unknown as Record<string, any>).call.hangup());
     await bob.waitForFunction(() => (window as unknown as Record<string, any>).call.getState().status === 'ended', null, { timeout: 15_000 });
