@@ -15,9 +15,10 @@ export {
 } from './sip/signaling-only-sdh';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
-export type { CallDefaults, ReconnectOptions, SipClientOptions } from './options';
+export type { CallDefaults, NetworkOptions, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
+  IdentityState,
   RegistrationState,
   RegistrationStatus,
   SipClientState,

@@ -1,4 +1,5 @@
-import { Grammar } from 'sip.js';
+import type { Observable } from 'rxjs';
+import { Grammar, URI, type UserAgentOptions } from 'sip.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backoff';
 import { SipConfigError } from './errors';
@@ -27,7 +28,8 @@ export interface ReconnectOptions {
 }
 
 /**
- * Options of {@link createSipClient}. Only `server` and `uri` are required.
+ * Options of {@link createSipClient}. Only `server` is required; without `uri` the client is anonymous (it can start,
+ * call and send messages, but not register or be reached).
  *
  * @example
  * ```ts
@@ -46,8 +48,11 @@ export interface ReconnectOptions {
 export interface SipClientOptions {
   /** WebSocket URL of the SIP server (`ws://` or `wss://`), or several, tried in order. */
   server: string | readonly string[];
-  /** The address of record, e.g. `sip:alice@example.com`. */
-  uri: string;
+  /**
+   * The address of record, e.g. `sip:alice@example.com`, as a string or a sip.js `URI`
+   * (`UserAgent.makeURI('sip:alice@example.com')`). Leave it out for an anonymous client.
+   */
+  uri?: string | URI;
   /** User name for digest authentication. */
   authorizationUsername?: string;
   /** Password for digest authentication; needs `authorizationUsername`. Never logged, never in any state. */
@@ -71,6 +76,33 @@ export interface SipClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Seconds between keep-alive pings (CRLF, RFC 5626) while connected; 0 turns them off. Default 30. */
   keepAliveIntervalSec?: number;
+  /**
+   * Wait a random 0..connectJitterMs before the first connection attempt after `start()`, so that many clients
+   * started together (a Node service, a fleet of tabs) do not hit the server in one burst. Default 0.
+   */
+  connectJitterMs?: number;
+  /**
+   * Where connectivity comes from. While `online$` says false no connection attempt is spent; when it says true
+   * again the client tries at once. Default: the browser's `online`/`offline` events where there are any
+   * (`navigator.onLine`), none in Node.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., network: { online$: myConnectivity$ } });
+   * ```
+   */
+  network?: NetworkOptions;
+  /**
+   * Other sip.js `UserAgentOptions`, passed through as they are (displayName, userAgentString, contactName,
+   * contactParams, viaHost, sessionDescriptionHandlerFactoryOptions, hackIpInContact, ...). The options sipstate
+   * owns are refused here with a SipConfigError saying what to use instead.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., sipOptions: { displayName: 'Alice', userAgentString: 'my-phone/1.0' } });
+   * ```
+   */
+  sipOptions?: SipUserAgentOptions;
   /** Defaults for calls (media handler, timeout, DTMF). */
   calls?: CallDefaults;
 }
@@ -101,10 +133,45 @@ export interface CallDefaults {
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
 }
 
+/** sip.js `UserAgentOptions` that sipstate owns, with what to use instead. */
+const OWNED_SIP_OPTIONS = {
+  uri: 'use the `uri` option',
+  authorizationUsername: 'use the `authorizationUsername` option',
+  authorizationPassword: 'use the `authorizationPassword` option',
+  authorizationHa1: 'use the `authorizationPassword` option (sipstate keeps credentials out of its state)',
+  transportOptions: 'use the `server` option (and `webSocket`)',
+  transportConstructor: 'sipstate supplies its own transport; use `server` and `webSocket`',
+  reconnectionAttempts: 'use the `reconnect` option',
+  reconnectionDelay: 'use the `reconnect` option',
+  delegate: "use the client's streams and methods instead of a delegate",
+  logLevel: 'use the `logLevel` option',
+  logBuiltinEnabled: 'use the `logger` option',
+  logConnector: 'use the `logger` option',
+} as const;
+
+/** The sip.js `UserAgentOptions` that `sipOptions` accepts: all but those sipstate owns. */
+export type SipUserAgentOptions = Omit<UserAgentOptions, keyof typeof OWNED_SIP_OPTIONS>;
+
+/**
+ * Connectivity as the platform reports it.
+ *
+ * @example
+ * ```ts
+ * const online$ = new BehaviorSubject(true);
+ * createSipClient({ ..., network: { online$ } });
+ * online$.next(false); // no reconnection attempts until true again
+ * ```
+ */
+export interface NetworkOptions {
+  /** Emits whether the network is available; its current value first, where it has one. */
+  online$: Observable<boolean>;
+}
+
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
 export interface ResolvedOptions {
   servers: readonly string[];
-  uri: string;
+  /** The address of record, normalised to a string; absent for an anonymous client. */
+  uri?: string;
   authorizationUsername?: string;
   authorizationPassword?: string;
   expires: number;
@@ -115,6 +182,9 @@ export interface ResolvedOptions {
   logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
+  connectJitterMs: number;
+  network?: NetworkOptions;
+  sipOptions: SipUserAgentOptions;
   calls: {
     media: 'auto' | 'browser' | 'signaling';
     unansweredTimeoutMs: number;
@@ -136,6 +206,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'logger',
   'reconnect',
   'keepAliveIntervalSec',
+  'connectJitterMs',
+  'network',
+  'sipOptions',
   'calls',
 ]);
 
@@ -170,7 +243,9 @@ function validateServer(value: unknown, field: string): string {
   return value;
 }
 
-function validateUri(value: unknown): string {
+function validateUri(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URI) value = value.toString();
   if (typeof value !== 'string' || value.trim() === '') {
     throw new SipConfigError('uri', `must be a SIP URI such as "sip:alice@example.com", got ${describe(value)}`);
   }
@@ -258,6 +333,9 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   if (options.register !== undefined && typeof options.register !== 'boolean') {
     throw new SipConfigError('register', `must be true or false, got ${describe(options.register)}`);
   }
+  if (options.register === true && uri === undefined) {
+    throw new SipConfigError('uri', 'is needed to register (`register: true`); an anonymous client cannot register');
+  }
 
   const logLevel = options.logLevel ?? 'warn';
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -297,11 +375,34 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : positiveNumber(options.keepAliveIntervalSec, 'keepAliveIntervalSec', { allowZero: true });
 
+  const connectJitterMs =
+    options.connectJitterMs === undefined ? 0 : positiveNumber(options.connectJitterMs, 'connectJitterMs', { allowZero: true });
+
+  const network = options.network;
+  if (
+    network !== undefined &&
+    (typeof network !== 'object' || network === null || typeof (network.online$ as { subscribe?: unknown })?.subscribe !== 'function')
+  ) {
+    throw new SipConfigError('network', 'must be an object with an `online$` observable');
+  }
+
+  const sipOptions = options.sipOptions ?? {};
+  if (typeof sipOptions !== 'object' || sipOptions === null || Array.isArray(sipOptions)) {
+    throw new SipConfigError('sipOptions', `must be an object of sip.js UserAgentOptions, got ${describe(sipOptions)}`);
+  }
+  for (const key of Object.keys(sipOptions)) {
+    if (key in OWNED_SIP_OPTIONS) {
+      throw new SipConfigError(
+        `sipOptions.${key}`,
+        `is owned by sipstate: ${OWNED_SIP_OPTIONS[key as keyof typeof OWNED_SIP_OPTIONS]}`,
+      );
+    }
+  }
   const calls = validateCalls(options.calls);
 
   return {
     servers,
-    uri,
+    ...(uri !== undefined && { uri }),
     ...(authorizationUsername !== undefined && { authorizationUsername }),
     ...(authorizationPassword !== undefined && { authorizationPassword }),
     expires,
@@ -312,6 +413,9 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     logger,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
+    connectJitterMs,
+    ...(network !== undefined && { network }),
+    sipOptions,
     calls,
   };
 }

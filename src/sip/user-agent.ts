@@ -19,10 +19,11 @@ export function createUserAgent(
   const transportConstructor = function SipstateTransport() {
     return transport;
   } as unknown as UserAgentOptions['transportConstructor'];
-  const uri = UserAgent.makeURI(options.uri);
-  if (!uri) throw new Error('unreachable: the uri was validated');
+  // No uri: sip.js makes the user agent anonymous (sip:anonymous.xxxx@anonymous.invalid).
+  const uri = options.uri === undefined ? undefined : UserAgent.makeURI(options.uri);
   return new UserAgent({
-    uri,
+    ...options.sipOptions,
+    ...(uri !== undefined && { uri }),
     ...(options.authorizationUsername !== undefined && { authorizationUsername: options.authorizationUsername }),
     ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
     transportConstructor,
@@ -34,7 +35,9 @@ export function createUserAgent(
       logger[level](`${category}: ${content}`);
     },
     ...(extras.delegate !== undefined && { delegate: extras.delegate }),
-    ...(extras.sessionDescriptionHandlerFactory !== undefined && {
+    // A factory given in sipOptions is the application's choice: it wins over sipstate's pick.
+    ...(extras.sessionDescriptionHandlerFactory !== undefined &&
+      options.sipOptions.sessionDescriptionHandlerFactory === undefined && {
       sessionDescriptionHandlerFactory: extras.sessionDescriptionHandlerFactory,
     }),
   });

@@ -194,6 +194,25 @@ describe('calls through Kamailio', () => {
     await expect(bad.connected()).rejects.toMatchObject({ kind: 'config' });
   });
 
+  it('an anonymous client (no uri) calls and messages a full address; a bare user name is refused', async () => {
+    const bob = await user('bob');
+    const anonymous = createSipClient({ server: kamailio.wsUrl, webSocket: WebSocket, logLevel: 'error' });
+    clients.push(anonymous);
+    await anonymous.start();
+    const incoming = nextIncoming(bob);
+    const outgoing = anonymous.call('sip:bob@sipstate.test');
+    const call = await incoming;
+    expect(call.getState().remote.uri).toMatch(/@anonymous\.invalid$/);
+    await call.answer();
+    await outgoing.connected();
+    await outgoing.hangup();
+    expect((await call.ended()).reason).toBe('remote-hangup');
+    const atBob = firstValueFrom(bob.messages$.pipe(timeout(10_000)));
+    await anonymous.message('bob@sipstate.test', 'from nobody');
+    expect((await atBob).body).toBe('from nobody');
+    await expect(anonymous.call('bob').connected()).rejects.toMatchObject({ kind: 'config' });
+  });
+
   it('dispose() ends every call: the peer gets a BYE', async () => {
     const bob = await user('bob');
     const dave = client('dave');
