@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('calls with sipp over UDP', () => {
-  it('sipp as UAS answers a call from sipstate; sipstate hangs up', async () => {
+  it('sipp as UAS rings, sends early media, answers a call from sipstate; sipstate hangs up', async () => {
     const port = await freePort();
     const registered = await runSipp({
       target: kamailio,
@@ -40,7 +40,11 @@ describe('calls with sipp over UDP', () => {
 
     const uas = runSipp({ target: kamailio, scenario: 'uas-answer.xml', service: 'dave', localPort: port, timeoutSeconds: 20 });
     const call = alice.call('dave');
+    const statuses: string[] = [];
+    call.state$.subscribe(({ status }) => statuses.at(-1) !== status && statuses.push(status));
     await call.connected();
+    // 180, then 183 with SDP
+    expect(statuses).toEqual(['dialing', 'ringing', 'early-media', 'active']);
     expect(call.getState()).toMatchObject({ status: 'active', remote: { uri: 'sip:dave@sipstate.test' } });
     await call.hangup();
     expect(call.getState().reason).toBe('local-hangup');
