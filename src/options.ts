@@ -103,6 +103,34 @@ export interface SipClientOptions {
    * ```
    */
   sipOptions?: SipUserAgentOptions;
+  /** Defaults for calls (media handler, timeout, DTMF). */
+  calls?: CallDefaults;
+}
+
+/**
+ * How calls are made, for every call of a client.
+ *
+ * @example
+ * ```ts
+ * createSipClient({ ..., calls: { media: 'signaling', unansweredTimeoutSec: 30, dtmf: 'info' } });
+ * ```
+ */
+export interface CallDefaults {
+  /**
+   * The media handler: `browser` is sip.js's WebRTC handler (getUserMedia, RTCPeerConnection); `signaling` is
+   * sipstate's signaling-only handler (valid SDP, no RTP: bots, tests, load); `auto` (default) picks `browser` where
+   * `RTCPeerConnection` and `MediaStream` exist, else `signaling`.
+   */
+  media?: 'auto' | 'browser' | 'signaling';
+  /** Seconds an outgoing call may ring before it is cancelled, and an incoming one before it is rejected (480). Default 60. */
+  unansweredTimeoutSec?: number;
+  /** How `sendDtmf` sends by default. Default `auto` (RFC 4733 when the media handler can, else SIP INFO). */
+  dtmf?: 'auto' | 'rfc4733' | 'info';
+  /**
+   * Browser media only: STUN/TURN servers for ICE. Default: sip.js's (a public Google STUN server); `[]` uses host
+   * candidates only (a LAN, or tests).
+   */
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
 }
 
 /** sip.js `UserAgentOptions` that sipstate owns, with what to use instead. */
@@ -157,6 +185,12 @@ export interface ResolvedOptions {
   connectJitterMs: number;
   network?: NetworkOptions;
   sipOptions: SipUserAgentOptions;
+  calls: {
+    media: 'auto' | 'browser' | 'signaling';
+    unansweredTimeoutMs: number;
+    dtmf: 'auto' | 'rfc4733' | 'info';
+    iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  };
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -175,6 +209,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'connectJitterMs',
   'network',
   'sipOptions',
+  'calls',
 ]);
 
 function describe(value: unknown): string {
@@ -363,6 +398,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       );
     }
   }
+  const calls = validateCalls(options.calls);
 
   return {
     servers,
@@ -380,5 +416,36 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     connectJitterMs,
     ...(network !== undefined && { network }),
     sipOptions,
+    calls,
+  };
+}
+
+function validateCalls(value: unknown): ResolvedOptions['calls'] {
+  if (value === undefined) return { media: 'auto', unansweredTimeoutMs: 60_000, dtmf: 'auto' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SipConfigError('calls', `must be an object, got ${describe(value)}`);
+  }
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!['media', 'unansweredTimeoutSec', 'dtmf', 'iceServers'].includes(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
+  }
+  const media = given.media ?? 'auto';
+  if (media !== 'auto' && media !== 'browser' && media !== 'signaling') {
+    throw new SipConfigError('calls.media', `must be 'auto', 'browser' or 'signaling', got ${describe(media)}`);
+  }
+  const dtmf = given.dtmf ?? 'auto';
+  if (dtmf !== 'auto' && dtmf !== 'rfc4733' && dtmf !== 'info') {
+    throw new SipConfigError('calls.dtmf', `must be 'auto', 'rfc4733' or 'info', got ${describe(dtmf)}`);
+  }
+  const timeout = given.unansweredTimeoutSec === undefined ? 60 : positiveNumber(given.unansweredTimeoutSec, 'calls.unansweredTimeoutSec');
+  const iceServers = given.iceServers;
+  if (iceServers !== undefined && !Array.isArray(iceServers)) {
+    throw new SipConfigError('calls.iceServers', `must be an array, got ${describe(iceServers)}`);
+  }
+  return {
+    media,
+    unansweredTimeoutMs: timeout * 1000,
+    dtmf,
+    ...(iceServers !== undefined && { iceServers: iceServers as NonNullable<CallDefaults['iceServers']> }),
   };
 }

@@ -1,4 +1,4 @@
-import { UserAgent, type LogLevel, type UserAgentOptions } from 'sip.js';
+import { UserAgent, type LogLevel, type SessionDescriptionHandlerFactory, type UserAgentDelegate, type UserAgentOptions } from 'sip.js';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
 import type { SipWebSocketTransport } from './websocket-transport';
@@ -7,7 +7,13 @@ import type { SipWebSocketTransport } from './websocket-transport';
  * Creates a sip.js UserAgent that runs over sipstate's transport instead of building its own, logs through sipstate's
  * logger, and never reconnects by itself (sip.js's default of 0 reconnection attempts; the transport machine reconnects).
  */
-export function createUserAgent(options: ResolvedOptions, transport: SipWebSocketTransport, logger: Logger): UserAgent {
+export function createUserAgent(
+  options: ResolvedOptions,
+  transport: SipWebSocketTransport,
+  logger: Logger,
+  // Calls and messages: who handles incoming INVITE and MESSAGE, and which media handler sessions get.
+  extras: { delegate?: UserAgentDelegate; sessionDescriptionHandlerFactory?: SessionDescriptionHandlerFactory } = {},
+): UserAgent {
   // sip.js constructs its transport with `new transportConstructor(logger, options)`; a constructor that returns an
   // object makes `new` return that object, so every user agent of this client shares the one transport.
   const transportConstructor = function SipstateTransport() {
@@ -28,5 +34,11 @@ export function createUserAgent(options: ResolvedOptions, transport: SipWebSocke
     logConnector: (level, category, _label, content) => {
       logger[level](`${category}: ${content}`);
     },
+    ...(extras.delegate !== undefined && { delegate: extras.delegate }),
+    // A factory given in sipOptions is the application's choice: it wins over sipstate's pick.
+    ...(extras.sessionDescriptionHandlerFactory !== undefined &&
+      options.sipOptions.sessionDescriptionHandlerFactory === undefined && {
+      sessionDescriptionHandlerFactory: extras.sessionDescriptionHandlerFactory,
+    }),
   });
 }
