@@ -280,7 +280,7 @@ function only<T>(calls: T[], what: string): T {
 describe('registration machine against its model', () => {
   it('follows the model on every path, with the invariants on every step', async () => {
     const model = createTestModel(registrationModel, { events: REG_EVENTS });
-    const { nodes, paths } = pathsOf<RegEvent>(model, registrationModel, REG_EVENTS, { walks: 60, length: 30, seed: 1 });
+    const { nodes, paths } = pathsOf<RegEvent>(model, registrationModel, REG_EVENTS, { walks: 40, length: 30, seed: 1 });
     // 33 (state, transition) nodes and 83 paths when written; bounded so the run stays short
     expect(nodes).toBeGreaterThan(20);
     expect(paths.length).toBeLessThanOrEqual(200);
@@ -524,7 +524,7 @@ function transportSut() {
 describe('transport machine against its model', () => {
   it('follows the model on every path, with the invariants on every step', async () => {
     const model = createTestModel(transportModel, { events: TR_EVENTS });
-    const { nodes, paths } = pathsOf<TrEvent>(model, transportModel, TR_EVENTS, { walks: 60, length: 30, seed: 2 });
+    const { nodes, paths } = pathsOf<TrEvent>(model, transportModel, TR_EVENTS, { walks: 40, length: 30, seed: 2 });
     // 68 (state, transition) nodes and 100 paths when written
     expect(nodes).toBeGreaterThan(40);
     expect(paths.length).toBeLessThanOrEqual(200);
@@ -735,10 +735,10 @@ function userAgentSut() {
 }
 
 describe('user agent machine: seeded random walks with invariants', () => {
-  it('keeps the invariants on every step of 60 walks of 40 steps, and stop() always ends clean', async () => {
+  it('keeps the invariants on every step of 40 walks of 40 steps, and stop() always ends clean', async () => {
     const random = prng(3);
     let steps = 0;
-    for (let walk = 0; walk < 60; walk++) {
+    for (let walk = 0; walk < 40; walk++) {
       const sut = userAgentSut();
       const trail: UaStep[] = [];
       const check = (where: string) => {
@@ -783,6 +783,6 @@ describe('user agent machine: seeded random walks with invariants', () => {
       expect(scheduledEvents(sut.actor)).toEqual([]);
       expect(sut.inFlight().all, `side effects not aborted by stop: walk ${walk}`).toBe(0);
     }
-    expect(steps).toBe(60 * 40);
+    expect(steps).toBe(40 * 40);
   });
 });
