@@ -182,6 +182,20 @@ describe('fault injection against Kamailio', () => {
     await expect(registering).rejects.toMatchObject({ kind: 'cancelled' });
   });
 
+  it('honours 500 with Retry-After: 1 the same way', async () => {
+    const user = 'broken';
+    const broken = client(user, { authorizationPassword: FAULT_USERS.broken, server: serverA.wsUrl, register: true });
+    await broken.start();
+    const retrying = await until(broken, (s) => s.registration.status === 'retrying', 10_000);
+    const seenAt = Date.now();
+    expect(retrying.registration).toMatchObject({ attempt: 1, error: { kind: 'rejected', code: 500, retryAfter: 1 } });
+    expect(retrying.registration.retryAt).toBeGreaterThanOrEqual(seenAt + 1_000 - 500);
+    expect(retrying.registration.retryAt).toBeLessThanOrEqual(seenAt + 1_000);
+    const [refused] = await serverA.waitForReplies({ method: 'REGISTER', user, code: 500 }, 1);
+    const next = await serverA.waitForRequests({ method: 'REGISTER', user }, 3, 10_000);
+    expect(next[2]!.at - refused!.at).toBeGreaterThanOrEqual(800);
+  });
+
   it('a wrong password costs two REGISTERs at the server, then silence, even across a reconnect', async () => {
     const user = 'load1';
     const wrong = client(user, { authorizationPassword: 'not-the-password', register: true });
