@@ -1,14 +1,14 @@
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Observable } from 'rxjs';
 import type { UserAgent } from 'sip.js';
-import { createActor, fromCallback, fromPromise, type ActorRefFrom } from 'xstate';
+import { createActor, type ActorRefFrom } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
-import { registrationMachine } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
-import { transportMachine } from '../machines/transport.machine';
-import { userAgentMachine, type UserAgentCommand } from '../machines/user-agent.machine';
+import type { UserAgentCommand } from '../machines/user-agent.machine';
+import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
 import { SipError } from './errors';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
+import { sendOptionsPing } from './sip/options-ping';
 import { RegistrationChannel } from './sip/registration-channel';
 import { createUserAgent } from './sip/user-agent';
 import { SipWebSocketTransport } from './sip/websocket-transport';
@@ -18,6 +18,7 @@ import {
   selectTransportState,
   selectUserAgentState,
   type RegistrationState,
+  type IdentityState,
   type SipClientState,
   type TransportState,
   type UserAgentState,
@@ -120,58 +121,59 @@ export function createSipClient(options: SipClientOptions): SipClient {
     return channel;
   };
 
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: fromPromise<void, { server: string }>(({ input, signal }) =>
-            transport.open(input.server, signal),
-          ),
-          disconnectTransport: fromPromise<void, void>(() => transport.close()),
-          watchConnection: fromCallback(({ sendBack }) => {
-            const stopWatching = transport.onLost((error) => sendBack({ type: 'CONNECTION_LOST', error }));
-            return () => {
-              stopWatching();
-              // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
-              channel?.abandonInFlight();
-              transport.abandon();
-            };
-          }),
-          sendKeepAlive: fromPromise<void, void>(({ signal }) => transport.ping(signal)),
-        },
-      }),
-      registration: registrationMachine.provide({
-        actors: {
-          sendRegister: fromPromise(({ input, signal }: { input: { expires: number }; signal: AbortSignal }) =>
-            Promise.resolve().then(() => requireChannel().send(input.expires, signal)),
-          ),
-          sendUnregister: fromPromise<void, void>(({ signal }) =>
-            Promise.resolve().then(() => requireChannel().send(0, signal)).then(() => undefined),
-          ),
-        },
-      }),
-      startUserAgent: fromPromise<void, void>(async () => {
-        const created = createUserAgent(config, transport, logger);
-        userAgent = created;
-        channel = new RegistrationChannel(created, logger);
-        await created.start();
-      }),
-      stopUserAgent: fromPromise<void, void>(async () => {
-        const stopping = userAgent;
-        channel?.abandonInFlight('Stopped');
-        channel = undefined;
-        userAgent = undefined;
-        await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
-      }),
+  // This client's side effects, reached by the shared machine's actors through the actor system.
+  const runtime: ClientRuntime = {
+    connectTransport: (server, signal) => transport.open(server, signal),
+    disconnectTransport: () => transport.close(),
+    watchConnection: (onLost) => {
+      const stopWatching = transport.onLost(onLost);
+      return () => {
+        stopWatching();
+        // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
+        channel?.abandonInFlight();
+        transport.abandon();
+      };
     },
-  });
+    sendKeepAlive: (signal) => transport.ping(signal),
+    sendOptionsKeepAlive: (signal) => sendOptionsPing(userAgent, signal),
+    watchNetwork: (onChange) => {
+      const online$ = config.network?.online$ ?? browserOnline$();
+      if (!online$) return () => {};
+      const subscription = online$.pipe(distinctUntilChanged()).subscribe({
+        next: onChange,
+        // A broken connectivity source must not take the client down: carry on as if online.
+        error: (error: unknown) => {
+          logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
+          onChange(true);
+        },
+      });
+      return () => subscription.unsubscribe();
+    },
+    sendRegister: (expires, signal) => Promise.resolve().then(() => requireChannel().send(expires, signal)),
+    startUserAgent: async () => {
+      const created = createUserAgent(config, transport, logger);
+      userAgent = created;
+      // An anonymous client never registers: it gets no REGISTER channel.
+      channel = config.uri === undefined ? undefined : new RegistrationChannel(created, logger);
+      await created.start();
+    },
+    stopUserAgent: async () => {
+      const stopping = userAgent;
+      channel?.abandonInFlight('Stopped');
+      channel = undefined;
+      userAgent = undefined;
+      await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
+    },
+  };
 
-  const actor = createActor(machine, {
+  const actor = createActor(clientMachine(), {
     input: {
       transport: {
         servers: config.servers,
         reconnect: config.reconnect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
+        // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.
+        keepAliveTimeoutMs: Math.min(10_000, config.keepAliveIntervalMs),
         connectJitterMs: config.connectJitterMs,
       },
       registration: { expires: config.expires },
@@ -179,16 +181,21 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
     ...(config.inspect !== undefined && { inspect: config.inspect }),
   });
+  attachRuntime(actor.system, runtime);
 
   // ---- streams ----
   actor.start();
   const transportActor = actor.system.get('transport') as TransportActorRef;
   const registrationActor = actor.system.get('registration') as RegistrationActorRef;
 
+  const identity: IdentityState = Object.freeze(
+    config.uri === undefined ? { anonymous: true } : { anonymous: false, uri: config.uri },
+  );
   const read = (): SipClientState => ({
     transport: selectTransportState(transportActor.getSnapshot()),
     userAgent: selectUserAgentState(actor.getSnapshot()),
     registration: selectRegistrationState(registrationActor.getSnapshot()),
+    identity,
   });
 
   const initial = read();
@@ -217,7 +224,12 @@ export function createSipClient(options: SipClientOptions): SipClient {
       changed = true;
     }
     if (!changed) return;
-    const combined = { transport: transport$.getValue(), userAgent: userAgent$.getValue(), registration: registration$.getValue() };
+    const combined = {
+      transport: transport$.getValue(),
+      userAgent: userAgent$.getValue(),
+      registration: registration$.getValue(),
+      identity,
+    };
     // Waiters added by subscribers while this value goes out judge later values, not this one.
     const current = [...waiters];
     state$.next(combined);
@@ -233,7 +245,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   };
 
   const subscriptions = [actor, transportActor, registrationActor].map((ref) =>
-    (ref as ActorRefFrom<typeof machine>).subscribe({
+    (ref as ActorRefFrom<ClientMachine>).subscribe({
       next: publish,
       error: (error) => logger.error(`machine error: ${String(error)}`),
     }),
@@ -274,7 +286,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
       }),
 
     register: () =>
-      command({ type: 'REGISTER' }, () => {
+      config.uri === undefined
+        ? handled(Promise.reject(new SipError('config', 'Registering needs a `uri`: this client is anonymous')))
+        : command({ type: 'REGISTER' }, () => {
         let moved = false;
         // REGISTER always moves the registration to 'registering' first; what it shows before that is stale.
         return ({ registration }) => {
@@ -338,6 +352,27 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
   };
   return client;
+}
+
+/** The browser's connectivity (`navigator.onLine` and the window's online/offline events), or undefined elsewhere. */
+function browserOnline$(): Observable<boolean> | undefined {
+  const global = globalThis as {
+    navigator?: { onLine?: boolean };
+    addEventListener?: (type: string, listener: () => void) => void;
+    removeEventListener?: (type: string, listener: () => void) => void;
+  };
+  if (typeof global.navigator?.onLine !== 'boolean' || typeof global.addEventListener !== 'function') return undefined;
+  return new Observable<boolean>((subscriber) => {
+    const online = (): void => subscriber.next(true);
+    const offline = (): void => subscriber.next(false);
+    subscriber.next(global.navigator!.onLine!);
+    global.addEventListener!('online', online);
+    global.addEventListener!('offline', offline);
+    return () => {
+      global.removeEventListener?.('online', online);
+      global.removeEventListener?.('offline', offline);
+    };
+  });
 }
 
 function handled<T>(promise: Promise<T>): Promise<T> {

@@ -9,9 +9,10 @@
 export { createSipClient, type SipClient } from './client';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
-export type { ReconnectOptions, SipClientOptions } from './options';
+export type { NetworkOptions, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
+  IdentityState,
   RegistrationState,
   RegistrationStatus,
   SipClientState,

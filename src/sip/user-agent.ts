@@ -13,10 +13,11 @@ export function createUserAgent(options: ResolvedOptions, transport: SipWebSocke
   const transportConstructor = function SipstateTransport() {
     return transport;
   } as unknown as UserAgentOptions['transportConstructor'];
-  const uri = UserAgent.makeURI(options.uri);
-  if (!uri) throw new Error('unreachable: the uri was validated');
+  // No uri: sip.js makes the user agent anonymous (sip:anonymous.xxxx@anonymous.invalid).
+  const uri = options.uri === undefined ? undefined : UserAgent.makeURI(options.uri);
   return new UserAgent({
-    uri,
+    ...options.sipOptions,
+    ...(uri !== undefined && { uri }),
     ...(options.authorizationUsername !== undefined && { authorizationUsername: options.authorizationUsername }),
     ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
     transportConstructor,
