@@ -336,7 +336,12 @@ export const transportMachine = setup({
             onDone: 'disconnected',
             onError: 'disconnected',
           },
-          on: { CONNECT: { target: 'connecting', actions: 'startFresh' } },
+          on: {
+            CONNECT: [
+              { guard: 'offline', target: 'waitingForNetwork', actions: 'startFresh' },
+              { target: 'connecting', actions: 'startFresh' },
+            ],
+          },
         },
       },
     },

@@ -495,8 +495,7 @@ const transportModel = createMachine({
           meta: { status: 'disconnected' },
           on: {
             CLOSED: 'disconnected',
-            // as the machine does it today: no offline check here (see the report)
-            CONNECT: { target: 'connecting', actions: fresh as never },
+            CONNECT: connectOrWait as never,
           },
         },
       },

@@ -1,7 +1,5 @@
 /**
- * Found by the transport model (test/unit/machines.model.test.ts), reduced to a deterministic repro. `it.fails`: it
- * asserts the behaviour the README promises and currently fails; when fixed, vitest reports it: make it a plain `it`
- * and change the model's `disconnecting` state to wait for the network too.
+ * Regression found by the transport model (test/unit/machines.model.test.ts), reduced to a deterministic repro.
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback } from 'xstate';
@@ -10,10 +8,10 @@ import { controllable, flush } from '../support/fake-actors';
 
 const environment = { now: () => 1_000_000, random: () => 0.5 };
 
-describe('transport: known issues (it.fails until fixed)', () => {
-  // machines/transport.machine.ts, `connection.disconnecting`: CONNECT goes to `connecting` with no `offline` guard,
-  // unlike `disconnected` and `failed`, so a start() during a stop() while offline spends a connection attempt.
-  it.fails('CONNECT while disconnecting and offline waits for the network instead of attempting', async () => {
+describe('transport: regressions', () => {
+  // Was: CONNECT in `connection.disconnecting` had no `offline` guard, so a start() during a stop() while offline
+  // spent a connection attempt.
+  it('CONNECT while disconnecting and offline waits for the network instead of attempting', async () => {
     const connect = controllable<void, { server: string }>();
     const disconnect = controllable<void>();
     let network: ((online: boolean) => void) | undefined;
