@@ -7,6 +7,7 @@
  * ```
  */
 export { createSipClient, type SipClient } from './client';
+export { activeParser, type ActiveParser } from './fast-parser';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
 export type { ReconnectOptions, SipClientOptions } from './options';
