@@ -1,12 +1,15 @@
 /**
  * Summarises a V8 CPU profile (node --cpu-prof): self time per function and per file, top N.
  *
- *   tsx bench/parser/profile-summary.ts <file.cpuprofile> [topN]
+ *   tsx bench/parser/profile-summary.ts <file.cpuprofile> [topN] [inclusive,function,names]
+ *
+ * With a third argument: also the inclusive time (self time of everything below) of each named function.
  */
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
@@ -44,3 +47,22 @@ console.log('\nself time by function:');
 for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${fn}`);
 console.log('\nself time by package / file:');
 for (const [pkg, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${pct(us)}  ${pkg}`);
+
+const inclusiveNames = (process.argv[4] ?? '').split(',').filter(Boolean);
+if (inclusiveNames.length > 0) {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  console.log('\ninclusive time (samples with the function on the stack):');
+  for (const name of inclusiveNames) {
+    let us = 0;
+    for (const [id, self] of selfUs) {
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        if (byId.get(at)?.callFrame.functionName === name) {
+          us += self;
+          break;
+        }
+      }
+    }
+    console.log(`${pct(us)}  ${name}`);
+  }
+}
