@@ -82,6 +82,69 @@ function cancelled(message: string): SipError {
   return new SipError('cancelled', message);
 }
 
+/** What the machine's actors do for one client: its transport, sip.js user agent and REGISTER channel. */
+interface ClientRuntime {
+  connectTransport(server: string, signal: AbortSignal): Promise<void>;
+  disconnectTransport(): Promise<void>;
+  watchConnection(onLost: (error: SipError) => void): () => void;
+  sendKeepAlive(signal: AbortSignal): Promise<void>;
+  sendRegister(expires: number, signal: AbortSignal): ReturnType<RegistrationChannel['send']>;
+  startUserAgent(): Promise<void>;
+  stopUserAgent(): Promise<void>;
+}
+
+// Each client's runtime, keyed by its root actor's system (shared by every actor of that client).
+const runtimes = new WeakMap<object, ClientRuntime>();
+
+function runtimeOf(system: object): ClientRuntime {
+  const runtime = runtimes.get(system);
+  if (!runtime) throw new SipError('transport', 'sipstate: actor started outside a client');
+  return runtime;
+}
+
+let sharedMachine: ReturnType<typeof provideClientMachine> | undefined;
+
+/**
+ * The user agent machine with sipstate's actors, built once per process on first use (not on import) and shared by
+ * every client: building a machine costs ~80 KB and milliseconds, which dominated creating many clients.
+ */
+function clientMachine(): ReturnType<typeof provideClientMachine> {
+  sharedMachine ??= provideClientMachine();
+  return sharedMachine;
+}
+
+function provideClientMachine() {
+  return userAgentMachine.provide({
+    actors: {
+      transport: transportMachine.provide({
+        actors: {
+          connectTransport: fromPromise<void, { server: string }>(({ input, signal, system }) =>
+            runtimeOf(system).connectTransport(input.server, signal),
+          ),
+          disconnectTransport: fromPromise<void, void>(({ system }) => runtimeOf(system).disconnectTransport()),
+          watchConnection: fromCallback(({ sendBack, system }) =>
+            runtimeOf(system).watchConnection((error) => sendBack({ type: 'CONNECTION_LOST', error })),
+          ),
+          sendKeepAlive: fromPromise<void, void>(({ signal, system }) => runtimeOf(system).sendKeepAlive(signal)),
+        },
+      }),
+      registration: registrationMachine.provide({
+        actors: {
+          sendRegister: fromPromise(
+            ({ input, signal, system }: { input: { expires: number }; signal: AbortSignal; system: object }) =>
+              runtimeOf(system).sendRegister(input.expires, signal),
+          ),
+          sendUnregister: fromPromise<void, void>(({ signal, system }) =>
+            runtimeOf(system).sendRegister(0, signal).then(() => undefined),
+          ),
+        },
+      }),
+      startUserAgent: fromPromise<void, void>(({ system }) => runtimeOf(system).startUserAgent()),
+      stopUserAgent: fromPromise<void, void>(({ system }) => runtimeOf(system).stopUserAgent()),
+    },
+  });
+}
+
 /**
  * Creates a SIP client. Validates the options synchronously, throwing {@link SipConfigError} naming the bad field;
  * touches the network only when started.
@@ -123,53 +186,37 @@ export function createSipClient(options: SipClientOptions): SipClient {
     return channel;
   };
 
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: fromPromise<void, { server: string }>(({ input, signal }) =>
-            transport.open(input.server, signal),
-          ),
-          disconnectTransport: fromPromise<void, void>(() => transport.close()),
-          watchConnection: fromCallback(({ sendBack }) => {
-            const stopWatching = transport.onLost((error) => sendBack({ type: 'CONNECTION_LOST', error }));
-            return () => {
-              stopWatching();
-              // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
-              channel?.abandonInFlight();
-              transport.abandon();
-            };
-          }),
-          sendKeepAlive: fromPromise<void, void>(({ signal }) => transport.ping(signal)),
-        },
-      }),
-      registration: registrationMachine.provide({
-        actors: {
-          sendRegister: fromPromise(({ input, signal }: { input: { expires: number }; signal: AbortSignal }) =>
-            Promise.resolve().then(() => requireChannel().send(input.expires, signal)),
-          ),
-          sendUnregister: fromPromise<void, void>(({ signal }) =>
-            Promise.resolve().then(() => requireChannel().send(0, signal)).then(() => undefined),
-          ),
-        },
-      }),
-      startUserAgent: fromPromise<void, void>(async () => {
-        const created = createUserAgent(config, transport, logger);
-        userAgent = created;
-        channel = new RegistrationChannel(created, logger);
-        await created.start();
-      }),
-      stopUserAgent: fromPromise<void, void>(async () => {
-        const stopping = userAgent;
-        channel?.abandonInFlight('Stopped');
-        channel = undefined;
-        userAgent = undefined;
-        await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
-      }),
+  // This client's side effects, reached by the machine's actors through the actor system (see clientMachine()).
+  const runtime: ClientRuntime = {
+    connectTransport: (server, signal) => transport.open(server, signal),
+    disconnectTransport: () => transport.close(),
+    watchConnection: (onLost) => {
+      const stopWatching = transport.onLost(onLost);
+      return () => {
+        stopWatching();
+        // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
+        channel?.abandonInFlight();
+        transport.abandon();
+      };
     },
-  });
+    sendKeepAlive: (signal) => transport.ping(signal),
+    sendRegister: (expires, signal) => Promise.resolve().then(() => requireChannel().send(expires, signal)),
+    startUserAgent: async () => {
+      const created = createUserAgent(config, transport, logger);
+      userAgent = created;
+      channel = new RegistrationChannel(created, logger);
+      await created.start();
+    },
+    stopUserAgent: async () => {
+      const stopping = userAgent;
+      channel?.abandonInFlight('Stopped');
+      channel = undefined;
+      userAgent = undefined;
+      await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
+    },
+  };
 
-  const actor = createActor(machine, {
+  const actor = createActor(clientMachine(), {
     input: {
       transport: {
         servers: config.servers,
@@ -181,6 +228,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
     ...(config.inspect !== undefined && { inspect: config.inspect }),
   });
+  runtimes.set(actor.system, runtime);
 
   // ---- streams ----
   actor.start();
@@ -235,7 +283,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   };
 
   const subscriptions = [actor, transportActor, registrationActor].map((ref) =>
-    (ref as ActorRefFrom<typeof machine>).subscribe({
+    (ref as ActorRefFrom<ReturnType<typeof provideClientMachine>>).subscribe({
       next: publish,
       error: (error) => logger.error(`machine error: ${String(error)}`),
     }),
