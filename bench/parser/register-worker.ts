@@ -4,13 +4,14 @@
  * are registered and the heap per client.
  *
  *   node --expose-gc --import tsx bench/parser/register-worker.ts <variant> <clients> <wsUrl> <firstUser>
- *   variant: sipstate | sipjs | jssip | floor
+ *   variant: sipstate | sipjs | sipjs-fast | jssip | floor
+ *   (sipjs-fast: raw sip.js after one throwaway sipstate client installed the fast parser: the parser's share alone)
  *
  * Bounded: gives up after 120 s and exits 1.
  */
 import WebSocket from 'ws';
 
-type Variant = 'sipstate' | 'sipjs' | 'jssip' | 'floor';
+type Variant = 'sipstate' | 'sipjs' | 'sipjs-fast' | 'jssip' | 'floor';
 const [variant, clientsArg, wsUrl, firstArg] = process.argv.slice(2) as [Variant, string, string, string];
 const clients = Number(clientsArg);
 const first = Number(firstArg ?? 0);
@@ -46,8 +47,14 @@ async function prepare(): Promise<Register> {
       };
       return register;
     }
+    case 'sipjs-fast':
     case 'sipjs': {
       (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket;
+      if (variant === 'sipjs-fast') {
+        const { createSipClient, activeParser } = await import('../../dist/index.js');
+        createSipClient({ server: wsUrl, uri: `sip:x@${DOMAIN}`, webSocket: WebSocket, logLevel: 'error' }).dispose();
+        if (activeParser() !== 'fast') throw new Error('fast parser not installed');
+      }
       const { UserAgent, Registerer, RegistererState } = await import('sip.js');
       return async (i) => {
         const userAgent = new UserAgent({
@@ -101,15 +108,17 @@ async function main(): Promise<void> {
   gc();
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const kept = await Promise.all(Array.from({ length: clients }, (_, i) => register(i)));
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   gc();
   gc();
   const heapAfter = process.memoryUsage().heapUsed;
   clearTimeout(giveUp);
   console.log(
-    JSON.stringify({ variant, clients, ms: Math.round(ms), heapPerClientKb: Math.round((heapAfter - heapBefore) / clients / 102.4) / 10, kept: kept.length }),
+    JSON.stringify({ variant, clients, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), heapPerClientKb: Math.round((heapAfter - heapBefore) / clients / 102.4) / 10, kept: kept.length }),
   );
   process.exit(0);
 }

@@ -20,8 +20,8 @@ import type { CapturedMessage } from '../../test/corpus/capture';
 import { runParseBench, summarise, type ParseBenchResult } from './parse-bench';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const VARIANTS = ['sipstate', 'sipjs', 'jssip', 'floor'] as const;
-type Variant = (typeof VARIANTS)[number];
+const ALL_VARIANTS = ['sipstate', 'sipjs', 'sipjs-fast', 'jssip', 'floor'] as const;
+type Variant = (typeof ALL_VARIANTS)[number];
 
 function arg(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,6 +30,8 @@ function arg(name: string, fallback: string): string {
 const sizes = arg('sizes', '300,1000').split(',').map(Number);
 const rounds = Number(arg('rounds', '3'));
 const only = arg('only', 'all');
+const VARIANTS = arg('variants', 'sipstate,sipjs,sipjs-fast,jssip,floor').split(',') as Variant[];
+for (const variant of VARIANTS) if (!ALL_VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}`);
 const load = (): string => execSync('uptime').toString().trim().replace(/^.*load average:\s*/, 'load ');
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -42,6 +44,8 @@ interface RegisterRun {
   clients: number;
   round: number;
   ms?: number;
+  /** CPU time of the client process (user + system) while registering: what the client itself costs. */
+  cpuMs?: number;
   heapPerClientKb?: number;
   error?: string;
   loadBefore: string;
@@ -159,17 +163,23 @@ function report(runs: RegisterRun[], node?: Record<string, number>, browser?: { 
   const lines: string[] = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${new Date().toISOString()}`);
   if (runs.length > 0) {
-    lines.push('', '| clients | variant | median time to all registered | runs (ms) | median heap / client | vs raw sip.js |', '| --- | --- | --- | --- | --- | --- |');
+    lines.push(
+      '',
+      '| clients | variant | median time to all registered | runs (ms) | median client CPU time | median heap / client | time vs raw sip.js | CPU vs raw sip.js |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const clients of sizes) {
       const ok = (variant: Variant) => runs.filter((r) => r.variant === variant && r.clients === clients && r.ms !== undefined);
       const sipjs = median(ok('sipjs').map((r) => r.ms!));
+      const sipjsCpu = median(ok('sipjs').map((r) => r.cpuMs!));
       for (const variant of VARIANTS) {
         const done = ok(variant);
         const failed = runs.filter((r) => r.variant === variant && r.clients === clients && r.error).length;
         const ms = median(done.map((r) => r.ms!));
         const heap = median(done.map((r) => r.heapPerClientKb!));
+        const cpu = median(done.map((r) => r.cpuMs!));
         lines.push(
-          `| ${clients} | ${variant} | ${done.length ? `${ms} ms` : '—'} | ${done.map((r) => r.ms).join(', ')}${failed ? ` (${failed} failed)` : ''} | ${done.length ? `${heap} KB` : '—'} | ${done.length && sipjs ? `${(sipjs / ms).toFixed(2)}× faster` : '—'} |`,
+          `| ${clients} | ${variant} | ${done.length ? `${ms} ms` : '—'} | ${done.map((r) => r.ms).join(', ')}${failed ? ` (${failed} failed)` : ''} | ${done.length ? `${cpu} ms` : '—'} | ${done.length ? `${heap} KB` : '—'} | ${done.length && sipjs ? `${(sipjs / ms).toFixed(2)}×` : '—'} | ${done.length && sipjsCpu ? `${(sipjsCpu / cpu).toFixed(2)}×` : '—'} |`,
         );
       }
     }
