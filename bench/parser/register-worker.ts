@@ -8,7 +8,12 @@
  *   (sipjs-fast: raw sip.js after one throwaway sipstate client installed the fast parser: the parser's share alone)
  *
  * Bounded: gives up after 120 s and exits 1.
+ *
+ * With SIPSTATE_PROFILE=<file.cpuprofile>: a V8 CPU profile of the registration window only (no module loading), for
+ * bench/parser/profile-summary.ts.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import WebSocket from 'ws';
 
 type Variant = 'sipstate' | 'sipjs' | 'sipjs-fast' | 'jssip' | 'floor';
@@ -108,11 +113,22 @@ async function main(): Promise<void> {
   gc();
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
+  const profileFile = process.env.SIPSTATE_PROFILE;
+  const session = profileFile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const kept = await Promise.all(Array.from({ length: clients }, (_, i) => register(i)));
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  if (session && profileFile) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+  }
   gc();
   gc();
   const heapAfter = process.memoryUsage().heapUsed;
