@@ -64,7 +64,9 @@ async function prepare(): Promise<Register> {
       return async (i) => {
         const userAgent = new UserAgent({
           uri: UserAgent.makeURI(`sip:${user(i)}@${DOMAIN}`),
-          transportOptions: { server: wsUrl, traceSip: false },
+          // sip.js's default 5 s connection timeout expires for most of 1,000 simultaneous connects on a loaded
+          // 2-core machine (its parser hogs the event loop), and a failed start() is final: give it 30 s.
+          transportOptions: { server: wsUrl, traceSip: false, connectionTimeout: 30 },
           authorizationUsername: user(i),
           authorizationPassword: PASSWORD,
           logLevel: 'error',
