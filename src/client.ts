@@ -1,7 +1,7 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { UserAgent } from 'sip.js';
 import { createActor, fromCallback, fromPromise, type ActorRefFrom } from 'xstate';
-import type { RegistrationActorRef } from '../machines/registration.machine';
+import type { RegisterOutcome, RegistrationActorRef } from '../machines/registration.machine';
 import { registrationMachine } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
 import { transportMachine } from '../machines/transport.machine';
@@ -81,6 +81,68 @@ function cancelled(message: string): SipError {
   return new SipError('cancelled', message);
 }
 
+/** The side effects of one client, as the machines' actors need them. */
+interface ClientRuntime {
+  connect(server: string, signal: AbortSignal): Promise<void>;
+  disconnect(): Promise<void>;
+  watch(lost: (error: SipError) => void): () => void;
+  ping(signal: AbortSignal): Promise<void>;
+  sendRegister(expires: number, signal: AbortSignal): Promise<RegisterOutcome>;
+  sendUnregister(signal: AbortSignal): Promise<void>;
+  startUserAgent(): Promise<void>;
+  stopUserAgent(): Promise<void>;
+}
+
+/** Each client's runtime, keyed by its actor system (shared by the root actor and every child). */
+const runtimes = new WeakMap<object, ClientRuntime>();
+
+function runtimeOf(system: object): ClientRuntime {
+  const runtime = runtimes.get(system);
+  if (!runtime) throw new SipError('config', 'sipstate: no client runtime for this actor system');
+  return runtime;
+}
+
+let sharedMachine: ReturnType<typeof buildClientMachine> | undefined;
+
+/**
+ * The user agent machine with sipstate's actors, built once and shared by every client: `provide()` copies the whole
+ * machine definition (every state node of the three machines), which cost about 100 KB of heap per client when it
+ * was done per client. The actors reach their client's side effects through `runtimeOf(system)`.
+ */
+function clientMachine(): ReturnType<typeof buildClientMachine> {
+  return (sharedMachine ??= buildClientMachine());
+}
+
+function buildClientMachine() {
+  return userAgentMachine.provide({
+    actors: {
+      transport: transportMachine.provide({
+        actors: {
+          connectTransport: fromPromise<void, { server: string }>(({ input, signal, system }) =>
+            runtimeOf(system).connect(input.server, signal),
+          ),
+          disconnectTransport: fromPromise<void, void>(({ system }) => runtimeOf(system).disconnect()),
+          watchConnection: fromCallback(({ sendBack, system }) =>
+            runtimeOf(system).watch((error) => sendBack({ type: 'CONNECTION_LOST', error })),
+          ),
+          sendKeepAlive: fromPromise<void, void>(({ signal, system }) => runtimeOf(system).ping(signal)),
+        },
+      }),
+      registration: registrationMachine.provide({
+        actors: {
+          sendRegister: fromPromise(
+            ({ input, signal, system }: { input: { expires: number }; signal: AbortSignal; system: object }) =>
+              runtimeOf(system).sendRegister(input.expires, signal),
+          ),
+          sendUnregister: fromPromise<void, void>(({ signal, system }) => runtimeOf(system).sendUnregister(signal)),
+        },
+      }),
+      startUserAgent: fromPromise<void, void>(({ system }) => runtimeOf(system).startUserAgent()),
+      stopUserAgent: fromPromise<void, void>(({ system }) => runtimeOf(system).stopUserAgent()),
+    },
+  });
+}
+
 /**
  * Creates a SIP client. Validates the options synchronously, throwing {@link SipConfigError} naming the bad field;
  * touches the network only when started.
@@ -120,52 +182,39 @@ export function createSipClient(options: SipClientOptions): SipClient {
     return channel;
   };
 
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: fromPromise<void, { server: string }>(({ input, signal }) =>
-            transport.open(input.server, signal),
-          ),
-          disconnectTransport: fromPromise<void, void>(() => transport.close()),
-          watchConnection: fromCallback(({ sendBack }) => {
-            const stopWatching = transport.onLost((error) => sendBack({ type: 'CONNECTION_LOST', error }));
-            return () => {
-              stopWatching();
-              // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
-              channel?.abandonInFlight();
-              transport.abandon();
-            };
-          }),
-          sendKeepAlive: fromPromise<void, void>(({ signal }) => transport.ping(signal)),
-        },
-      }),
-      registration: registrationMachine.provide({
-        actors: {
-          sendRegister: fromPromise(({ input, signal }: { input: { expires: number }; signal: AbortSignal }) =>
-            Promise.resolve().then(() => requireChannel().send(input.expires, signal)),
-          ),
-          sendUnregister: fromPromise<void, void>(({ signal }) =>
-            Promise.resolve().then(() => requireChannel().send(0, signal)).then(() => undefined),
-          ),
-        },
-      }),
-      startUserAgent: fromPromise<void, void>(async () => {
-        const created = createUserAgent(config, transport, logger);
-        userAgent = created;
-        channel = new RegistrationChannel(created, logger);
-        await created.start();
-      }),
-      stopUserAgent: fromPromise<void, void>(async () => {
-        const stopping = userAgent;
-        channel?.abandonInFlight('Stopped');
-        channel = undefined;
-        userAgent = undefined;
-        await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
-      }),
+  // What the machines' actors do for this client. The machine definition itself is shared by every client (see
+  // clientMachine()); its actors find this object through the actor system they run in.
+  const runtime: ClientRuntime = {
+    connect: (server, signal) => transport.open(server, signal),
+    disconnect: () => transport.close(),
+    watch: (lost) => {
+      const stopWatching = transport.onLost(lost);
+      return () => {
+        stopWatching();
+        // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
+        channel?.abandonInFlight();
+        transport.abandon();
+      };
     },
-  });
+    ping: (signal) => transport.ping(signal),
+    sendRegister: (expires, signal) => Promise.resolve().then(() => requireChannel().send(expires, signal)),
+    sendUnregister: (signal) => Promise.resolve().then(() => requireChannel().send(0, signal)).then(() => undefined),
+    startUserAgent: async () => {
+      const created = createUserAgent(config, transport, logger);
+      userAgent = created;
+      channel = new RegistrationChannel(created, logger);
+      await created.start();
+    },
+    stopUserAgent: async () => {
+      const stopping = userAgent;
+      channel?.abandonInFlight('Stopped');
+      channel = undefined;
+      userAgent = undefined;
+      await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
+    },
+  };
 
+  const machine = clientMachine();
   const actor = createActor(machine, {
     input: {
       transport: {
@@ -179,6 +228,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
     ...(config.inspect !== undefined && { inspect: config.inspect }),
   });
+
+  // Before start(): the actors look the runtime up as soon as they run.
+  runtimes.set(actor.system, runtime);
 
   // ---- streams ----
   actor.start();
