@@ -58,6 +58,7 @@ const onRegistered = () => {
 };
 
 const keep = [];
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 for (let i = first; i < first + n; i++) {
   const user = `load${i}`;
@@ -107,12 +108,15 @@ for (let i = first; i < first + n; i++) {
 }
 await allRegistered;
 const timeMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 const heapAfter = heap();
 console.log(
   JSON.stringify({
     variant,
     n,
     timeMs,
+    cpuMs,
     heapBefore,
     heapAfter,
     heapPerClient: (heapAfter - heapBefore) / n,
