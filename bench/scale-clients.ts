@@ -1,0 +1,136 @@
+/**
+ * The client side of benchmark 2, spawned by bench/scale.ts once per scenario: N sipstate clients in this one Node
+ * process against the Kamailio at --ws, registered with a short expiry and held through two refresh cycles. Counts
+ * failures from the streams and measures event-loop delay here; prints `RESULT {json}` with epoch timestamps of the
+ * phases so that the parent can cut the server's request log. A hard deadline ends the process whatever happens.
+ *
+ *   tsx bench/scale-clients.ts --ws ws://127.0.0.1:PORT [--n 5000] [--expires 20] [--jitter 10000]
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import type { SipClient } from '../src/index';
+import { loadUser, SIP_DOMAIN } from '../test/support/kamailio';
+import { loadBuild, parseArgs, sleep } from './lib';
+
+const { createSipClient } = await loadBuild();
+
+const args = parseArgs(process.argv.slice(2));
+const n = Number(args.n ?? 5000);
+const expires = Number(args.expires ?? 20);
+const connectJitterMs = Number(args.jitter ?? 10_000);
+const ws = args.ws!;
+const registerDeadlineMs = Number(args.registerDeadlineMs ?? 120_000);
+const HARD_DEADLINE_MS = Number(args.hardDeadlineMs ?? 300_000);
+
+setTimeout(() => {
+  console.error(`scale: hard deadline of ${HARD_DEADLINE_MS} ms reached; exiting`);
+  process.exit(3);
+}, HARD_DEADLINE_MS).unref();
+
+let unhandled = 0;
+process.on('unhandledRejection', () => unhandled++);
+
+async function scenario() {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const clients: SipClient[] = [];
+  let registered = 0;
+  let everRegistered = 0;
+  let retrying = 0;
+  let failed = 0;
+  let reconnecting = 0;
+  let droppedAfterRegistered = 0;
+  let peakRssMb = 0;
+  const rssTimer = setInterval(() => {
+    peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20);
+  }, 1000);
+  try {
+    loop.enable();
+    const started = Date.now();
+    for (let i = 0; i < n; i++) {
+      const { user, password } = loadUser(i);
+      const client = createSipClient({
+        server: ws,
+        uri: `sip:${user}@${SIP_DOMAIN}`,
+        authorizationUsername: user,
+        authorizationPassword: password,
+        register: true,
+        expires,
+        connectJitterMs,
+        webSocket: WebSocket,
+        logLevel: 'error',
+      });
+      let wasRegistered = false;
+      let lastTransport = 'disconnected';
+      client.registration$.subscribe(({ status }) => {
+        if (status === 'registered' && !wasRegistered) {
+          wasRegistered = true;
+          everRegistered++;
+        }
+        if (status === 'registered') registered++;
+        if (status === 'retrying') retrying++;
+        if (status === 'failed') failed++;
+      });
+      client.transport$.subscribe(({ status }) => {
+        if (status === 'reconnecting' && lastTransport !== 'reconnecting') {
+          reconnecting++;
+          if (wasRegistered) droppedAfterRegistered++;
+        }
+        lastTransport = status;
+      });
+      void client.start();
+      clients.push(client);
+      // Yield now and then, as an application creating thousands of clients must: creating all 5,000 in one
+      // synchronous loop blocked this process's event loop for tens of seconds, so every jitter timer had expired by
+      // the end and the first connects came in one burst anyway (and Kamailio's log pipe, read by this process,
+      // filled up and stalled the server).
+      if (i % 100 === 99) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const createdMs = Date.now() - started;
+    console.log(`connectJitterMs ${connectJitterMs}: ${n} clients created in ${createdMs} ms`);
+    let lastReport = Date.now();
+    while (everRegistered < n && Date.now() - started < registerDeadlineMs) {
+      await sleep(250);
+      if (Date.now() - lastReport >= 5000) {
+        lastReport = Date.now();
+        console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${everRegistered} registered, ${reconnecting} reconnects, ${retrying} retries`);
+      }
+    }
+    const allRegisteredMs = Date.now() - started;
+    const firstPhaseLoop = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
+    loop.reset();
+    console.log(`  all ${everRegistered} registered after ${allRegisteredMs} ms; holding ${expires * 2 + 4} s`);
+    const registrationsBefore = registered;
+    const holdStart = Date.now();
+    // Two refresh cycles: a refresh goes out at 80-90% of the granted expiry.
+    const holdMs = Math.round(expires * 1000 * 2 + 4000);
+    await sleep(holdMs);
+    const steadyLoop = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
+    loop.disable();
+    const refreshes = registered - registrationsBefore;
+    const stillRegistered = clients.filter((c) => c.getState().registration.status === 'registered').length;
+    const result = {
+      n,
+      expires,
+      connectJitterMs,
+      startedAt: started,
+      holdStartAt: holdStart,
+      holdMs,
+      createdMs,
+      allRegisteredMs,
+      everRegistered,
+      stillRegisteredAtEnd: stillRegistered,
+      refreshesSeen: refreshes,
+      failures: { retrying, failed, droppedAfterRegistered, reconnectingTransitions: reconnecting, unhandledRejections: unhandled },
+      eventLoopDelay: { startup: firstPhaseLoop, holding: steadyLoop },
+      peakRssMb: Math.round(peakRssMb),
+      heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+    };
+    return result;
+  } finally {
+    clearInterval(rssTimer);
+    for (const client of clients) client.dispose();
+  }
+}
+
+console.log(`RESULT ${JSON.stringify(await scenario())}`);
+process.exit(0);

@@ -1,0 +1,118 @@
+/**
+ * Benchmark 2: 5,000 sipstate clients in one Node process, registered with a short expiry and held through two
+ * refresh cycles. Reports failures (a registration that went 'retrying'/'failed' or a transport that dropped after
+ * being registered), how the REGISTERs spread over time at the server (peak per second, from Kamailio's request
+ * log), event-loop delay p99 in the clients' process (perf_hooks.monitorEventLoopDelay), heap and RSS.
+ *
+ * The clients run in a child process (bench/scale-clients.ts); this process runs Kamailio's harness. Both in one
+ * process, a busy event loop read Kamailio's log late (smearing the per-second counts) and let its log pipe fill up,
+ * which stalls Kamailio itself. Bounded: each child has a hard deadline, and this process one over everything.
+ *
+ *   npm run bench -- scale [--n 5000] [--expires 20] [--jitter 10000] [--no-jitter-run (skip the run without jitter)]
+ *
+ * Runs twice by default: with connectJitterMs (first connects spread over --jitter ms) and without (all first
+ * connects at once), to show what the jitter buys.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startKamailio } from '../test/support/kamailio';
+import { BENCH_DIR, BENCH_KAMAILIO, parseArgs, peakPerSecond, printTable, ROOT, sleep, writeResult } from './lib';
+
+const args = parseArgs(process.argv.slice(2));
+const n = Number(args.n ?? 5000);
+const expires = Number(args.expires ?? 20);
+const jitterMs = Number(args.jitter ?? 10_000);
+setTimeout(() => {
+  console.error('scale: hard deadline of 12 minutes reached; exiting');
+  process.exit(3);
+}, 720_000).unref();
+
+interface ClientsResult {
+  n: number;
+  expires: number;
+  connectJitterMs: number;
+  startedAt: number;
+  holdStartAt: number;
+  holdMs: number;
+  createdMs: number;
+  allRegisteredMs: number;
+  everRegistered: number;
+  stillRegisteredAtEnd: number;
+  refreshesSeen: number;
+  failures: Record<string, number>;
+  eventLoopDelay: { startup: { p99Ms: number; maxMs: number; meanMs: number }; holding: { p99Ms: number; maxMs: number; meanMs: number } };
+  peakRssMb: number;
+  heapUsedMb: number;
+}
+
+async function scenario(connectJitterMs: number) {
+  const kamailio = await startKamailio({ ...BENCH_KAMAILIO, tcpChildren: 8 });
+  try {
+    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+    const child = spawn(tsx, [join(BENCH_DIR, 'scale-clients.ts'), '--ws', kamailio.wsUrl, '--n', String(n), '--expires', String(expires), '--jitter', String(connectJitterMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let result: ClientsResult | undefined;
+    let buffer = '';
+    child.stdout.setEncoding('utf8').on('data', (data: string) => {
+      buffer += data;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('RESULT ')) result = JSON.parse(line.slice('RESULT '.length)) as ClientsResult;
+        else console.log(line);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    if (!result) throw new Error(`scale-clients exited with ${code} and no result`);
+    await sleep(500);
+    const registers = kamailio.requests({ method: 'REGISTER' }).map((r) => r.at);
+    const holdEnd = result.holdStartAt + result.holdMs;
+    const holdRegisters = registers.filter((at) => at >= result!.holdStartAt && at < holdEnd);
+    const startPeak = peakPerSecond(registers.filter((at) => at < result!.holdStartAt), result.startedAt);
+    const holdPeak = peakPerSecond(holdRegisters, result.holdStartAt);
+    return {
+      ...result,
+      server: {
+        registerRequests: registers.length,
+        registerRequestsWhileHolding: holdRegisters.length,
+        peakRegistersPerSecondStartup: startPeak.peak,
+        peakRegistersPerSecondHolding: holdPeak.peak,
+        meanRegistersPerSecondHolding: holdRegisters.length / (result.holdMs / 1000),
+        holdingHistogram: holdPeak.histogram,
+        startupHistogram: startPeak.histogram,
+      },
+    };
+  } finally {
+    await kamailio.stop();
+  }
+}
+
+const results: Awaited<ReturnType<typeof scenario>>[] = [];
+// Written after each scenario, so a run cut short still leaves what it measured.
+const save = () => writeResult('scale', { results });
+results.push(await scenario(jitterMs));
+save();
+if (args['no-jitter-run'] === undefined) {
+  await sleep(2000);
+  results.push(await scenario(0));
+  save();
+}
+printTable(`Scale: ${n} sipstate clients in one process, expires ${expires} s, held ${expires * 2 + 4} s (two refresh cycles)`, results.map((r) => ({
+  connectJitterMs: r.connectJitterMs,
+  'all registered (s)': r.allRegisteredMs / 1000,
+  registered: `${r.everRegistered}/${r.n}`,
+  'still registered': r.stillRegisteredAtEnd,
+  refreshes: r.refreshesSeen,
+  'retrying/failed/dropped': `${r.failures.retrying}/${r.failures.failed}/${r.failures.droppedAfterRegistered}`,
+  reconnects: r.failures.reconnectingTransitions ?? 0,
+  unhandled: r.failures.unhandledRejections ?? 0,
+  'peak REG/s start': r.server.peakRegistersPerSecondStartup,
+  'peak REG/s hold': r.server.peakRegistersPerSecondHolding,
+  'mean REG/s hold': r.server.meanRegistersPerSecondHolding,
+  'loop p99 start (ms)': r.eventLoopDelay.startup.p99Ms,
+  'loop p99 hold (ms)': r.eventLoopDelay.holding.p99Ms,
+  'peak RSS (MB)': r.peakRssMb,
+})));
+console.log(`wrote ${save()}`);
+process.exit(0);
