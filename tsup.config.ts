@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', machines: 'machines/index.ts' },
+  entry: { index: 'src/index.ts', machines: 'machines/index.ts', angular: 'src/angular.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   // Both entries share src/errors.ts: one chunk keeps `instanceof SipError` true across them.
@@ -10,5 +10,5 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   treeshake: true,
-  external: ['sip.js', 'xstate', 'rxjs', 'ws'],
+  external: ['sip.js', 'xstate', 'rxjs', 'ws', '@angular/core'],
 });
