@@ -4,7 +4,7 @@
  */
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { KamailioServer } from '../support/kamailio';
+import { FAULT_USERS, type KamailioServer } from '../support/kamailio';
 
 export interface ScenarioContext {
   page: Page;
@@ -113,6 +113,27 @@ export const scenarios: Scenario[] = [
       expect(await text(page, 'transport-status')).toBe('connected');
       expect(await text(page, 'registration-expires')).toBeUndefined();
       await context.screenshot('auth-failed');
+    },
+  },
+  {
+    name: 'a 503 with Retry-After shows retrying with the attempt and a live countdown',
+    async run(context) {
+      const { page, kamailio } = context;
+      await fillForm(page, {
+        server: kamailio.wsUrl,
+        uri: `sip:unavailable@${kamailio.domain}`,
+        username: 'unavailable',
+        password: FAULT_USERS.unavailable,
+      });
+      await page.getByTestId('register').click();
+      await waitForText(page, 'registration-status', 'retrying');
+      expect(await waitForText(page, 'registration-attempt', /^attempt \d+$/)).toMatch(/^attempt [1-9]/);
+      expect(await waitForText(page, 'registration-error', /503/)).toMatch(/^\w+ 503: /);
+      const countdown = await waitForText(page, 'registration-retry-in', /^next try in [\d.]+ s$/);
+      expect(secondsShown(countdown)).toBeLessThanOrEqual(2); // the server's Retry-After: 2
+      expect(await waitForChange(page, 'registration-retry-in', countdown)).toMatch(/^next try in [\d.]+ s$/);
+      expect(await text(page, 'transport-status')).toBe('connected');
+      await context.screenshot('retrying');
     },
   },
   {
