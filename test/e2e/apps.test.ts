@@ -1,7 +1,8 @@
 /**
  * End to end: every example app (examples/angular, svelte, react), built for production and served from loopback,
  * driven in Debian's Chromium through the same scenario list, against a real Kamailio.
- * The apps are built by `npm run test:examples` (part of `npm test`); screenshots go to docs/screenshots/.
+ * The apps are built by `npm run test:examples`; this runs as `npm run test:e2e` (npm test runs both, after the other
+ * suites). Screenshots go to docs/screenshots/.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
