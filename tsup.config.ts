@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', machines: 'machines/index.ts', angular: 'src/angular.ts' },
+  entry: { index: 'src/index.ts', machines: 'machines/index.ts', view: 'src/view/statechart-view.ts', cli: 'src/cli.ts', angular: 'src/angular.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Type declarations for the library entries; the CLI is a program, not an import.
+  dts: { entry: { index: 'src/index.ts', machines: 'machines/index.ts', view: 'src/view/statechart-view.ts', angular: 'src/angular.ts' } },
   // Both entries share src/errors.ts: one chunk keeps `instanceof SipError` true across them.
   splitting: true,
   sourcemap: true,

@@ -20,5 +20,6 @@
 export * from './transport.machine';
 export * from './registration.machine';
 export * from './user-agent.machine';
+export * from './call.machine';
 export * from './backoff';
 export * from './environment';

@@ -1,4 +1,4 @@
-import { assign, fromCallback, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assign, fromCallback, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from '../src/errors';
 import { backoffDelay, DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from './backoff';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
@@ -13,7 +13,14 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * - `disconnectTransport` (promise): close the open socket; resolve when closed.
  * - `watchConnection` (callback): while connected, send `{ type: 'CONNECTION_LOST', error }` when the socket closes
  *   without being asked to.
- * - `sendKeepAlive` (promise): send a keep-alive ping; resolve when the server answers.
+ * - `sendKeepAlive` (promise): send a CRLF keep-alive ping (RFC 5626); resolve when the server answers.
+ * - `sendOptionsKeepAlive` (promise): send an OPTIONS to the server; resolve on any response. Used where the server
+ *   does not answer CRLF pings: a ping left unanswered is followed by an OPTIONS before the connection is declared
+ *   dead, and a connection whose server answered the OPTIONS keeps using OPTIONS.
+ * - `watchNetwork` (callback, for the machine's whole life): send `NETWORK_OFFLINE` / `NETWORK_ONLINE` as the
+ *   platform's connectivity changes. No attempt is spent while offline; coming back online tries at once.
+ *
+ * Two regions run side by side: `network` (`online`/`offline`) and `connection`.
  *
  * Status is read from tags: each state carries exactly one of `disconnected`, `connecting`, `connected`,
  * `reconnecting`, `failed`.
@@ -34,7 +41,7 @@ export interface TransportInput {
   connectJitterMs?: number;
   /** Interval between keep-alive pings while connected; 0 turns them off. Default 30 s. */
   keepAliveIntervalMs?: number;
-  /** A ping not answered within this long means the connection is dead. Default 10 s. */
+  /** A ping (then an OPTIONS) not answered within this long means the connection is dead. Default 10 s. */
   keepAliveTimeoutMs?: number;
   /** Clock and random source. */
   environment?: MachineEnvironment;
@@ -57,6 +64,8 @@ export interface TransportContext {
   retryAt?: number;
   /** Why the last attempt failed or the connection was lost. */
   error?: SipError;
+  /** How this connection is kept alive: CRLF pings, or OPTIONS once the server has left a ping unanswered. */
+  keepAliveMethod: 'crlf' | 'options';
   environment: MachineEnvironment;
 }
 
@@ -65,7 +74,9 @@ export type TransportEvent =
   | { type: 'CONNECT' }
   | { type: 'DISCONNECT' }
   | { type: 'RECONNECT' }
-  | { type: 'CONNECTION_LOST'; error: SipError };
+  | { type: 'CONNECTION_LOST'; error: SipError }
+  | { type: 'NETWORK_ONLINE' }
+  | { type: 'NETWORK_OFFLINE' };
 
 /** Status of the transport, one per state (carried as a tag). */
 export type TransportStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
@@ -90,12 +101,16 @@ export const transportMachine = setup({
     disconnectTransport: fromPromise<void, void>(async () => {}),
     watchConnection: fromCallback<TransportEvent, { server: string }>(() => () => {}),
     sendKeepAlive: fromPromise<void, void>(async () => {}),
+    sendOptionsKeepAlive: fromPromise<void, void>(async () => {}),
+    watchNetwork: fromCallback<TransportEvent>(() => () => {}),
   },
   guards: {
     reconnectionExhausted: ({ context }) =>
       context.reconnect === false || context.attempt >= context.reconnect.maxAttempts,
     keepAliveEnabled: ({ context }) => context.keepAliveIntervalMs > 0,
     noConnectJitter: ({ context }) => context.connectJitterMs <= 0,
+    offline: stateIn('#transport.network.offline'),
+    keepsAliveWithOptions: ({ context }) => context.keepAliveMethod === 'options',
   },
   delays: {
     connectTimeout: ({ context }) => context.connectTimeoutMs,
@@ -106,7 +121,14 @@ export const transportMachine = setup({
   },
   actions: {
     startFresh: assign({ attempt: 0, serverIndex: 0, error: undefined, retryAt: undefined, retryDelayMs: undefined }),
-    markConnected: assign({ attempt: 0, error: undefined, retryAt: undefined, retryDelayMs: undefined }),
+    markConnected: assign({
+      attempt: 0,
+      error: undefined,
+      retryAt: undefined,
+      retryDelayMs: undefined,
+      keepAliveMethod: 'crlf' as const,
+    }),
+    useOptionsKeepAlive: assign({ keepAliveMethod: 'options' as const }),
     recordAttemptError: assign({
       error: ({ event }) => asSipError((event as { error?: unknown }).error, 'WebSocket connection failed'),
     }),
@@ -124,6 +146,9 @@ export const transportMachine = setup({
         new SipError('timeout', `Keep-alive not answered within ${context.keepAliveTimeoutMs} ms`, {
           reason: 'keep-alive timeout',
         }),
+    }),
+    recordKeepAliveError: assign({
+      error: ({ event }) => asSipError((event as { error?: unknown }).error, 'Keep-alive could not be sent'),
     }),
     // Failover: whatever failed, the next attempt goes to the next server in the list.
     advanceServer: assign({
@@ -154,103 +179,171 @@ export const transportMachine = setup({
     connectJitterMs: input.connectJitterMs ?? 0,
     keepAliveIntervalMs: input.keepAliveIntervalMs ?? 30_000,
     keepAliveTimeoutMs: input.keepAliveTimeoutMs ?? 10_000,
+    keepAliveMethod: 'crlf',
     environment: input.environment ?? defaultMachineEnvironment,
   }),
-  initial: 'disconnected',
+  type: 'parallel',
+  invoke: { src: 'watchNetwork' },
   states: {
-    disconnected: {
-      tags: 'disconnected',
-      on: { CONNECT: { target: 'connecting', actions: 'startFresh' } },
-    },
-    connecting: {
-      tags: 'connecting',
-      initial: 'pacing',
+    network: {
+      initial: 'online',
       states: {
-        pacing: {
-          always: { guard: 'noConnectJitter', target: 'opening' },
-          after: { connectJitter: 'opening' },
+        online: { on: { NETWORK_OFFLINE: 'offline' } },
+        offline: { on: { NETWORK_ONLINE: 'online' } },
+      },
+    },
+    connection: {
+      initial: 'disconnected',
+      states: {
+        disconnected: {
+          tags: 'disconnected',
+          // However it got here (stop while reconnecting, disconnect from failed), no stale attempt or error remains.
+          entry: 'startFresh',
+          on: {
+            CONNECT: [
+              { guard: 'offline', target: 'waitingForNetwork', actions: 'startFresh' },
+              { target: 'connecting', actions: 'startFresh' },
+            ],
+          },
         },
-        opening: {
+        connecting: {
+          tags: 'connecting',
+          initial: 'pacing',
+          states: {
+            pacing: {
+              always: { guard: 'noConnectJitter', target: 'opening' },
+              after: { connectJitter: 'opening' },
+            },
+            opening: {
+              invoke: {
+                src: 'connectTransport',
+                input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+                onDone: { target: '#transport.connection.connected', actions: 'markConnected' },
+                onError: { target: '#transport.connection.attemptFailed', actions: 'recordAttemptError' },
+              },
+              after: {
+                connectTimeout: { target: '#transport.connection.attemptFailed', actions: 'recordConnectTimeout' },
+              },
+            },
+          },
+          on: { DISCONNECT: 'disconnecting' },
+        },
+        connected: {
+          tags: 'connected',
+          invoke: {
+            src: 'watchConnection',
+            input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+          },
+          initial: 'idle',
+          states: {
+            idle: {
+              after: { keepAliveInterval: { guard: 'keepAliveEnabled', target: 'probing' } },
+              // The platform says the network went away: find out now whether this connection survived.
+              on: { NETWORK_OFFLINE: 'probing' },
+            },
+            probing: {
+              initial: 'choosing',
+              states: {
+                choosing: {
+                  always: [{ guard: 'keepsAliveWithOptions', target: 'options' }, { target: 'crlf' }],
+                },
+                crlf: {
+                  invoke: {
+                    src: 'sendKeepAlive',
+                    onDone: '#transport.connection.connected.idle',
+                    onError: { target: '#transport.connection.attemptFailed', actions: 'recordKeepAliveError' },
+                  },
+                  // No pong: the server may not answer CRLF pings at all. Ask it with an OPTIONS before giving up.
+                  after: { keepAliveTimeout: { target: 'options', actions: 'useOptionsKeepAlive' } },
+                },
+                options: {
+                  invoke: {
+                    src: 'sendOptionsKeepAlive',
+                    onDone: '#transport.connection.connected.idle',
+                    onError: { target: '#transport.connection.attemptFailed', actions: 'recordKeepAliveError' },
+                  },
+                  after: {
+                    keepAliveTimeout: {
+                      target: '#transport.connection.attemptFailed',
+                      actions: 'recordKeepAliveTimeout',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          on: {
+            CONNECTION_LOST: { target: 'attemptFailed', actions: 'recordConnectionLost' },
+            DISCONNECT: 'disconnecting',
+            // Already connected: nothing to do, but handled so the event is not taken for a mistake.
+            RECONNECT: {},
+          },
+        },
+        // Transient: decides between waiting for the next attempt, waiting for the network, and giving up.
+        attemptFailed: {
+          tags: 'reconnecting',
+          entry: 'advanceServer',
+          always: [
+            { guard: 'reconnectionExhausted', target: 'failed' },
+            { guard: 'offline', target: 'waitingForNetwork', actions: 'clearRetry' },
+            { target: 'waitingToReconnect', actions: 'scheduleRetry' },
+          ],
+        },
+        waitingToReconnect: {
+          tags: 'reconnecting',
+          after: { reconnectDelay: { target: 'reconnecting', actions: 'clearRetry' } },
+          on: {
+            RECONNECT: { target: 'reconnecting', actions: 'clearRetry' },
+            NETWORK_OFFLINE: { target: 'waitingForNetwork', actions: 'clearRetry' },
+            DISCONNECT: 'disconnected',
+          },
+        },
+        // Offline: no attempt is spent until the platform says the network is back.
+        waitingForNetwork: {
+          tags: 'reconnecting',
+          on: {
+            NETWORK_ONLINE: { target: 'reconnecting', actions: 'retryNow' },
+            RECONNECT: { target: 'reconnecting', actions: 'retryNow' },
+            DISCONNECT: 'disconnected',
+          },
+        },
+        reconnecting: {
+          tags: 'reconnecting',
           invoke: {
             src: 'connectTransport',
             input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
-            onDone: { target: '#transport.connected', actions: 'markConnected' },
-            onError: { target: '#transport.attemptFailed', actions: 'recordAttemptError' },
+            onDone: { target: 'connected', actions: 'markConnected' },
+            onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
           },
-          after: { connectTimeout: { target: '#transport.attemptFailed', actions: 'recordConnectTimeout' } },
+          after: { connectTimeout: { target: 'attemptFailed', actions: 'recordConnectTimeout' } },
+          on: { DISCONNECT: 'disconnecting' },
         },
-      },
-      on: { DISCONNECT: 'disconnecting' },
-    },
-    connected: {
-      tags: 'connected',
-      invoke: {
-        src: 'watchConnection',
-        input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
-      },
-      initial: 'idle',
-      states: {
-        idle: {
-          after: { keepAliveInterval: { guard: 'keepAliveEnabled', target: 'probing' } },
-        },
-        probing: {
-          invoke: { src: 'sendKeepAlive', onDone: 'idle' },
-          after: {
-            keepAliveTimeout: { target: '#transport.attemptFailed', actions: 'recordKeepAliveTimeout' },
+        failed: {
+          tags: 'failed',
+          on: {
+            RECONNECT: { target: 'reconnecting', actions: 'retryNow' },
+            CONNECT: [
+              { guard: 'offline', target: 'waitingForNetwork', actions: 'startFresh' },
+              { target: 'connecting', actions: 'startFresh' },
+            ],
+            DISCONNECT: 'disconnected',
           },
         },
+        disconnecting: {
+          tags: 'disconnected',
+          invoke: {
+            src: 'disconnectTransport',
+            onDone: 'disconnected',
+            onError: 'disconnected',
+          },
+          on: {
+            CONNECT: [
+              { guard: 'offline', target: 'waitingForNetwork', actions: 'startFresh' },
+              { target: 'connecting', actions: 'startFresh' },
+            ],
+          },
+        },
       },
-      on: {
-        CONNECTION_LOST: { target: 'attemptFailed', actions: 'recordConnectionLost' },
-        DISCONNECT: 'disconnecting',
-        // Already connected: nothing to do, but say so explicitly so the event is not silently dropped.
-        RECONNECT: {},
-      },
-    },
-    // Transient: decides between waiting for the next attempt and giving up.
-    attemptFailed: {
-      tags: 'reconnecting',
-      entry: 'advanceServer',
-      always: [
-        { guard: 'reconnectionExhausted', target: 'failed' },
-        { target: 'waitingToReconnect', actions: 'scheduleRetry' },
-      ],
-    },
-    waitingToReconnect: {
-      tags: 'reconnecting',
-      after: { reconnectDelay: { target: 'reconnecting', actions: 'clearRetry' } },
-      on: {
-        RECONNECT: { target: 'reconnecting', actions: 'clearRetry' },
-        DISCONNECT: 'disconnected',
-      },
-    },
-    reconnecting: {
-      tags: 'reconnecting',
-      invoke: {
-        src: 'connectTransport',
-        input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
-        onDone: { target: 'connected', actions: 'markConnected' },
-        onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
-      },
-      after: { connectTimeout: { target: 'attemptFailed', actions: 'recordConnectTimeout' } },
-      on: { DISCONNECT: 'disconnecting' },
-    },
-    failed: {
-      tags: 'failed',
-      on: {
-        RECONNECT: { target: 'reconnecting', actions: 'retryNow' },
-        CONNECT: { target: 'connecting', actions: 'startFresh' },
-        DISCONNECT: 'disconnected',
-      },
-    },
-    disconnecting: {
-      tags: 'disconnected',
-      invoke: {
-        src: 'disconnectTransport',
-        onDone: 'disconnected',
-        onError: 'disconnected',
-      },
-      on: { CONNECT: { target: 'connecting', actions: 'startFresh' } },
     },
   },
 });

@@ -229,7 +229,8 @@ export const userAgentMachine = setup({
       },
       always: [
         { guard: and(['halted', 'restartRequested']), target: 'starting' },
-        { guard: 'halted', target: 'stopped' },
+        // A REGISTER that came while halting, then superseded by STOP, is withdrawn: stopped means unregistered.
+        { guard: 'halted', target: 'stopped', actions: 'forwardUnregister' },
       ],
     },
   },

@@ -8,6 +8,8 @@ missing=""
 command -v kamailio >/dev/null 2>&1 || missing="$missing kamailio"
 [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so ] || ls /usr/lib/*/kamailio/modules/websocket.so >/dev/null 2>&1 || missing="$missing kamailio-websocket-modules"
 command -v sipp >/dev/null 2>&1 || missing="$missing sip-tester"
+# The CLI tests make a throwaway certificate for a wss:// check.
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if [ "${SIPSTATE_SKIP_BROWSER:-0}" != "1" ]; then
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
 fi

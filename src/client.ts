@@ -1,15 +1,17 @@
-import { BehaviorSubject, type Observable } from 'rxjs';
-import type { UserAgent } from 'sip.js';
-import { createActor, fromCallback, fromPromise, type ActorRefFrom } from 'xstate';
+import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
+import { Invitation, Inviter, Messager, UserAgent, type Message, type Referral } from 'sip.js';
+import { createActor, type ActorRefFrom } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
-import { registrationMachine } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
-import { transportMachine } from '../machines/transport.machine';
-import { userAgentMachine, type UserAgentCommand } from '../machines/user-agent.machine';
-import { SipError } from './errors';
+import type { UserAgentCommand } from '../machines/user-agent.machine';
+import { createCall, type Call, type CallHandle, type CallOptions } from './call';
+import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
+import { SipError, toSipError } from './errors';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
+import { sendOptionsPing } from './sip/options-ping';
 import { RegistrationChannel } from './sip/registration-channel';
+import { sessionDescriptionHandlerFactoryFor } from './sip/media';
 import { createUserAgent } from './sip/user-agent';
 import { SipWebSocketTransport } from './sip/websocket-transport';
 import {
@@ -18,6 +20,7 @@ import {
   selectTransportState,
   selectUserAgentState,
   type RegistrationState,
+  type IdentityState,
   type SipClientState,
   type TransportState,
   type UserAgentState,
@@ -67,6 +70,63 @@ export interface SipClient {
   stop(): Promise<void>;
   /** Stops everything at once: every stream completes, pending promises reject (`cancelled`), nothing is left. */
   dispose(): void;
+  /**
+   * Places a call to `target` (`sip:bob@example.com`, `bob@example.com`, or `bob` in this client's domain) and returns
+   * it at once. Never throws: when the client is not started and connected, or the target is not a SIP address, the
+   * Call comes back already ending, with `reason: 'failed'` and a SipError (kind `transport` or `config`) that
+   * `call.connected()` rejects with.
+   */
+  call(target: string, options?: CallOptions): Call;
+  /**
+   * Each incoming call, once, as it arrives (ringing). An event stream: it does NOT replay, so subscribe before
+   * `start()`; `calls$` has the calls that are already there. Completes on `dispose()`.
+   */
+  readonly incomingCalls$: Observable<Call>;
+  /** The calls not yet ended, oldest first. Emits the current list on subscribe, then each change. */
+  readonly calls$: Observable<readonly Call[]>;
+  /**
+   * Sends a SIP MESSAGE. Resolves on a 2xx; rejects with a SipError otherwise (kind `rejected` with the code, e.g.
+   * 404; `timeout`; `transport` when the client is not started and connected; `config` for a bad target).
+   */
+  message(target: string, body: string, options?: MessageOptions): Promise<void>;
+  /** Each incoming MESSAGE (answered 200 OK). An event stream: no replay. Completes on `dispose()`. */
+  readonly messages$: Observable<IncomingMessage>;
+}
+
+/**
+ * Options of `client.message()`.
+ *
+ * @example
+ * ```ts
+ * await client.message('bob', '{"hello":1}', { contentType: 'application/json' });
+ * ```
+ */
+export interface MessageOptions {
+  /** MIME type of the body. Default `text/plain`. */
+  contentType?: string;
+  /** Extra SIP headers, as `Name: value` strings. */
+  extraHeaders?: string[];
+}
+
+/**
+ * A MESSAGE received, as `client.messages$` emits it.
+ *
+ * @example
+ * ```ts
+ * client.messages$.subscribe(({ from, body }) => console.log(from, body));
+ * ```
+ */
+export interface IncomingMessage {
+  /** The sender's URI (From). */
+  from: string;
+  /** The sender's display name, when it gave one. */
+  fromDisplayName?: string;
+  /** The URI it was sent to (To). */
+  to: string;
+  body: string;
+  contentType: string;
+  /** Epoch ms. */
+  receivedAt: number;
 }
 
 type Verdict = 'wait' | 'resolve' | SipError;
@@ -115,63 +175,151 @@ export function createSipClient(options: SipClientOptions): SipClient {
   // A REGISTER in flight when the connection drops can never be answered: end it now, not 32 s later.
   transport.onLost(() => channel?.abandonInFlight());
 
+  // ---- calls and messages ----
+  const liveCalls = new Map<Call, CallHandle>();
+  const calls$ = new BehaviorSubject<readonly Call[]>([]);
+  const incomingCalls$ = new Subject<Call>();
+  const messages$ = new Subject<IncomingMessage>();
+  let disposedCalls = false;
+  const sessionDescriptionHandlerFactory = sessionDescriptionHandlerFactoryFor(config.calls.media, config.calls.iceServers);
+  // An anonymous client (no uri) has no domain of its own: it calls full addresses only.
+  const ownDomain = config.uri === undefined ? undefined : UserAgent.makeURI(config.uri)?.host;
+
+  /** `sip:bob@x`, `bob@x` or `bob` (in our domain) as a URI string, or undefined when it is no SIP address. */
+  const normalizeTarget = (target: string): string | undefined => {
+    if (typeof target !== 'string' || target.trim() === '') return undefined;
+    const trimmed = target.trim();
+    const candidate = /^sips?:/i.test(trimmed)
+      ? trimmed
+      : trimmed.includes('@')
+        ? `sip:${trimmed}`
+        : ownDomain === undefined
+          ? undefined
+          : `sip:${trimmed}@${ownDomain}`;
+    return candidate !== undefined && UserAgent.makeURI(candidate) ? candidate : undefined;
+  };
+
+  const track = (handle: CallHandle): void => {
+    if (handle.ended) return;
+    liveCalls.set(handle.call, handle);
+    calls$.next([...liveCalls.keys()]);
+    handle.onEnded(() => {
+      if (!liveCalls.delete(handle.call) || disposedCalls) return;
+      calls$.next([...liveCalls.keys()]);
+    });
+  };
+
+  const callDependencies = {
+    logger,
+    unansweredTimeoutMs: config.calls.unansweredTimeoutMs,
+    dtmfMethod: config.calls.dtmf,
+    normalizeTarget,
+    // We were transferred: place the call the REFER asks for, as a new outgoing call of this client.
+    onReferred: (referral: Referral) => {
+      if (disposedCalls || !userAgent) return;
+      const inviter = referral.makeInviter();
+      track(createCall(inviter, { uri: referral.referTo.uri.toString() }, callDependencies));
+    },
+  };
+
+  const onInvite = (invitation: Invitation): void => {
+    if (disposedCalls) {
+      invitation.reject({ statusCode: 480 }).catch(() => undefined);
+      return;
+    }
+    const identity = invitation.remoteIdentity;
+    const handle = createCall(
+      invitation,
+      { uri: identity.uri.toString(), ...(identity.displayName && { displayName: identity.displayName }) },
+      callDependencies,
+    );
+    track(handle);
+    incomingCalls$.next(handle.call);
+  };
+
+  const onMessage = (message: Message): void => {
+    const request = message.request;
+    message.accept().catch((error: unknown) => logger.warn(`MESSAGE could not be answered: ${String(error)}`));
+    if (disposedCalls) return;
+    const from = request.from;
+    messages$.next({
+      from: from.uri.toString(),
+      ...(from.displayName && { fromDisplayName: from.displayName }),
+      to: request.to.uri.toString(),
+      body: request.body ?? '',
+      contentType: request.getHeader('content-type') ?? 'text/plain',
+      receivedAt: Date.now(),
+    });
+  };
+
+  // A session outlives a dropped connection in sip.js: tell each call, and tell it again when the link is back.
+  transport.onLost((error) => {
+    for (const handle of liveCalls.values()) handle.connectionLost(error);
+  });
+
   const requireChannel = (): RegistrationChannel => {
     if (!channel) throw new SipError('transport', 'The user agent is not started');
     return channel;
   };
 
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: fromPromise<void, { server: string }>(({ input, signal }) =>
-            transport.open(input.server, signal),
-          ),
-          disconnectTransport: fromPromise<void, void>(() => transport.close()),
-          watchConnection: fromCallback(({ sendBack }) => {
-            const stopWatching = transport.onLost((error) => sendBack({ type: 'CONNECTION_LOST', error }));
-            return () => {
-              stopWatching();
-              // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
-              channel?.abandonInFlight();
-              transport.abandon();
-            };
-          }),
-          sendKeepAlive: fromPromise<void, void>(({ signal }) => transport.ping(signal)),
-        },
-      }),
-      registration: registrationMachine.provide({
-        actors: {
-          sendRegister: fromPromise(({ input, signal }: { input: { expires: number }; signal: AbortSignal }) =>
-            Promise.resolve().then(() => requireChannel().send(input.expires, signal)),
-          ),
-          sendUnregister: fromPromise<void, void>(({ signal }) =>
-            Promise.resolve().then(() => requireChannel().send(0, signal)).then(() => undefined),
-          ),
-        },
-      }),
-      startUserAgent: fromPromise<void, void>(async () => {
-        const created = createUserAgent(config, transport, logger);
-        userAgent = created;
-        channel = new RegistrationChannel(created, logger);
-        await created.start();
-      }),
-      stopUserAgent: fromPromise<void, void>(async () => {
-        const stopping = userAgent;
-        channel?.abandonInFlight('Stopped');
-        channel = undefined;
-        userAgent = undefined;
-        await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
-      }),
+  // This client's side effects, reached by the shared machine's actors through the actor system.
+  const runtime: ClientRuntime = {
+    connectTransport: (server, signal) => transport.open(server, signal),
+    disconnectTransport: () => transport.close(),
+    watchConnection: (onLost) => {
+      const stopWatching = transport.onLost(onLost);
+      return () => {
+        stopWatching();
+        // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
+        channel?.abandonInFlight();
+        transport.abandon();
+      };
     },
-  });
+    sendKeepAlive: (signal) => transport.ping(signal),
+    sendOptionsKeepAlive: (signal) => sendOptionsPing(userAgent, signal),
+    watchNetwork: (onChange) => {
+      const online$ = config.network?.online$ ?? browserOnline$();
+      if (!online$) return () => {};
+      const subscription = online$.pipe(distinctUntilChanged()).subscribe({
+        next: onChange,
+        // A broken connectivity source must not take the client down: carry on as if online.
+        error: (error: unknown) => {
+          logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
+          onChange(true);
+        },
+      });
+      return () => subscription.unsubscribe();
+    },
+    sendRegister: (expires, signal) => Promise.resolve().then(() => requireChannel().send(expires, signal)),
+    startUserAgent: async () => {
+      const created = createUserAgent(config, transport, logger, {
+        delegate: { onInvite, onMessage },
+        sessionDescriptionHandlerFactory,
+      });
+      userAgent = created;
+      // An anonymous client never registers: it gets no REGISTER channel.
+      channel = config.uri === undefined ? undefined : new RegistrationChannel(created, logger);
+      await created.start();
+    },
+    stopUserAgent: async () => {
+      // BYE, CANCEL or reject every call while the transport is still there.
+      for (const handle of [...liveCalls.values()]) handle.dispose();
+      const stopping = userAgent;
+      channel?.abandonInFlight('Stopped');
+      channel = undefined;
+      userAgent = undefined;
+      await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
+    },
+  };
 
-  const actor = createActor(machine, {
+  const actor = createActor(clientMachine(), {
     input: {
       transport: {
         servers: config.servers,
         reconnect: config.reconnect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
+        // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.
+        keepAliveTimeoutMs: Math.min(10_000, config.keepAliveIntervalMs),
         connectJitterMs: config.connectJitterMs,
       },
       registration: { expires: config.expires },
@@ -179,16 +327,21 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
     ...(config.inspect !== undefined && { inspect: config.inspect }),
   });
+  attachRuntime(actor.system, runtime);
 
   // ---- streams ----
   actor.start();
   const transportActor = actor.system.get('transport') as TransportActorRef;
   const registrationActor = actor.system.get('registration') as RegistrationActorRef;
 
+  const identity: IdentityState = Object.freeze(
+    config.uri === undefined ? { anonymous: true } : { anonymous: false, uri: config.uri },
+  );
   const read = (): SipClientState => ({
     transport: selectTransportState(transportActor.getSnapshot()),
     userAgent: selectUserAgentState(actor.getSnapshot()),
     registration: selectRegistrationState(registrationActor.getSnapshot()),
+    identity,
   });
 
   const initial = read();
@@ -217,7 +370,12 @@ export function createSipClient(options: SipClientOptions): SipClient {
       changed = true;
     }
     if (!changed) return;
-    const combined = { transport: transport$.getValue(), userAgent: userAgent$.getValue(), registration: registration$.getValue() };
+    const combined = {
+      transport: transport$.getValue(),
+      userAgent: userAgent$.getValue(),
+      registration: registration$.getValue(),
+      identity,
+    };
     // Waiters added by subscribers while this value goes out judge later values, not this one.
     const current = [...waiters];
     state$.next(combined);
@@ -232,8 +390,15 @@ export function createSipClient(options: SipClientOptions): SipClient {
     else waiter.reject(verdict);
   };
 
+  let wasConnected = initial.transport.status === 'connected';
+  const restoreWatch = transport$.subscribe(({ status }) => {
+    const connected = status === 'connected';
+    if (connected && !wasConnected) for (const handle of liveCalls.values()) handle.connectionRestored();
+    wasConnected = connected;
+  });
+
   const subscriptions = [actor, transportActor, registrationActor].map((ref) =>
-    (ref as ActorRefFrom<typeof machine>).subscribe({
+    (ref as ActorRefFrom<ClientMachine>).subscribe({
       next: publish,
       error: (error) => logger.error(`machine error: ${String(error)}`),
     }),
@@ -252,6 +417,15 @@ export function createSipClient(options: SipClientOptions): SipClient {
       if (waiters.has(waiter)) settle(waiter, read());
     });
     return handled(promise);
+  };
+
+  const notConnected = (what: string): SipError | undefined => {
+    if (disposed) return cancelled('The client is disposed');
+    const state = read();
+    if (!userAgent || state.userAgent.status !== 'started' || state.transport.status !== 'connected') {
+      return new SipError('transport', `${what} needs a started, connected client: await client.start() first`);
+    }
+    return undefined;
   };
 
   const client: SipClient = {
@@ -274,7 +448,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
       }),
 
     register: () =>
-      command({ type: 'REGISTER' }, () => {
+      config.uri === undefined
+        ? handled(Promise.reject(new SipError('config', 'Registering needs a `uri`: this client is anonymous')))
+        : command({ type: 'REGISTER' }, () => {
         let moved = false;
         // REGISTER always moves the registration to 'registering' first; what it shows before that is stale.
         return ({ registration }) => {
@@ -318,8 +494,70 @@ export function createSipClient(options: SipClientOptions): SipClient {
         };
       }),
 
+    call: (target, given) => {
+      const options = given ?? {};
+      const uri = normalizeTarget(target);
+      let session: Inviter | SipError;
+      const offline = notConnected('call()');
+      if (offline) session = offline;
+      else if (!uri) session = new SipError('config', `call() needs a SIP URI or user name, got ${JSON.stringify(target)}`);
+      else {
+        try {
+          session = new Inviter(userAgent!, UserAgent.makeURI(uri)!, {
+            ...(options.extraHeaders !== undefined && { extraHeaders: options.extraHeaders }),
+          });
+        } catch (error) {
+          session = toSipError(error, 'config', 'call() failed');
+        }
+      }
+      const handle = createCall(session, { uri: uri ?? String(target) }, callDependencies, options);
+      if (!(session instanceof SipError)) track(handle);
+      return handle.call;
+    },
+    incomingCalls$: incomingCalls$.asObservable(),
+    calls$: calls$.asObservable(),
+    messages$: messages$.asObservable(),
+
+    message: (target, body, given) => {
+      const options = given ?? {};
+      const offline = notConnected('message()');
+      if (offline) return handled(Promise.reject(offline));
+      const uri = normalizeTarget(target);
+      if (!uri) return handled(Promise.reject(new SipError('config', `message() needs a SIP URI or user name, got ${JSON.stringify(target)}`)));
+      if (typeof body !== 'string') return handled(Promise.reject(new SipError('config', 'message() needs a string body')));
+      const ua = userAgent!;
+      return handled(
+        new Promise<void>((resolve, reject) => {
+          const messager = new Messager(ua, UserAgent.makeURI(uri)!, body, options.contentType ?? 'text/plain', {
+            ...(options.extraHeaders !== undefined && { extraHeaders: options.extraHeaders }),
+          });
+          messager
+            .message({
+              requestDelegate: {
+                onAccept: () => resolve(),
+                onReject: (response) => {
+                  const code = response.message.statusCode ?? 0;
+                  const reason = response.message.reasonPhrase ?? '';
+                  const kind = code === 408 ? 'timeout' : code === 401 || code === 407 || code === 403 ? 'auth' : 'rejected';
+                  reject(new SipError(kind, `MESSAGE to ${uri} failed: ${code} ${reason}`.trim(), { code, reason }));
+                },
+              },
+            })
+            .catch((error: unknown) => reject(toSipError(error, 'transport', 'MESSAGE could not be sent')));
+        }),
+      );
+    },
+
     dispose: () => {
       if (disposed) return;
+      for (const handle of [...liveCalls.values()]) handle.dispose();
+      disposedCalls = true;
+      liveCalls.clear();
+      restoreWatch.unsubscribe();
+      calls$.next([]);
+      calls$.complete();
+      incomingCalls$.complete();
+      messages$.complete();
       disposed = true;
       for (const subscription of subscriptions) subscription.unsubscribe();
       // Stopping the root actor stops every child: timers are cancelled, promise actors aborted, sockets abandoned.
@@ -338,6 +576,27 @@ export function createSipClient(options: SipClientOptions): SipClient {
     },
   };
   return client;
+}
+
+/** The browser's connectivity (`navigator.onLine` and the window's online/offline events), or undefined elsewhere. */
+function browserOnline$(): Observable<boolean> | undefined {
+  const global = globalThis as {
+    navigator?: { onLine?: boolean };
+    addEventListener?: (type: string, listener: () => void) => void;
+    removeEventListener?: (type: string, listener: () => void) => void;
+  };
+  if (typeof global.navigator?.onLine !== 'boolean' || typeof global.addEventListener !== 'function') return undefined;
+  return new Observable<boolean>((subscriber) => {
+    const online = (): void => subscriber.next(true);
+    const offline = (): void => subscriber.next(false);
+    subscriber.next(global.navigator!.onLine!);
+    global.addEventListener!('online', online);
+    global.addEventListener!('offline', offline);
+    return () => {
+      global.removeEventListener?.('online', online);
+      global.removeEventListener?.('offline', offline);
+    };
+  });
 }
 
 function handled<T>(promise: Promise<T>): Promise<T> {

@@ -6,12 +6,19 @@
  * import { createSipClient, SipConfigError, SipError } from 'sipstate';
  * ```
  */
-export { createSipClient, type SipClient } from './client';
+export { createSipClient, type IncomingMessage, type MessageOptions, type SipClient } from './client';
+export type { AnswerOptions, Call, CallMediaOptions, CallOptions, CallState, DtmfMethod, DtmfOptions } from './call';
+export type { CallDirection, CallEndReason, CallStatus } from '../machines/call.machine';
+export {
+  SignalingOnlySessionDescriptionHandler,
+  signalingOnlySessionDescriptionHandlerFactory,
+} from './sip/signaling-only-sdh';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
-export type { ReconnectOptions, SipClientOptions } from './options';
+export type { CallDefaults, NetworkOptions, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
+  IdentityState,
   RegistrationState,
   RegistrationStatus,
   SipClientState,

@@ -1,4 +1,5 @@
-import { Grammar } from 'sip.js';
+import type { Observable } from 'rxjs';
+import { Grammar, URI, type UserAgentOptions } from 'sip.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backoff';
 import { SipConfigError } from './errors';
@@ -27,7 +28,8 @@ export interface ReconnectOptions {
 }
 
 /**
- * Options of {@link createSipClient}. Only `server` and `uri` are required.
+ * Options of {@link createSipClient}. Only `server` is required; without `uri` the client is anonymous (it can start,
+ * call and send messages, but not register or be reached).
  *
  * @example
  * ```ts
@@ -46,8 +48,11 @@ export interface ReconnectOptions {
 export interface SipClientOptions {
   /** WebSocket URL of the SIP server (`ws://` or `wss://`), or several, tried in order. */
   server: string | readonly string[];
-  /** The address of record, e.g. `sip:alice@example.com`. */
-  uri: string;
+  /**
+   * The address of record, e.g. `sip:alice@example.com`, as a string or a sip.js `URI`
+   * (`UserAgent.makeURI('sip:alice@example.com')`). Leave it out for an anonymous client.
+   */
+  uri?: string | URI;
   /** User name for digest authentication. */
   authorizationUsername?: string;
   /** Password for digest authentication; needs `authorizationUsername`. Never logged, never in any state. */
@@ -76,12 +81,97 @@ export interface SipClientOptions {
    * started together (a Node service, a fleet of tabs) do not hit the server in one burst. Default 0.
    */
   connectJitterMs?: number;
+  /**
+   * Where connectivity comes from. While `online$` says false no connection attempt is spent; when it says true
+   * again the client tries at once. Default: the browser's `online`/`offline` events where there are any
+   * (`navigator.onLine`), none in Node.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., network: { online$: myConnectivity$ } });
+   * ```
+   */
+  network?: NetworkOptions;
+  /**
+   * Other sip.js `UserAgentOptions`, passed through as they are (displayName, userAgentString, contactName,
+   * contactParams, viaHost, sessionDescriptionHandlerFactoryOptions, hackIpInContact, ...). The options sipstate
+   * owns are refused here with a SipConfigError saying what to use instead.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., sipOptions: { displayName: 'Alice', userAgentString: 'my-phone/1.0' } });
+   * ```
+   */
+  sipOptions?: SipUserAgentOptions;
+  /** Defaults for calls (media handler, timeout, DTMF). */
+  calls?: CallDefaults;
+}
+
+/**
+ * How calls are made, for every call of a client.
+ *
+ * @example
+ * ```ts
+ * createSipClient({ ..., calls: { media: 'signaling', unansweredTimeoutSec: 30, dtmf: 'info' } });
+ * ```
+ */
+export interface CallDefaults {
+  /**
+   * The media handler: `browser` is sip.js's WebRTC handler (getUserMedia, RTCPeerConnection); `signaling` is
+   * sipstate's signaling-only handler (valid SDP, no RTP: bots, tests, load); `auto` (default) picks `browser` where
+   * `RTCPeerConnection` and `MediaStream` exist, else `signaling`.
+   */
+  media?: 'auto' | 'browser' | 'signaling';
+  /** Seconds an outgoing call may ring before it is cancelled, and an incoming one before it is rejected (480). Default 60. */
+  unansweredTimeoutSec?: number;
+  /** How `sendDtmf` sends by default. Default `auto` (RFC 4733 when the media handler can, else SIP INFO). */
+  dtmf?: 'auto' | 'rfc4733' | 'info';
+  /**
+   * Browser media only: STUN/TURN servers for ICE. Default: sip.js's (a public Google STUN server); `[]` uses host
+   * candidates only (a LAN, or tests).
+   */
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+}
+
+/** sip.js `UserAgentOptions` that sipstate owns, with what to use instead. */
+const OWNED_SIP_OPTIONS = {
+  uri: 'use the `uri` option',
+  authorizationUsername: 'use the `authorizationUsername` option',
+  authorizationPassword: 'use the `authorizationPassword` option',
+  authorizationHa1: 'use the `authorizationPassword` option (sipstate keeps credentials out of its state)',
+  transportOptions: 'use the `server` option (and `webSocket`)',
+  transportConstructor: 'sipstate supplies its own transport; use `server` and `webSocket`',
+  reconnectionAttempts: 'use the `reconnect` option',
+  reconnectionDelay: 'use the `reconnect` option',
+  delegate: "use the client's streams and methods instead of a delegate",
+  logLevel: 'use the `logLevel` option',
+  logBuiltinEnabled: 'use the `logger` option',
+  logConnector: 'use the `logger` option',
+} as const;
+
+/** The sip.js `UserAgentOptions` that `sipOptions` accepts: all but those sipstate owns. */
+export type SipUserAgentOptions = Omit<UserAgentOptions, keyof typeof OWNED_SIP_OPTIONS>;
+
+/**
+ * Connectivity as the platform reports it.
+ *
+ * @example
+ * ```ts
+ * const online$ = new BehaviorSubject(true);
+ * createSipClient({ ..., network: { online$ } });
+ * online$.next(false); // no reconnection attempts until true again
+ * ```
+ */
+export interface NetworkOptions {
+  /** Emits whether the network is available; its current value first, where it has one. */
+  online$: Observable<boolean>;
 }
 
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
 export interface ResolvedOptions {
   servers: readonly string[];
-  uri: string;
+  /** The address of record, normalised to a string; absent for an anonymous client. */
+  uri?: string;
   authorizationUsername?: string;
   authorizationPassword?: string;
   expires: number;
@@ -93,6 +183,14 @@ export interface ResolvedOptions {
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
   connectJitterMs: number;
+  network?: NetworkOptions;
+  sipOptions: SipUserAgentOptions;
+  calls: {
+    media: 'auto' | 'browser' | 'signaling';
+    unansweredTimeoutMs: number;
+    dtmf: 'auto' | 'rfc4733' | 'info';
+    iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  };
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -109,6 +207,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'reconnect',
   'keepAliveIntervalSec',
   'connectJitterMs',
+  'network',
+  'sipOptions',
+  'calls',
 ]);
 
 function describe(value: unknown): string {
@@ -142,7 +243,9 @@ function validateServer(value: unknown, field: string): string {
   return value;
 }
 
-function validateUri(value: unknown): string {
+function validateUri(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URI) value = value.toString();
   if (typeof value !== 'string' || value.trim() === '') {
     throw new SipConfigError('uri', `must be a SIP URI such as "sip:alice@example.com", got ${describe(value)}`);
   }
@@ -230,6 +333,9 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   if (options.register !== undefined && typeof options.register !== 'boolean') {
     throw new SipConfigError('register', `must be true or false, got ${describe(options.register)}`);
   }
+  if (options.register === true && uri === undefined) {
+    throw new SipConfigError('uri', 'is needed to register (`register: true`); an anonymous client cannot register');
+  }
 
   const logLevel = options.logLevel ?? 'warn';
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -272,9 +378,31 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   const connectJitterMs =
     options.connectJitterMs === undefined ? 0 : positiveNumber(options.connectJitterMs, 'connectJitterMs', { allowZero: true });
 
+  const network = options.network;
+  if (
+    network !== undefined &&
+    (typeof network !== 'object' || network === null || typeof (network.online$ as { subscribe?: unknown })?.subscribe !== 'function')
+  ) {
+    throw new SipConfigError('network', 'must be an object with an `online$` observable');
+  }
+
+  const sipOptions = options.sipOptions ?? {};
+  if (typeof sipOptions !== 'object' || sipOptions === null || Array.isArray(sipOptions)) {
+    throw new SipConfigError('sipOptions', `must be an object of sip.js UserAgentOptions, got ${describe(sipOptions)}`);
+  }
+  for (const key of Object.keys(sipOptions)) {
+    if (key in OWNED_SIP_OPTIONS) {
+      throw new SipConfigError(
+        `sipOptions.${key}`,
+        `is owned by sipstate: ${OWNED_SIP_OPTIONS[key as keyof typeof OWNED_SIP_OPTIONS]}`,
+      );
+    }
+  }
+  const calls = validateCalls(options.calls);
+
   return {
     servers,
-    uri,
+    ...(uri !== undefined && { uri }),
     ...(authorizationUsername !== undefined && { authorizationUsername }),
     ...(authorizationPassword !== undefined && { authorizationPassword }),
     expires,
@@ -286,5 +414,38 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
     connectJitterMs,
+    ...(network !== undefined && { network }),
+    sipOptions,
+    calls,
+  };
+}
+
+function validateCalls(value: unknown): ResolvedOptions['calls'] {
+  if (value === undefined) return { media: 'auto', unansweredTimeoutMs: 60_000, dtmf: 'auto' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SipConfigError('calls', `must be an object, got ${describe(value)}`);
+  }
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!['media', 'unansweredTimeoutSec', 'dtmf', 'iceServers'].includes(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
+  }
+  const media = given.media ?? 'auto';
+  if (media !== 'auto' && media !== 'browser' && media !== 'signaling') {
+    throw new SipConfigError('calls.media', `must be 'auto', 'browser' or 'signaling', got ${describe(media)}`);
+  }
+  const dtmf = given.dtmf ?? 'auto';
+  if (dtmf !== 'auto' && dtmf !== 'rfc4733' && dtmf !== 'info') {
+    throw new SipConfigError('calls.dtmf', `must be 'auto', 'rfc4733' or 'info', got ${describe(dtmf)}`);
+  }
+  const timeout = given.unansweredTimeoutSec === undefined ? 60 : positiveNumber(given.unansweredTimeoutSec, 'calls.unansweredTimeoutSec');
+  const iceServers = given.iceServers;
+  if (iceServers !== undefined && !Array.isArray(iceServers)) {
+    throw new SipConfigError('calls.iceServers', `must be an array, got ${describe(iceServers)}`);
+  }
+  return {
+    media,
+    unansweredTimeoutMs: timeout * 1000,
+    dtmf,
+    ...(iceServers !== undefined && { iceServers: iceServers as NonNullable<CallDefaults['iceServers']> }),
   };
 }

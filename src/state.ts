@@ -79,6 +79,24 @@ export interface SipClientState {
   transport: TransportState;
   userAgent: UserAgentState;
   registration: RegistrationState;
+  /** Who this client is; fixed for its life. */
+  identity: IdentityState;
+}
+
+/**
+ * Who the client is: its address of record, or anonymous (created without `uri`: it can call and send messages but
+ * cannot register, and nothing reaches it).
+ *
+ * @example
+ * ```ts
+ * const { identity } = client.getState();
+ * label.textContent = identity.anonymous ? 'anonymous' : identity.uri;
+ * ```
+ */
+export interface IdentityState {
+  anonymous: boolean;
+  /** The address of record, when not anonymous. */
+  uri?: string;
 }
 
 /** Reads the public transport state off a transport machine snapshot. */

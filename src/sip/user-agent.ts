@@ -1,4 +1,4 @@
-import { UserAgent, type LogLevel, type UserAgentOptions } from 'sip.js';
+import { UserAgent, type LogLevel, type SessionDescriptionHandlerFactory, type UserAgentDelegate, type UserAgentOptions } from 'sip.js';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
 import type { SipWebSocketTransport } from './websocket-transport';
@@ -7,16 +7,23 @@ import type { SipWebSocketTransport } from './websocket-transport';
  * Creates a sip.js UserAgent that runs over sipstate's transport instead of building its own, logs through sipstate's
  * logger, and never reconnects by itself (sip.js's default of 0 reconnection attempts; the transport machine reconnects).
  */
-export function createUserAgent(options: ResolvedOptions, transport: SipWebSocketTransport, logger: Logger): UserAgent {
+export function createUserAgent(
+  options: ResolvedOptions,
+  transport: SipWebSocketTransport,
+  logger: Logger,
+  // Calls and messages: who handles incoming INVITE and MESSAGE, and which media handler sessions get.
+  extras: { delegate?: UserAgentDelegate; sessionDescriptionHandlerFactory?: SessionDescriptionHandlerFactory } = {},
+): UserAgent {
   // sip.js constructs its transport with `new transportConstructor(logger, options)`; a constructor that returns an
   // object makes `new` return that object, so every user agent of this client shares the one transport.
   const transportConstructor = function SipstateTransport() {
     return transport;
   } as unknown as UserAgentOptions['transportConstructor'];
-  const uri = UserAgent.makeURI(options.uri);
-  if (!uri) throw new Error('unreachable: the uri was validated');
+  // No uri: sip.js makes the user agent anonymous (sip:anonymous.xxxx@anonymous.invalid).
+  const uri = options.uri === undefined ? undefined : UserAgent.makeURI(options.uri);
   return new UserAgent({
-    uri,
+    ...options.sipOptions,
+    ...(uri !== undefined && { uri }),
     ...(options.authorizationUsername !== undefined && { authorizationUsername: options.authorizationUsername }),
     ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
     transportConstructor,
@@ -27,5 +34,11 @@ export function createUserAgent(options: ResolvedOptions, transport: SipWebSocke
     logConnector: (level, category, _label, content) => {
       logger[level](`${category}: ${content}`);
     },
+    ...(extras.delegate !== undefined && { delegate: extras.delegate }),
+    // A factory given in sipOptions is the application's choice: it wins over sipstate's pick.
+    ...(extras.sessionDescriptionHandlerFactory !== undefined &&
+      options.sipOptions.sessionDescriptionHandlerFactory === undefined && {
+      sessionDescriptionHandlerFactory: extras.sessionDescriptionHandlerFactory,
+    }),
   });
 }

@@ -189,7 +189,11 @@ export class SipWebSocketTransport implements Transport {
     });
   }
 
-  /** Drops the socket at once, without reporting it as lost (the caller already knows). */
+  /**
+   * Drops the socket at once, without reporting it as lost (the caller already knows). A close frame goes out, but
+   * nothing waits for the answer: on a dead or black-holed connection `ws` would otherwise hold the socket and a timer
+   * for its 30 s closing handshake, thousands of them in a service with thousands of clients.
+   */
   abandon(): void {
     const socket = this.socket;
     if (!socket) return;
@@ -197,8 +201,9 @@ export class SipWebSocketTransport implements Transport {
     try {
       socket.close(1000);
     } catch {
-      terminate(socket);
+      // closing already
     }
+    terminate(socket);
     this.transition(TransportState.Disconnected);
   }
 
@@ -279,11 +284,11 @@ export class SipWebSocketTransport implements Transport {
   }
 }
 
+/** Destroys the underlying socket where the WebSocket can (`ws`); browsers close on their own. */
 function terminate(socket: WebSocketLike): void {
   const withTerminate = socket as WebSocketLike & { terminate?: () => void };
   try {
     if (typeof withTerminate.terminate === 'function') withTerminate.terminate();
-    else socket.close();
   } catch {
     // already closed
   }

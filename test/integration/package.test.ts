@@ -101,4 +101,16 @@ describe('the packed package', () => {
     expect(result.configError).toBe('config');
     expect(result.machines).toBe('function');
   });
+
+  it('exposes sipstate/view for import and require, and the sipstate bin runs', () => {
+    const view = (code: string, file: string) => {
+      writeFileSync(join(project, file), code);
+      return run('node', ['--no-warnings', file], project).trim();
+    };
+    expect(view(`import { mountStatechart, statechartSvg } from 'sipstate/view';\nconsole.log(typeof mountStatechart, statechartSvg('transport').startsWith('<svg'));`, 'view.mjs')).toBe('function true');
+    expect(view(`const { mountStatechart } = require('sipstate/view');\nconsole.log(typeof mountStatechart);`, 'view.cjs')).toBe('function');
+    const mermaid = run(join(project, 'node_modules/.bin/sipstate'), ['diagram', 'registration'], project);
+    expect(mermaid.split('\n').slice(0, 2)).toEqual(['%% registration', 'stateDiagram-v2']);
+  });
 });
+

@@ -121,6 +121,7 @@ describe('registration against Kamailio', () => {
       transport: { status: 'disconnected', attempt: 0 },
       userAgent: { status: 'stopped' },
       registration: { status: 'unregistered' },
+      identity: { anonymous: false, uri: 'sip:alice@sipstate.test' },
     });
     // stop() unregistered before disconnecting
     await kamailio.waitForReplies({ method: 'REGISTER', user: 'alice', code: 200 }, 4);

@@ -23,7 +23,8 @@ describe('createSipClient options', () => {
     ['an invalid SIP URI', { uri: 'alice@example.com' }, 'uri'],
     ['a URI with another scheme', { uri: 'tel:+15551234' }, 'uri'],
     ['an empty URI', { uri: '' }, 'uri'],
-    ['a missing URI', { uri: undefined }, 'uri'],
+    ['register: true without a uri', { uri: undefined, register: true }, 'uri'],
+    ['a URI object that is not a SIP URI', { uri: { toString: () => 'nope' } }, 'uri'],
     ['an http server', { server: 'http://sip.example.com' }, 'server'],
     ['a server that is no URL', { server: 'sip.example.com' }, 'server'],
     ['an empty server list', { server: [] }, 'server'],
@@ -44,6 +45,13 @@ describe('createSipClient options', () => {
     ['reconnect with an unknown field', { reconnect: { delay: 2 } }, 'reconnect.delay'],
     ['a negative keep-alive interval', { keepAliveIntervalSec: -1 }, 'keepAliveIntervalSec'],
     ['a negative connect jitter', { connectJitterMs: -1 }, 'connectJitterMs'],
+    ['a network without online$', { network: {} }, 'network'],
+    ['sipOptions.transportOptions', { sipOptions: { transportOptions: { server: 'wss://x' } } }, 'sipOptions.transportOptions'],
+    ['sipOptions.uri', { sipOptions: { uri: 'sip:x@y' } }, 'sipOptions.uri'],
+    ['sipOptions.authorizationPassword', { sipOptions: { authorizationPassword: 'p' } }, 'sipOptions.authorizationPassword'],
+    ['sipOptions.delegate', { sipOptions: { delegate: {} } }, 'sipOptions.delegate'],
+    ['sipOptions.reconnectionAttempts', { sipOptions: { reconnectionAttempts: 3 } }, 'sipOptions.reconnectionAttempts'],
+    ['sipOptions that is not an object', { sipOptions: 'x' }, 'sipOptions'],
   ];
 
   it.each(cases)('rejects %s with a SipConfigError naming the field, before touching the network', (_name, patch, field) => {
@@ -62,6 +70,31 @@ describe('createSipClient options', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(`\`${field}\``);
     expect(opened).toEqual([]);
+  });
+
+  it('accepts a sip.js URI and passes other sip.js options through', async () => {
+    const { UserAgent } = await import('sip.js');
+    const { RecordingWebSocket } = recordingWebSocket();
+    const client = createSipClient({
+      ...valid(RecordingWebSocket),
+      uri: UserAgent.makeURI('sip:bob@example.com')!,
+      sipOptions: { displayName: 'Bob', userAgentString: 'test/1.0', contactParams: { transport: 'ws' } },
+    });
+    expect(client.getState().identity).toEqual({ anonymous: false, uri: 'sip:bob@example.com' });
+    client.dispose();
+  });
+
+  it('without a uri is anonymous, and register() rejects with kind config without starting anything', async () => {
+    const { opened, RecordingWebSocket } = recordingWebSocket();
+    const client = createSipClient({ server: 'wss://sip.example.com', webSocket: RecordingWebSocket });
+    expect(client.getState().identity).toEqual({ anonymous: true });
+    const error = await client.register().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SipError);
+    expect(error).toMatchObject({ kind: 'config' });
+    expect((error as Error).message).toMatch(/needs a `uri`/);
+    expect(client.getState().userAgent.status).toBe('stopped');
+    expect(opened).toEqual([]);
+    client.dispose();
   });
 
   it('never echoes the password in a config error', () => {
@@ -104,6 +137,7 @@ describe('createSipClient options', () => {
         transport: { status: 'disconnected', attempt: 0 },
         userAgent: { status: 'stopped' },
         registration: { status: 'unregistered' },
+        identity: { anonymous: false, uri: 'sip:alice@example.com' },
       },
     ]);
     expect(client.getState()).toEqual(seen[0]);

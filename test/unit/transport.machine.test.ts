@@ -11,6 +11,8 @@ function setup(input: Partial<TransportInput> = {}) {
   const connect = controllable<void, { server: string }>();
   const disconnect = controllable<void>();
   const keepAlive = controllable<void>();
+  const optionsKeepAlive = controllable<void>();
+  let network: ((online: boolean) => void) | undefined;
   let lose: ((error: SipError) => void) | undefined;
   let watching = 0;
   const machine = transportMachine.provide({
@@ -18,6 +20,11 @@ function setup(input: Partial<TransportInput> = {}) {
       connectTransport: connect.logic,
       disconnectTransport: disconnect.logic,
       sendKeepAlive: keepAlive.logic,
+      sendOptionsKeepAlive: optionsKeepAlive.logic,
+      watchNetwork: fromCallback<TransportEvent>(({ sendBack }) => {
+        network = (online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' });
+        return () => (network = undefined);
+      }),
       watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
         watching++;
         lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
@@ -36,6 +43,8 @@ function setup(input: Partial<TransportInput> = {}) {
     connect,
     disconnect,
     keepAlive,
+    optionsKeepAlive,
+    setOnline: (online: boolean) => network?.(online),
     status: () => transportStatusOf(actor.getSnapshot()),
     state: () => selectTransportState(actor.getSnapshot()),
     lose: (error = new SipError('transport', 'closed')) => lose?.(error),
@@ -171,7 +180,7 @@ describe('transport machine', () => {
     expect(t.status()).toBe('connected');
   });
 
-  it('pings while connected, and treats an unanswered ping as a dead connection', async () => {
+  it('pings while connected; an unanswered ping is followed by an OPTIONS, and silence to both is a dead connection', async () => {
     const t = setup({ keepAliveIntervalMs: 30_000, keepAliveTimeoutMs: 10_000 });
     t.actor.send({ type: 'CONNECT' });
     t.connect.last.resolve();
@@ -184,9 +193,85 @@ describe('transport machine', () => {
     await vi.advanceTimersByTimeAsync(30_000);
     expect(t.keepAlive.calls).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(10_000);
+    expect(t.optionsKeepAlive.calls).toHaveLength(1);
+    expect(t.status()).toBe('connected');
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(t.status()).toBe('reconnecting');
     expect(t.state().error).toMatchObject({ kind: 'timeout', reason: 'keep-alive timeout' });
     expect(t.watching).toBe(0);
+  });
+
+  it('keeps a server that answers OPTIONS but not CRLF pings alive with OPTIONS, until the next connection', async () => {
+    const t = setup({ keepAliveIntervalMs: 30_000, keepAliveTimeoutMs: 10_000 });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(40_000);
+    t.optionsKeepAlive.last.resolve();
+    await flush();
+    expect(t.status()).toBe('connected');
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(t.keepAlive.calls).toHaveLength(1);
+    expect(t.optionsKeepAlive.calls).toHaveLength(2);
+    t.optionsKeepAlive.last.resolve();
+    await flush();
+    t.lose();
+    await vi.advanceTimersByTimeAsync(1_000);
+    t.connect.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(t.keepAlive.calls).toHaveLength(2);
+  });
+
+  it('a keep-alive that cannot be sent means the connection is gone', async () => {
+    const t = setup({ keepAliveIntervalMs: 30_000 });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(30_000);
+    t.keepAlive.last.reject(new SipError('transport', 'Not connected'));
+    await flush();
+    expect(t.state()).toMatchObject({ status: 'reconnecting', error: { message: 'Not connected' } });
+  });
+
+  it('spends no attempt while offline and tries at once when the network is back', async () => {
+    const t = setup();
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    t.setOnline(false);
+    t.lose();
+    expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 0 });
+    expect(t.state().retryAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(t.connect.calls).toHaveLength(1);
+    t.setOnline(true);
+    expect(t.connect.calls).toHaveLength(2);
+    expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 1 });
+  });
+
+  it('going offline while waiting to reconnect cancels the timer; starting offline waits for the network', async () => {
+    const t = setup();
+    t.setOnline(false);
+    t.actor.send({ type: 'CONNECT' });
+    expect(t.status()).toBe('reconnecting');
+    expect(t.connect.calls).toHaveLength(0);
+    t.setOnline(true);
+    t.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(t.state().retryAt).toBeDefined();
+    t.setOnline(false);
+    expect(t.state().retryAt).toBeUndefined();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('probes at once when the platform reports the network gone while connected', async () => {
+    const t = setup({ keepAliveIntervalMs: 30_000 });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    t.setOnline(false);
+    expect(t.keepAlive.calls).toHaveLength(1);
   });
 
   it.each(['connecting', 'connected', 'waitingToReconnect', 'reconnecting', 'failed'] as const)(
@@ -198,7 +283,7 @@ describe('transport machine', () => {
       if (from !== 'connecting' && from !== 'connected') t.connect.last.reject(new SipError('transport', 'x'));
       await flush();
       if (from === 'reconnecting') await vi.advanceTimersByTimeAsync(60_000);
-      expect(t.actor.getSnapshot().matches(from === 'waitingToReconnect' ? 'waitingToReconnect' : from)).toBe(true);
+      expect(t.actor.getSnapshot().matches({ connection: from })).toBe(true);
       t.actor.send({ type: 'DISCONNECT' });
       if (t.disconnect.pending) t.disconnect.last.resolve();
       await flush();

@@ -1,0 +1,667 @@
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import {
+  Invitation,
+  Inviter,
+  SessionState,
+  UserAgent,
+  type Core,
+  type Info,
+  type Referral,
+  type Session,
+  type SessionDescriptionHandler,
+} from 'sip.js';
+import { createActor, fromPromise } from 'xstate';
+import {
+  callMachine,
+  callStatusOf,
+  isLocallyHeld,
+  isRemotelyHeld,
+  type CallDirection,
+  type CallEndReason,
+  type CallEvent,
+  type CallSnapshot,
+  type CallStatus,
+} from '../machines/call.machine';
+import { SipError, toSipError } from './errors';
+import type { Logger } from './logger';
+import { sdpDirection } from './sip/signaling-only-sdh';
+import { sameState } from './state';
+
+/**
+ * A call, as `call.state$` emits it.
+ *
+ * @example
+ * ```ts
+ * call.state$.subscribe(({ status, reason }) => console.log(status, reason ?? ''));
+ * ```
+ */
+export interface CallState {
+  /** sipstate's id for this call (stable for its whole life). */
+  id: string;
+  status: CallStatus;
+  direction: CallDirection;
+  /** Who is on the other end: the callee we dialled, or the caller's From. */
+  remote: { uri: string; displayName?: string };
+  /** When the call was placed or arrived, epoch ms. */
+  startedAt: number;
+  /** When it was answered, epoch ms. */
+  answeredAt?: number;
+  /** When it ended, epoch ms. */
+  endedAt?: number;
+  /** Once ended: why. */
+  reason?: CallEndReason;
+  /** Once ended by a SIP response: its status code (486, 603, 404, ...). */
+  code?: number;
+  /** Once ended `failed`: what went wrong. */
+  error?: SipError;
+  /** True while either side holds the call. */
+  held: boolean;
+  /** This side put the call on hold (the hold re-INVITE went through). */
+  localHold: boolean;
+  /** The other side put the call on hold. */
+  remoteHold: boolean;
+  /** The microphone is off. */
+  muted: boolean;
+  /** The connection to the SIP server dropped during the call; cleared when it is back. */
+  interrupted: boolean;
+}
+
+/**
+ * Media of a call in a browser (sip.js's web SessionDescriptionHandler). Ignored by the signaling-only handler.
+ *
+ * @example
+ * ```ts
+ * client.call('sip:bob@example.com', { media: { constraints: { audio: true, video: false }, remoteAudio: audioElement } });
+ * ```
+ */
+export interface CallMediaOptions {
+  /** getUserMedia constraints. Default `{ audio: true, video: false }`. */
+  constraints?: { audio?: boolean | object; video?: boolean | object };
+  /** An `<audio>` element (or anything with `srcObject`) to play the remote stream. */
+  remoteAudio?: { srcObject: unknown; play?: () => unknown };
+}
+
+/**
+ * Options of `client.call()`.
+ *
+ * @example
+ * ```ts
+ * client.call('bob', { unansweredTimeoutSec: 20, extraHeaders: ['X-Campaign: 7'] });
+ * ```
+ */
+export interface CallOptions {
+  media?: CallMediaOptions;
+  /** Cancel the call if it is not answered within this many seconds. Default: the client's `calls.unansweredTimeoutSec`. */
+  unansweredTimeoutSec?: number;
+  /** Extra SIP headers for the INVITE, as `Name: value` strings. */
+  extraHeaders?: string[];
+}
+
+/**
+ * Options of `call.answer()`.
+ *
+ * @example
+ * ```ts
+ * call.answer({ media: { remoteAudio: document.querySelector('audio')! } });
+ * ```
+ */
+export interface AnswerOptions {
+  media?: CallMediaOptions;
+}
+
+/**
+ * How DTMF goes out: `rfc4733` in the RTP stream (sip.js's handler), `info` as SIP INFO (application/dtmf-relay),
+ * `auto`: RFC 4733 when the media handler can, else INFO.
+ *
+ * @example
+ * ```ts
+ * call.sendDtmf('1234#', { method: 'info' });
+ * ```
+ */
+export type DtmfMethod = 'auto' | 'rfc4733' | 'info';
+
+/**
+ * Options of `call.sendDtmf()`.
+ *
+ * @example
+ * ```ts
+ * call.sendDtmf('5', { method: 'info', durationMs: 160 });
+ * ```
+ */
+export interface DtmfOptions {
+  method?: DtmfMethod;
+  /** Tone duration, ms. Default 100. */
+  durationMs?: number;
+}
+
+/**
+ * One call. Every method can be called in any state and never throws: one that makes no sense now (answering an
+ * outgoing or ended call, holding a call that is not active) rejects with a SipError of kind `config`; the promises
+ * are marked handled, so ignoring them cannot crash the process.
+ *
+ * @example
+ * ```ts
+ * const call = client.call('sip:bob@example.com');
+ * call.state$.subscribe((s) => console.log(s.status));
+ * await call.connected();
+ * await call.sendDtmf('42#');
+ * await call.hangup();
+ * ```
+ */
+export interface Call {
+  readonly id: string;
+  readonly direction: CallDirection;
+  /** The call's state: emits the current value on subscribe, then each change; completes once the call has ended. */
+  readonly state$: Observable<CallState>;
+  /** DTMF tones received from the peer as SIP INFO (one emission per tone). Does not replay; completes at the end. */
+  readonly dtmf$: Observable<string>;
+  /** The state, now. */
+  getState(): CallState;
+  /** Resolves when the call is active (answered); rejects with a SipError saying why if it ends first. */
+  connected(): Promise<void>;
+  /** Resolves with the final state once the call has ended. Never rejects. */
+  ended(): Promise<CallState>;
+  /** Answers an incoming ringing call. Resolves when active. */
+  answer(options?: AnswerOptions): Promise<void>;
+  /** Rejects an incoming ringing call: 603 Decline by default, or e.g. 486 Busy Here. Resolves when ended. */
+  reject(options?: { statusCode?: number }): Promise<void>;
+  /** Ends the call whatever its state: CANCEL, reject (603) or BYE. Resolves when ended (at once if it already has). */
+  hangup(): Promise<void>;
+  /** Puts an active call on hold (re-INVITE, retried after 491/500). Resolves when held. */
+  hold(): Promise<void>;
+  /** Takes it off hold. Resolves when no longer held by this side. */
+  unhold(): Promise<void>;
+  /** Turns the microphone off (the local track is disabled; nothing is signalled). */
+  mute(): Promise<void>;
+  unmute(): Promise<void>;
+  /** Sends DTMF digits (0-9, A-D, *, #) on an active call. Calls are queued and sent in order. */
+  sendDtmf(digits: string, options?: DtmfOptions): Promise<void>;
+  /** Blind transfer (REFER) of an active call to `target`. Resolves when the peer accepted it; the call then ends `transferred`. */
+  transfer(target: string): Promise<void>;
+}
+
+/** What a Call needs from its client. */
+export interface CallDependencies {
+  logger: Logger;
+  unansweredTimeoutMs: number;
+  dtmfMethod: DtmfMethod;
+  /** Turns a target (`sip:bob@x`, `bob@x`, `bob`) into a URI string, or undefined when it is not one. */
+  normalizeTarget(target: string): string | undefined;
+  /** The peer transferred us: accept the REFER and place the new call. */
+  onReferred(referral: Referral): void;
+}
+
+/** A Call and the handles its client drives it with. */
+export interface CallHandle {
+  call: Call;
+  readonly ended: boolean;
+  /** Calls back once, when the call has ended. */
+  onEnded(listener: () => void): void;
+  connectionLost(error: SipError): void;
+  connectionRestored(): void;
+  /** Ends the call now (client disposed): CANCEL, reject or BYE goes out if it can, the state goes to ended. */
+  dispose(): void;
+}
+
+type Verdict = 'wait' | 'resolve' | SipError;
+
+let nextCallId = 1;
+
+const DTMF_DIGITS = /^[0-9A-D*#]+$/i;
+
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+function responseError(response: Core.IncomingResponse, what: string): SipError {
+  const code = response.message.statusCode ?? 0;
+  const reason = response.message.reasonPhrase ?? '';
+  const kind = code === 408 ? 'timeout' : code === 401 || code === 407 || code === 403 ? 'auth' : 'rejected';
+  return new SipError(kind, `${what}: ${code} ${reason}`.trim(), { code, reason });
+}
+
+/** The peer's offer in a re-INVITE puts us on hold when it stops sending to us. */
+function offerHolds(body: string): boolean {
+  const direction = sdpDirection(body);
+  return direction === 'sendonly' || direction === 'inactive';
+}
+
+/** `Signal=5` / `Signal= #` in an application/dtmf-relay body, or the tone itself in application/dtmf. */
+function toneOf(info: Info): string | undefined {
+  const request = info.request;
+  const type = (request.getHeader('content-type') ?? '').toLowerCase();
+  const body = request.body ?? '';
+  if (type.startsWith('application/dtmf-relay')) return /Signal\s*=\s*([0-9A-D*#])/i.exec(body)?.[1]?.toUpperCase();
+  if (type.startsWith('application/dtmf')) return /^\s*([0-9A-D*#])/i.exec(body)?.[1]?.toUpperCase();
+  return undefined;
+}
+
+interface PeerConnectionLike {
+  getSenders(): { track: { enabled: boolean } | null }[];
+}
+
+function peerConnectionOf(sdh: SessionDescriptionHandler | undefined): PeerConnectionLike | undefined {
+  const pc = (sdh as { peerConnection?: PeerConnectionLike } | undefined)?.peerConnection;
+  return pc && typeof pc.getSenders === 'function' ? pc : undefined;
+}
+
+/**
+ * Creates a Call around a sip.js session (an `Inviter` not yet sent, or an `Invitation` just received), or an
+ * already-failed outgoing call when `session` is a SipError (client not started, bad target).
+ */
+export function createCall(
+  session: Inviter | Invitation | SipError,
+  remote: { uri: string; displayName?: string },
+  deps: CallDependencies,
+  given?: CallOptions,
+): CallHandle {
+  const options = given ?? {};
+  const id = `call-${nextCallId++}`;
+  const direction: CallDirection = session instanceof Invitation ? 'incoming' : 'outgoing';
+  const sipSession: Session | undefined = session instanceof SipError ? undefined : session;
+  let media: CallMediaOptions = options.media ?? {};
+  let dtmfMethod: DtmfMethod = deps.dtmfMethod;
+  let dtmfDurationMs = 100;
+  const dtmf$ = new Subject<string>();
+  // One object for the whole call, so that unchanged states compare equal.
+  const remoteIdentity = { uri: remote.uri, ...(remote.displayName && { displayName: remote.displayName }) };
+
+  const sdhOptions = (extra: Record<string, unknown> = {}) => ({
+    ...(media.constraints !== undefined && { constraints: media.constraints }),
+    ...extra,
+  });
+
+  const applyMute = (muted: boolean): void => {
+    const pc = peerConnectionOf(sipSession?.sessionDescriptionHandler);
+    for (const sender of pc?.getSenders() ?? []) if (sender.track) sender.track.enabled = !muted;
+  };
+
+  const attachRemoteAudio = (): void => {
+    const element = media.remoteAudio;
+    const stream = (sipSession?.sessionDescriptionHandler as { remoteMediaStream?: unknown } | undefined)?.remoteMediaStream;
+    if (!element || !stream) return;
+    element.srcObject = stream;
+    try {
+      const played = element.play?.();
+      if (played && typeof (played as Promise<void>).catch === 'function') (played as Promise<void>).catch(() => undefined);
+    } catch {
+      // Autoplay refused: the application can call play() after a user gesture.
+    }
+  };
+
+  const need = <T extends Session>(kind: new (...args: never[]) => T): T => {
+    if (!(sipSession instanceof kind)) throw new SipError('config', 'This call has no SIP session for that');
+    return sipSession;
+  };
+
+  /** A promise that settles on the final response of an in-dialog request sent with a requestDelegate. */
+  const finalResponse = (what: string, send: (delegate: { onAccept(): void; onReject(response: Core.IncomingResponse): void }) => Promise<unknown>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      send({ onAccept: () => resolve(), onReject: (response) => reject(responseError(response, what)) }).catch((error: unknown) =>
+        reject(toSipError(error, 'rejected', what)),
+      );
+    });
+
+  const machine = callMachine.provide({
+    actors: {
+      invite: fromPromise<void, void>(async () => {
+        if (session instanceof SipError) throw session;
+        const inviter = need(Inviter);
+        await inviter.invite({
+          requestDelegate: {
+            onProgress: (response) => {
+              const code = response.message.statusCode ?? 0;
+              if (code === 100) return;
+              const earlyMedia = code === 183 && (response.message.body ?? '').length > 0;
+              send({ type: 'PROGRESS', earlyMedia });
+            },
+            onAccept: () => send({ type: 'ACCEPTED' }),
+            onReject: (response) =>
+              send({
+                type: 'REJECTED',
+                code: response.message.statusCode ?? 0,
+                ...(response.message.reasonPhrase !== undefined && { reasonPhrase: response.message.reasonPhrase }),
+              }),
+          },
+          sessionDescriptionHandlerOptions: sdhOptions(),
+        }).catch((error: unknown) => {
+          throw toSipError(error, 'transport', 'INVITE could not be sent');
+        });
+      }),
+      answer: fromPromise<void, void>(async () => {
+        const invitation = need(Invitation);
+        await invitation.accept({ sessionDescriptionHandlerOptions: sdhOptions() }).catch((error: unknown) => {
+          throw toSipError(error, 'transport', 'The answer failed');
+        });
+      }),
+      reject: fromPromise<void, { code: number }>(async ({ input }) => {
+        const invitation = need(Invitation);
+        if (invitation.state === SessionState.Initial || invitation.state === SessionState.Establishing) {
+          await invitation.reject({ statusCode: input.code });
+        }
+      }),
+      cancel: fromPromise<void, void>(async () => {
+        const inviter = need(Inviter);
+        if (inviter.state === SessionState.Initial || inviter.state === SessionState.Establishing) await inviter.cancel();
+      }),
+      bye: fromPromise<void, void>(async () => {
+        if (!sipSession || sipSession.state !== SessionState.Established) return;
+        await finalResponse('BYE', (requestDelegate) => sipSession.bye({ requestDelegate })).catch((error: unknown) => {
+          // The call is over either way; say why the BYE itself failed.
+          deps.logger.warn(`BYE failed: ${String(error)}`);
+        });
+      }),
+      reinvite: fromPromise<void, { hold: boolean }>(({ input }) => {
+        if (!sipSession) return Promise.reject(new SipError('config', 'No SIP session'));
+        return finalResponse(input.hold ? 'Hold' : 'Unhold', (requestDelegate) =>
+          sipSession.invite({ requestDelegate, sessionDescriptionHandlerOptions: sdhOptions({ hold: input.hold }) }),
+        ).catch((error: unknown) => {
+          // A re-INVITE of ours or theirs still pending: the same as 491 (retry later).
+          if (error instanceof SipError && error.code === undefined && /pending|progress/i.test(error.message)) {
+            throw new SipError('rejected', error.message, { code: 491, reason: 'Request Pending' });
+          }
+          throw error;
+        });
+      }),
+      sendDtmf: fromPromise<void, { digits: string }>(async ({ input }) => {
+        if (!sipSession) throw new SipError('config', 'No SIP session');
+        const sdh = sipSession.sessionDescriptionHandler;
+        if (dtmfMethod !== 'info' && sdh?.sendDtmf(input.digits, { duration: dtmfDurationMs })) return;
+        if (dtmfMethod === 'rfc4733') {
+          throw new SipError('config', 'This media handler cannot send RFC 4733 DTMF (use { method: "info" })');
+        }
+        for (const digit of input.digits) {
+          await finalResponse('DTMF INFO', (requestDelegate) =>
+            sipSession.info({
+              requestDelegate,
+              requestOptions: {
+                body: {
+                  contentDisposition: 'render',
+                  contentType: 'application/dtmf-relay',
+                  content: `Signal=${digit}\r\nDuration=${dtmfDurationMs}`,
+                },
+              },
+            }),
+          );
+        }
+      }),
+      refer: fromPromise<void, { target: string }>(async ({ input }) => {
+        if (!sipSession) throw new SipError('config', 'No SIP session');
+        const uri = UserAgent.makeURI(input.target);
+        if (!uri) throw new SipError('config', `Not a SIP URI: ${input.target}`);
+        await finalResponse('REFER', (requestDelegate) => sipSession.refer(uri, { requestDelegate }));
+      }),
+    },
+    actions: {
+      sendRinging: () => {
+        // sip.js already sent 180 before handing us the invitation, unless the INVITE required reliable provisionals.
+        if (session instanceof Invitation && !session.autoSendAnInitialProvisionalResponse) {
+          session.progress().catch((error: unknown) => deps.logger.warn(`180 failed: ${String(error)}`));
+        }
+      },
+      applyMute: (_, params) => applyMute(params.muted),
+      release: () => {
+        // Deferred: `ended` is often entered from inside a sip.js callback (BYE, CANCEL) that still has its own state
+        // transition to make; disposing the session in the middle of it makes sip.js send a second answer.
+        queueMicrotask(() => sipSession?.dispose().catch(() => undefined));
+      },
+    },
+  });
+
+  const actor = createActor(machine, {
+    input: {
+      direction,
+      unansweredTimeoutMs: options.unansweredTimeoutSec !== undefined ? options.unansweredTimeoutSec * 1000 : deps.unansweredTimeoutMs,
+    },
+  });
+
+  function send(event: CallEvent): void {
+    if (actor.getSnapshot().status === 'active') actor.send(event);
+  }
+
+  const read = (snapshot: CallSnapshot): CallState => {
+    const { context } = snapshot;
+    const localHold = isLocallyHeld(snapshot);
+    const remoteHold = isRemotelyHeld(snapshot);
+    return {
+      id,
+      status: callStatusOf(snapshot),
+      direction,
+      remote: remoteIdentity,
+      startedAt: context.startedAt,
+      ...(context.answeredAt !== undefined && { answeredAt: context.answeredAt }),
+      ...(context.endedAt !== undefined && { endedAt: context.endedAt }),
+      ...(context.reason !== undefined && snapshot.status === 'done' && { reason: context.reason }),
+      ...(context.code !== undefined && { code: context.code }),
+      ...(context.error !== undefined && { error: context.error }),
+      held: localHold || remoteHold,
+      localHold,
+      remoteHold,
+      muted: context.muted,
+      interrupted: context.interrupted,
+    };
+  };
+
+  const waiters = new Set<(snapshot: CallSnapshot) => boolean>();
+  const endedListeners: (() => void)[] = [];
+
+  // ---- session events into the machine ----
+  if (sipSession) {
+    sipSession.stateChange.addListener((state) => {
+      if (state === SessionState.Established) attachRemoteAudio();
+      // After the delegate callbacks and response delegates that explain why (BYE, CANCEL, 486...).
+      if (state === SessionState.Terminated) queueMicrotask(() => send({ type: 'TERMINATED' }));
+    });
+    sipSession.delegate = {
+      onBye: (bye) => {
+        bye.accept().catch(() => undefined);
+        send({ type: 'REMOTE_BYE' });
+      },
+      onCancel: () => send({ type: 'REMOTE_CANCEL' }),
+      onInvite: (request, _response, statusCode) => {
+        if (statusCode === 200 && request.body) send({ type: 'REMOTE_HOLD', held: offerHolds(request.body) });
+      },
+      onInfo: (info) => {
+        const tone = toneOf(info);
+        info.accept().catch(() => undefined);
+        if (tone !== undefined) dtmf$.next(tone);
+      },
+      onRefer: (referral) => {
+        referral
+          .accept()
+          .then(() => {
+            send({ type: 'REFERRED' });
+            deps.onReferred(referral);
+          })
+          .catch((error: unknown) => deps.logger.warn(`REFER could not be accepted: ${String(error)}`));
+      },
+      onSessionDescriptionHandler: () => applyMute(actor.getSnapshot().context.muted),
+    };
+  }
+
+  actor.start();
+  const state$ = new BehaviorSubject(read(actor.getSnapshot()));
+  actor.subscribe({
+    next: (snapshot) => {
+      const next = read(snapshot);
+      if (!sameState(next, state$.getValue())) state$.next(next);
+      for (const waiter of [...waiters]) if (waiter(snapshot)) waiters.delete(waiter);
+      if (snapshot.status === 'done') finish();
+    },
+    error: (error) => deps.logger.error(`call machine error: ${String(error)}`),
+  });
+
+  let finished = false;
+  function finish(): void {
+    if (finished) return;
+    finished = true;
+    for (const waiter of [...waiters]) waiter(actor.getSnapshot());
+    waiters.clear();
+    state$.complete();
+    dtmf$.complete();
+    for (const listener of endedListeners.splice(0)) listener();
+  }
+
+  /** Sends `event` (if any) and settles by `check`, which sees every snapshot from the one right after it on. */
+  const command = (event: CallEvent | undefined, check: (snapshot: CallSnapshot) => Verdict): Promise<void> =>
+    handled(
+      new Promise<void>((resolve, reject) => {
+        const waiter = (snapshot: CallSnapshot): boolean => {
+          let verdict = check(snapshot);
+          if (verdict === 'wait' && snapshot.status === 'done') verdict = endedError(snapshot);
+          if (verdict === 'wait') return false;
+          if (verdict === 'resolve') resolve();
+          else reject(verdict);
+          return true;
+        };
+        waiters.add(waiter);
+        if (event) actor.send(event);
+        if (waiters.has(waiter) && waiter(actor.getSnapshot())) waiters.delete(waiter);
+      }),
+    );
+
+  const refuse = (error: SipError): Promise<void> => handled(Promise.reject(error));
+  const statusNow = (): CallStatus => callStatusOf(actor.getSnapshot());
+  const endedError = (snapshot: CallSnapshot): SipError => {
+    const { reason, error } = snapshot.context;
+    return error ?? new SipError('cancelled', `The call ended (${reason ?? 'ended'})`);
+  };
+  const notNow = (verb: string): SipError => {
+    const status = statusNow();
+    const detail = status === 'ended' ? `has ended (${actor.getSnapshot().context.reason ?? 'ended'})` : `is ${status}`;
+    return new SipError('config', `Cannot ${verb}: the ${direction} call ${detail}`);
+  };
+  const inLocalHold = (snapshot: CallSnapshot, ...states: string[]): boolean =>
+    states.some((state) => snapshot.matches({ active: { localHold: state } } as never));
+
+  let dtmfQueue: Promise<void> = Promise.resolve();
+
+  const call: Call = {
+    id,
+    direction,
+    state$: state$.asObservable(),
+    dtmf$: dtmf$.asObservable(),
+    getState: () => state$.getValue(),
+
+    connected: () =>
+      command(undefined, (snapshot) => (callStatusOf(snapshot) === 'active' ? 'resolve' : snapshot.status === 'done' ? endedError(snapshot) : 'wait')),
+
+    ended: () =>
+      new Promise<CallState>((resolve) => {
+        if (finished) resolve(state$.getValue());
+        else endedListeners.push(() => resolve(state$.getValue()));
+      }),
+
+    answer: (answerOptions) => {
+      if (direction !== 'incoming') return refuse(new SipError('config', 'Cannot answer an outgoing call'));
+      const status = statusNow();
+      if (status === 'active' || status === 'answering') return call.connected();
+      if (!actor.getSnapshot().can({ type: 'ANSWER' })) return refuse(notNow('answer'));
+      if (answerOptions?.media) media = answerOptions.media;
+      return command({ type: 'ANSWER' }, (snapshot) => (callStatusOf(snapshot) === 'active' ? 'resolve' : 'wait'));
+    },
+
+    reject: (rejectOptions) => {
+      if (direction !== 'incoming') return refuse(new SipError('config', 'Cannot reject an outgoing call: use hangup()'));
+      const code = rejectOptions?.statusCode ?? 603;
+      if (!Number.isInteger(code) || code < 400 || code > 699) {
+        return refuse(new SipError('config', `reject() needs a 4xx-6xx status code, got ${code}`));
+      }
+      if (!actor.getSnapshot().can({ type: 'REJECT', code })) return refuse(notNow('reject'));
+      return command({ type: 'REJECT', code }, (snapshot) => (snapshot.status === 'done' ? 'resolve' : 'wait'));
+    },
+
+    hangup: () => {
+      if (actor.getSnapshot().status === 'done') return handled(Promise.resolve());
+      return command({ type: 'HANGUP' }, (snapshot) => (snapshot.status === 'done' ? 'resolve' : 'wait'));
+    },
+
+    hold: () => {
+      const snapshot = actor.getSnapshot();
+      if (isLocallyHeld(snapshot) && !inLocalHold(snapshot, 'resuming', 'resumeRetryWait')) return handled(Promise.resolve());
+      if (statusNow() !== 'active' || inLocalHold(snapshot, 'resuming', 'resumeRetryWait')) return refuse(notNow('hold'));
+      const waitHeld = (s: CallSnapshot): Verdict => {
+        if (inLocalHold(s, 'held')) return 'resolve';
+        if (inLocalHold(s, 'holding', 'holdRetryWait')) return 'wait';
+        if (s.status === 'done') return endedError(s);
+        return s.context.holdError ?? new SipError('cancelled', 'hold() was superseded');
+      };
+      return command(inLocalHold(snapshot, 'notHeld') ? { type: 'HOLD' } : undefined, waitHeld);
+    },
+
+    unhold: () => {
+      const snapshot = actor.getSnapshot();
+      if (statusNow() === 'active' && inLocalHold(snapshot, 'notHeld')) return handled(Promise.resolve());
+      if (statusNow() !== 'active' || inLocalHold(snapshot, 'holding')) return refuse(notNow('unhold'));
+      const waitResumed = (s: CallSnapshot): Verdict => {
+        if (inLocalHold(s, 'notHeld')) return 'resolve';
+        if (inLocalHold(s, 'resuming', 'resumeRetryWait')) return 'wait';
+        if (s.status === 'done') return endedError(s);
+        return s.context.holdError ?? new SipError('cancelled', 'unhold() was superseded');
+      };
+      return command(inLocalHold(snapshot, 'held', 'holdRetryWait') ? { type: 'UNHOLD' } : undefined, waitResumed);
+    },
+
+    mute: () => (actor.getSnapshot().status === 'done' ? refuse(notNow('mute')) : command({ type: 'MUTE' }, () => 'resolve')),
+    unmute: () => (actor.getSnapshot().status === 'done' ? refuse(notNow('unmute')) : command({ type: 'UNMUTE' }, () => 'resolve')),
+
+    sendDtmf: (digits, options) => {
+      const dtmfOptions = options ?? {};
+      if (typeof digits !== 'string' || !DTMF_DIGITS.test(digits)) {
+        return refuse(new SipError('config', `sendDtmf() takes digits 0-9, A-D, * and #, got ${JSON.stringify(digits)}`));
+      }
+      const method = dtmfOptions.method ?? deps.dtmfMethod;
+      if (method !== 'auto' && method !== 'info' && method !== 'rfc4733') {
+        return refuse(new SipError('config', `Unknown DTMF method ${JSON.stringify(method)}`));
+      }
+      if (statusNow() !== 'active') return refuse(notNow('send DTMF'));
+      const run = (): Promise<void> => {
+        if (!actor.getSnapshot().can({ type: 'SEND_DTMF', digits })) return refuse(notNow('send DTMF'));
+        dtmfMethod = method;
+        dtmfDurationMs = dtmfOptions.durationMs ?? 100;
+        let seq = -1;
+        return command({ type: 'SEND_DTMF', digits }, (s) => {
+          if (seq < 0) seq = s.context.dtmfSeq;
+          const result = s.context.dtmfResult;
+          if (result?.seq !== seq) return 'wait';
+          return result.error ?? 'resolve';
+        });
+      };
+      const result = dtmfQueue.then(run, run);
+      dtmfQueue = result.catch(() => undefined);
+      return handled(result);
+    },
+
+    transfer: (target) => {
+      const uri = typeof target === 'string' ? deps.normalizeTarget(target) : undefined;
+      if (!uri) return refuse(new SipError('config', `transfer() needs a SIP URI or user, got ${JSON.stringify(target)}`));
+      if (!actor.getSnapshot().can({ type: 'TRANSFER', target: uri })) return refuse(notNow('transfer'));
+      let seq = -1;
+      return command({ type: 'TRANSFER', target: uri }, (s) => {
+        if (seq < 0) seq = s.context.transferSeq;
+        const result = s.context.transferResult;
+        if (result?.seq !== seq) return 'wait';
+        return result.error ?? 'resolve';
+      });
+    },
+  };
+
+  return {
+    call,
+    get ended() {
+      return finished;
+    },
+    onEnded: (listener) => {
+      if (finished) listener();
+      else endedListeners.push(listener);
+    },
+    connectionLost: (error) => send({ type: 'CONNECTION_LOST', error }),
+    connectionRestored: () => send({ type: 'CONNECTION_RESTORED' }),
+    dispose: () => {
+      if (finished) return;
+      send({ type: 'HANGUP' });
+      send({ type: 'TERMINATED', error: new SipError('cancelled', 'The client was disposed') });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { firstValueFrom, timeout } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createSipClient, type SipClient } from '../../src/index';
+import { startKamailio, type KamailioServer } from '../support/kamailio';
+
+let kamailio: KamailioServer;
+let alice: SipClient;
+let bob: SipClient;
+
+function client(user: string): SipClient {
+  return createSipClient({
+    server: kamailio.wsUrl,
+    uri: `sip:${user}@${kamailio.domain}`,
+    authorizationUsername: user,
+    authorizationPassword: kamailio.users[user]!,
+    webSocket: WebSocket,
+    logLevel: 'error',
+  });
+}
+
+beforeAll(async () => {
+  kamailio = await startKamailio();
+  alice = client('alice');
+  bob = client('bob');
+  await Promise.all([alice.register(), bob.register()]);
+});
+afterAll(async () => {
+  alice?.dispose();
+  bob?.dispose();
+  await kamailio?.stop();
+});
+
+describe('messages through Kamailio', () => {
+  it('round trip: bob receives what alice sends, with its content type; alice answers back', async () => {
+    const atBob = firstValueFrom(bob.messages$.pipe(timeout(10_000)));
+    const before = Date.now();
+    await alice.message('bob', '{"hello":"bob"}', { contentType: 'application/json' });
+    const received = await atBob;
+    expect(received).toMatchObject({
+      from: 'sip:alice@sipstate.test',
+      to: 'sip:bob@sipstate.test',
+      body: '{"hello":"bob"}',
+      contentType: 'application/json',
+    });
+    expect(received.receivedAt).toBeGreaterThanOrEqual(before);
+
+    const atAlice = firstValueFrom(alice.messages$.pipe(timeout(10_000)));
+    await bob.message(received.from, 'hi alice');
+    expect(await atAlice).toMatchObject({ from: 'sip:bob@sipstate.test', body: 'hi alice', contentType: 'text/plain' });
+    // 407 challenge answered by the client's credentials, then relayed and accepted
+    const replies = kamailio.replies({ method: 'MESSAGE', user: 'alice' }).map((r) => r.code);
+    expect(replies).toContain(407);
+    expect(replies).toContain(200);
+  });
+
+  it('a message to an unknown user rejects with 404', async () => {
+    await expect(alice.message('sip:nosuchuser@sipstate.test', 'anyone?')).rejects.toMatchObject({ kind: 'rejected', code: 404 });
+  });
+
+  it('message() on a stopped client rejects at once with a transport error', async () => {
+    const stopped = client('carol');
+    await expect(stopped.message('bob', 'x')).rejects.toMatchObject({ kind: 'transport' });
+    await expect(alice.message('', 'x')).rejects.toMatchObject({ kind: 'config' });
+    stopped.dispose();
+  });
+});
