@@ -7,6 +7,7 @@ import type { UserAgentCommand } from '../machines/user-agent.machine';
 import { createCall, type Call, type CallHandle, type CallOptions } from './call';
 import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
 import { SipError, toSipError } from './errors';
+import { installFastParser } from './fast-parser';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
 import { sendOptionsPing } from './sip/options-ping';
@@ -166,6 +167,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
   const config = resolveOptions(options);
   const secrets = config.authorizationPassword ? [config.authorizationPassword] : [];
   const logger = createLogger(config.logLevel, config.logger, secrets);
+  // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
+  if (config.fastParser) installFastParser(logger);
   const transport = new SipWebSocketTransport(config.webSocket, logger);
 
   // What exists only while started: the sip.js user agent and its REGISTER channel.

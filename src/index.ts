@@ -13,6 +13,7 @@ export {
   SignalingOnlySessionDescriptionHandler,
   signalingOnlySessionDescriptionHandlerFactory,
 } from './sip/signaling-only-sdh';
+export { activeParser, type ActiveParser } from './fast-parser';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
 export type { CallDefaults, NetworkOptions, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';

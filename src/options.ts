@@ -105,6 +105,18 @@ export interface SipClientOptions {
   sipOptions?: SipUserAgentOptions;
   /** Defaults for calls (media handler, timeout, DTMF). */
   calls?: CallDefaults;
+  /**
+   * `true` (default): the first client installs sipstate's fast SIP parser into sip.js, for the whole process or page
+   * (sip.js used directly included); it gives the same results as sip.js's own, several times faster. `false`: this
+   * client does not install it (one installed by another client stays). See `activeParser()` and the README's
+   * "Fast parser".
+   *
+   * @example
+   * ```ts
+   * createSipClient({ server: 'wss://sip.example.com', uri: 'sip:alice@example.com', fastParser: false });
+   * ```
+   */
+  fastParser?: boolean;
 }
 
 /**
@@ -182,6 +194,7 @@ export interface ResolvedOptions {
   logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
+  fastParser: boolean;
   connectJitterMs: number;
   network?: NetworkOptions;
   sipOptions: SipUserAgentOptions;
@@ -206,6 +219,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'logger',
   'reconnect',
   'keepAliveIntervalSec',
+  'fastParser',
   'connectJitterMs',
   'network',
   'sipOptions',
@@ -375,6 +389,10 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : positiveNumber(options.keepAliveIntervalSec, 'keepAliveIntervalSec', { allowZero: true });
 
+  if (options.fastParser !== undefined && typeof options.fastParser !== 'boolean') {
+    throw new SipConfigError('fastParser', `must be true or false, got ${describe(options.fastParser)}`);
+  }
+
   const connectJitterMs =
     options.connectJitterMs === undefined ? 0 : positiveNumber(options.connectJitterMs, 'connectJitterMs', { allowZero: true });
 
@@ -413,6 +431,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     logger,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
+    fastParser: options.fastParser ?? true,
     connectJitterMs,
     ...(network !== undefined && { network }),
     sipOptions,

@@ -1,3 +1,5 @@
+import type { AnyStateMachine } from 'xstate';
+import { callMachine } from '../../machines/call.machine';
 import { describeMachine, MACHINE_NAMES, MACHINES, type MachineName, type MachineDefinition } from './definition';
 import { internalLabel, toMermaid } from './mermaid';
 import { toSvg } from './svg';
@@ -56,9 +58,13 @@ export function renderDiagramFiles(): Map<string, string> {
     '',
     LEGEND,
   ];
-  for (const name of MACHINE_NAMES) {
-    const definition = describeMachine(MACHINES[name]);
-    const doc = MACHINE_DOCS[name];
+  // The three lifecycle machines, then the machine each call runs (one actor per call, not part of the client's tree).
+  const documented: { machine: AnyStateMachine; title: string; source: string; svg: string }[] = [
+    ...MACHINE_NAMES.map((name) => ({ machine: MACHINES[name] as AnyStateMachine, ...MACHINE_DOCS[name] })),
+    { machine: callMachine, title: 'Call', source: 'machines/call.machine.ts', svg: 'call.svg' },
+  ];
+  for (const { machine, ...doc } of documented) {
+    const definition = describeMachine(machine);
     sections.push(
       '',
       `## ${doc.title} (\`${definition.id}\`)`,

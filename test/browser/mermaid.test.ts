@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyStateMachine } from 'xstate';
+import { callMachine } from '../../machines/call.machine';
 import { allStates, describeMachine, MACHINE_NAMES, MACHINES } from '../../src/diagram/definition';
 
 // The Mermaid in docs/machines.md, rendered by the `mermaid` package (what GitHub uses) in Debian's Chromium, offline:
@@ -36,8 +38,10 @@ describe('docs/machines.md renders with Mermaid', () => {
   it('each diagram parses and shows every state and every transition', async () => {
     const markdown = readFileSync(resolve(ROOT, 'docs/machines.md'), 'utf8');
     const blocks = [...markdown.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((match) => match[1]!);
-    expect(blocks).toHaveLength(MACHINE_NAMES.length);
-    for (const [index, name] of MACHINE_NAMES.entries()) {
+    // The lifecycle machines, then the call machine, in the order docs/machines.md lists them.
+    const machines: [string, AnyStateMachine][] = [...MACHINE_NAMES.map((name) => [name, MACHINES[name]] as [string, AnyStateMachine]), ['call', callMachine]];
+    expect(blocks).toHaveLength(machines.length);
+    for (const [index, [name, machine]] of machines.entries()) {
       const rendered = await page.evaluate(
         async ([id, text]) => {
           const mermaid = (window as unknown as { mermaid: { initialize(o: object): void; render(id: string, text: string): Promise<{ svg: string }> } }).mermaid;
@@ -58,7 +62,7 @@ describe('docs/machines.md renders with Mermaid', () => {
         [`diagram-${name}`, blocks[index]!] as const,
       );
       expect(rendered.error, name).toBeUndefined();
-      const definition = describeMachine(MACHINES[name]);
+      const definition = describeMachine(machine);
       const states = allStates(definition).filter((state) => state !== definition.root);
       const shown = new Set(rendered.text.split('\n').map((line) => line.trim()));
       for (const state of states) expect(shown.has(state.key), `${name}: state ${state.key}`).toBe(true);

@@ -11,7 +11,7 @@ describe('generated diagrams', () => {
   const files = renderDiagramFiles();
 
   it('docs/machines.md and every SVG match the machine definitions (run `npm run diagrams` if not)', () => {
-    expect([...files.keys()].sort()).toEqual(['docs/machines.md', 'docs/registration.svg', 'docs/transport.svg', 'docs/user-agent.svg']);
+    expect([...files.keys()].sort()).toEqual(['docs/call.svg', 'docs/machines.md', 'docs/registration.svg', 'docs/transport.svg', 'docs/user-agent.svg']);
     for (const [path, content] of files) {
       const onDisk = existsSync(resolve(root, path)) ? readFileSync(resolve(root, path), 'utf8') : '(missing)';
       expect(onDisk, `${path} is stale: run npm run diagrams`).toBe(content);
