@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Builds the example apps (examples/angular, svelte, react) the way a user gets sipstate: from the packed package.
+//
+// 1. `npm pack` the repository root (its dist/ must be built: `npm run build`, which `npm test` runs first) into
+//    examples/.pack/sipstate.tgz, which each example depends on as "file:../.pack/sipstate.tgz".
+// 2. In each example: `npm ci` when node_modules is missing or its lockfile changed; when only sipstate changed,
+//    `npm install --no-save` of the tarball replaces that one package (2 s instead of a full install).
+// 3. Build each example for production, unless nothing it is built from changed since its last build.
+// The examples are handled side by side. Run as `npm run test:examples`; apps.test.ts then serves and tests the builds.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PACK_DIR = join(ROOT, 'examples/.pack');
+const TARBALL = join(PACK_DIR, 'sipstate.tgz');
+/** Each example and where its build lands. */
+const APPS = { angular: 'dist/browser', svelte: 'dist', react: 'dist' };
+const INSTALL_STAMP = 'node_modules/.sipstate-example-install.json';
+const BUILD_STAMP = '.sipstate-example-build.json';
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+const log = (message) => console.log(`test:examples ${elapsed().padStart(6)}  ${message}`);
+
+function run(command, args, cwd) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NG_CLI_ANALYTICS: 'false' } }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed in ${relative(ROOT, cwd) || '.'}:\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+const readJson = (file) => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+/** Hash of every file an example is built from (not node_modules, builds or caches), plus the sipstate it uses. */
+function sourceHash(dir, tarballHash) {
+  const hash = createHash('sha256').update(tarballHash);
+  const walk = (folder) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (['node_modules', 'dist', '.angular'].includes(entry.name) || entry.name === BUILD_STAMP) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hash.update(relative(dir, path)).update(readFileSync(path));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
+}
+
+/** The lockfiles record sipstate without an integrity hash: the tarball changes with every change to sipstate. */
+function checkLockfile(dir) {
+  const lock = readJson(join(dir, 'package-lock.json'));
+  const entry = lock?.packages?.['node_modules/sipstate'];
+  if (!entry) throw new Error(`${relative(ROOT, dir)}/package-lock.json has no sipstate: run npm install there`);
+  if (entry.integrity) {
+    throw new Error(
+      `${relative(ROOT, dir)}/package-lock.json pins sipstate's tarball by integrity, which breaks npm ci on the next change ` +
+        'to sipstate: delete that "integrity" line (under "node_modules/sipstate")',
+    );
+  }
+}
+
+async function pack() {
+  if (!existsSync(join(ROOT, 'dist/index.js'))) {
+    log('dist/ missing: npm run build');
+    await run('npm', ['run', 'build', '--silent'], ROOT);
+  }
+  const scratch = mkdtempSync(join(tmpdir(), 'sipstate-pack-'));
+  try {
+    const output = await run('npm', ['pack', '--silent', '--pack-destination', scratch], ROOT);
+    const packed = join(scratch, output.trim().split('\n').pop());
+    const hash = sha256(readFileSync(packed));
+    mkdirSync(PACK_DIR, { recursive: true });
+    // Replaced only when different: an unchanged package leaves installs and builds as they are.
+    if (!existsSync(TARBALL) || sha256(readFileSync(TARBALL)) !== hash) renameSync(packed, TARBALL);
+    log(`packed sipstate (${(statSync(TARBALL).size / 1024).toFixed(0)} kB)`);
+    return hash;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function prepare(app, distFolder, tarballHash) {
+  const dir = join(ROOT, 'examples', app);
+  checkLockfile(dir);
+  const lockHash = sha256(readFileSync(join(dir, 'package-lock.json')));
+  const installed = readJson(join(dir, INSTALL_STAMP));
+  if (!installed || installed.lockHash !== lockHash) {
+    log(`${app}: npm ci`);
+    await run('npm', ['ci', '--no-audit', '--no-fund'], dir);
+  } else if (installed.tarballHash !== tarballHash) {
+    log(`${app}: sipstate changed, reinstalling it`);
+    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '../.pack/sipstate.tgz'], dir);
+  }
+  writeFileSync(join(dir, INSTALL_STAMP), JSON.stringify({ lockHash, tarballHash }));
+
+  const inputs = sourceHash(dir, tarballHash);
+  const built = readJson(join(dir, BUILD_STAMP));
+  if (built?.inputs === inputs && existsSync(join(dir, distFolder, 'index.html'))) {
+    log(`${app}: build up to date`);
+    return;
+  }
+  log(`${app}: building`);
+  await run('npm', ['run', 'build', '--silent'], dir);
+  if (!existsSync(join(dir, distFolder, 'index.html'))) throw new Error(`${app}: the build made no ${distFolder}/index.html`);
+  writeFileSync(join(dir, BUILD_STAMP), JSON.stringify({ inputs }));
+  log(`${app}: built`);
+}
+
+try {
+  const tarballHash = await pack();
+  await Promise.all(Object.entries(APPS).map(([app, dist]) => prepare(app, dist, tarballHash)));
+  log('all examples built');
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+}
