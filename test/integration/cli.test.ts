@@ -168,7 +168,7 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     expect(result.stdout).toMatch(/all checks passed\n$/);
     expect(result.stdout + result.stderr).not.toContain(password);
     // Kamailio saw a refresh: at least two accepted REGISTERs before the un-REGISTER.
-    const accepted = kamailio.replies({ method: 'REGISTER', user: 'dave', code: 200 });
+    const accepted = await kamailio.waitForReplies({ method: 'REGISTER', user: 'dave', code: 200 }, 3);
     expect(accepted.length).toBeGreaterThanOrEqual(3);
   });
 

@@ -49,6 +49,7 @@ describe('messages through Kamailio', () => {
     await bob.message(received.from, 'hi alice');
     expect(await atAlice).toMatchObject({ from: 'sip:bob@sipstate.test', body: 'hi alice', contentType: 'text/plain' });
     // 407 challenge answered by the client's credentials, then relayed and accepted
+    await kamailio.waitForReplies({ method: 'MESSAGE', user: 'alice', code: 200 }, 1);
     const replies = kamailio.replies({ method: 'MESSAGE', user: 'alice' }).map((r) => r.code);
     expect(replies).toContain(407);
     expect(replies).toContain(200);
