@@ -154,7 +154,7 @@ export const scenarios: Scenario[] = [
       expect(await text(page, 'transport-error')).toBeTruthy();
       if (context.app === 'svelte') {
         // The Svelte app also shows sipstate/view's live statechart, following the same client.
-        await page.waitForSelector('[data-testid="statechart"] [data-machine="transport"][data-status="reconnecting"]');
+        await page.waitForSelector('[data-testid="statechart"][data-machine="transport"][data-status="reconnecting"]');
       }
       await context.screenshot('reconnecting');
       kamailio.clearRequests();
