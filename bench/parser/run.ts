@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { chromiumOptions } from '../../test/support/chromium';
 import { startKamailio } from '../../test/support/kamailio';
 import type { CapturedMessage } from '../../test/corpus/capture';
 import { runParseBench, summarise, type ParseBenchResult } from './parse-bench';
@@ -125,8 +126,7 @@ async function browserParseBench(messages: string[]): Promise<{ summary: Record<
   const script = bundled.outputFiles[0]!.text;
   // A fresh user-data dir for every run.
   const browser = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...chromiumOptions(),
   });
   try {
     const page = await browser.newPage();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
@@ -55,20 +56,13 @@ beforeAll(async () => {
   pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
   // launch() runs Chromium on a fresh temporary profile of its own (a user-data dir it deletes on close).
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+    ...chromiumOptions([
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
       '--autoplay-policy=no-user-gesture-required',
-    ],
+    ]),
   });
 }, 60_000);
 

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStatechartExample } from '../../examples/statechart/build';
 import { copyOfDist, ROOT } from '../support/built';
@@ -40,8 +41,7 @@ beforeAll(async () => {
   cleanup.push(() => rmSync(profile, { recursive: true, force: true }));
   // A fresh profile directory for this run.
   browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...chromiumOptions(),
     viewport: { width: 1700, height: 1000 },
   });
   page = await browser.newPage();

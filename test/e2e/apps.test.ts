@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 import { scenarios } from './scenarios';
@@ -59,17 +60,7 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   kamailio = await startKamailio();
   // launch() gives the browser a fresh, temporary user-data dir of its own and removes it on close.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await chromium.launch(chromiumOptions());
 }, 60_000);
 
 afterAll(async () => {
