@@ -18,7 +18,8 @@ if [ -n "$missing" ]; then
   echo "sipstate setup: installing$missing with apt-get"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=""; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # With recommended packages, as the tests were run here: Chromium's fonts come that way.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
 # Debian's kamailio package may start a system instance on the default ports; sipstate's tests start their own.
