@@ -175,9 +175,6 @@ export function createSipClient(options: SipClientOptions): SipClient {
   let userAgent: UserAgent | undefined;
   let channel: RegistrationChannel | undefined;
 
-  // A REGISTER in flight when the connection drops can never be answered: end it now, not 32 s later.
-  transport.onLost(() => channel?.abandonInFlight());
-
   // ---- calls and messages ----
   const liveCalls = new Map<Call, CallHandle>();
   const calls$ = new BehaviorSubject<readonly Call[]>([]);
@@ -273,7 +270,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
       const stopWatching = transport.onLost(onLost);
       return () => {
         stopWatching();
-        // Leaving 'connected' for any reason (keep-alive timeout, disconnect, stop) ends this socket.
+        // Leaving 'connected' for any reason (lost, keep-alive timeout, disconnect, stop) ends this socket, and a
+        // REGISTER in flight on it can never be answered: end it now, not 32 s later.
         channel?.abandonInFlight();
         transport.abandon();
       };
