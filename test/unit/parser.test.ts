@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Core, Grammar } from 'sip.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KNOWN_GRAMMARS, transformGrammar } from '../../scripts/generate-grammar';
+import { KNOWN_GRAMMARS, compileRule, transformGrammar } from '../../scripts/generate-grammar';
 import { checkCompatible, fastGrammarParse, sameParseResult } from '../../src/fast-parser';
 import type { CapturedMessage } from '../corpus/capture';
 import { HANDWRITTEN_MESSAGES, HANDWRITTEN_VALUES } from '../corpus/handwritten';
@@ -233,10 +233,13 @@ describe('the grammar generator', () => {
     expect(entry.packageVersion).toBe('0.21.2');
   });
 
-  it('hoists the table and keeps everything else: the generated parser has no eval or Function constructor', () => {
+  it('compiles the table to one function per rule, built once: no interpreter, no eval or Function constructor', () => {
     const generated = readFileSync(new URL('../../src/generated/sip-grammar.ts', import.meta.url), 'utf8');
     expect(generated).toMatch(/MIT License/);
-    expect(generated).toMatch(/const peg\$bytecode = peg\$loadBytecode\(\);/);
+    expect(generated).toMatch(/function peg\$createParser\(\) \{/);
+    expect(generated).toMatch(/function peg\$r0\(\) \{/);
+    expect(generated).toMatch(/const peg\$rules = \[peg\$r0, /);
+    expect(generated).not.toMatch(/peg\$bytecode|peg\$decode|switch \(bc\[ip\]\)/);
     expect(generated).not.toMatch(/\beval\s*\(|new\s+Function\b|\bFunction\s*\(/);
     expect(transformGrammar(grammarSource)).toBe(generated.slice(generated.indexOf('function peg$padEnd')));
   });
@@ -248,5 +251,24 @@ describe('the grammar generator', () => {
     expect(() => transformGrammar(grammarSource.replace('function peg$decode(s) {', 'function decode(s) {'))).toThrow(
       /expected shape not found: peg\$decode/,
     );
+    expect(() => transformGrammar(grammarSource.replace('case 29:', 'case 30:'))).toThrow(/interpreter has an unexpected body/);
+  });
+
+  it('compiles bytecode to the same stack discipline as the interpreter, and refuses what it cannot follow', () => {
+    // PUSH_CURR_POS; RULE 7; IF_NOT_ERROR then [NIP] else [POP; POP_CURR_POS; PUSH_FAILED]: the shape of a sequence
+    // that backtracks on failure. Its meaning is checked by the differential tests above; here, the translation.
+    const rule = compileRule([5, 27, 7, 15, 1, 3, 9, 6, 7, 3], 3);
+    expect(rule).toContain('function peg$r3() {');
+    expect(rule).toContain('s0 = peg$currPos;');
+    expect(rule).toContain('s1 = peg$r7();');
+    expect(rule).toContain('if (s1 !== peg$FAILED) {');
+    expect(rule).toContain('s0 = s1;');
+    expect(rule).toContain('peg$currPos = s0;');
+    expect(rule).toContain('s0 = peg$FAILED;');
+    expect(() => compileRule([99], 1)).toThrow(/rule 1: unknown opcode 99/);
+    expect(() => compileRule([6], 2)).toThrow(/rule 2: stack underflow/);
+    expect(() => compileRule([5, 5], 4)).toThrow(/rule 4: ends with 2 values on the stack/);
+    // A loop whose body leaves a value behind cannot be a local variable: refused, not miscompiled.
+    expect(() => compileRule([3, 16, 1, 5], 5)).toThrow(/rule 5: a loop body moves the stack/);
   });
 });
