@@ -23,6 +23,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUTPUT = join(ROOT, 'src', 'generated', 'sip-grammar.ts');
@@ -96,16 +97,20 @@ export function transformGrammar(original: string): string {
   // The table's position inside peg$parse: right after peg$consts, before peg$currPos.
   const at = table.rest.indexOf('    let peg$currPos = 0;\n');
   if (at === -1 || at < table.rest.indexOf('function peg$parse(input, options) {')) fail('peg$currPos declaration not found');
-  const rules = bytecode.map((code, index) => compileRule(code, index)).join('');
+  const constants = readConstants(table.rest);
+  const hoisted = new Set<number>();
+  const classes = new Map<number, ReadonlyArray<readonly [number, number]>>();
+  const rules = bytecode.map((code, index) => compileRule(code, index, constants, hoisted, classes)).join('');
   const dispatch =
-    `    const peg$rules = [${bytecode.map((_, index) => `peg$r${index}`).join(', ')}];\n` +
-    '    // FAIL: the interpreter pushes peg$FAILED and records the expectation unless failures are silenced.\n' +
-    '    function peg$expected(expectation) {\n' +
-    '        if (peg$silentFails === 0) {\n' +
-    '            peg$fail(expectation);\n' +
-    '        }\n' +
-    '        return peg$FAILED;\n' +
-    '    }\n';
+    [...hoisted].sort((a, b) => a - b).map((n) => `    const peg$c${n} = peg$consts[${n}];\n`).join('') +
+    [...classes]
+      .sort(([a], [b]) => a - b)
+      .map(([n, ranges]) => {
+        const test = ranges.map(([from, to]) => (from === to ? `code === ${from}` : `(code >= ${from} && code <= ${to})`));
+        return `    // ${String(constants[n])}\n    function peg$class${n}(code) {\n        return ${test.join(' || ')};\n    }\n`;
+      })
+      .join('') +
+    `    const peg$rules = [${bytecode.map((_, index) => `peg$r${index}`).join(', ')}];\n`;
   text = table.rest.slice(0, at) + rules + dispatch + table.rest.slice(at);
 
   // The interpreter that ran the table, replaced by a call of the compiled rule.
@@ -142,6 +147,46 @@ function decodeBytecodeTable(block: string): number[][] {
 }
 
 /**
+ * The values of `peg$consts`, read here at build time (in a throwaway VM context, never at run time) so the compiled
+ * rules can say literal strings directly: the string and RegExp literals and expectation objects of the table, and a
+ * placeholder for each action function (whose code stays in the table, untouched).
+ */
+function readConstants(text: string): unknown[] {
+  const { block } = cutBlock(text, '    const peg$consts = [\n', '\n    ];\n', 'peg$consts table');
+  const expectation = (type: string) => (...args: unknown[]) => ({ type, args });
+  const values = runInNewContext(`[${block.slice('    const peg$consts = ['.length, -';\n'.length)}`, {
+    peg$literalExpectation: expectation('literal'),
+    peg$classExpectation: expectation('class'),
+    peg$anyExpectation: expectation('any'),
+    peg$otherExpectation: expectation('other'),
+    peg$endExpectation: expectation('end'),
+  }) as unknown[];
+  if (!Array.isArray(values) || values.length < 100) fail('peg$consts table not read');
+  return [...values];
+}
+
+/**
+ * The UTF-16 code units a character-class RegExp of the grammar accepts, as ranges, found by running the RegExp itself
+ * on every code unit here at build time; undefined for a RegExp with state (g, y flags) or not a RegExp. The compiled
+ * rule then tests `input.charCodeAt(peg$currPos)` against the ranges: the same answer as the interpreter's
+ * `re.test(input.charAt(peg$currPos))` for every code unit, and false past the end (NaN compares false; `re.test('')`
+ * is false for every class in this grammar, checked here).
+ */
+export function classRanges(value: unknown): Array<[number, number]> | undefined {
+  if (Object.prototype.toString.call(value) !== '[object RegExp]') return undefined;
+  const re = value as RegExp;
+  if (/[gy]/.test(re.flags) || re.test('')) return undefined;
+  const ranges: Array<[number, number]> = [];
+  for (let code = 0; code <= 0xffff; code++) {
+    if (!re.test(String.fromCharCode(code))) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === code - 1) last[1] = code;
+    else ranges.push([code, code]);
+  }
+  return ranges;
+}
+
+/**
  * Compiles one rule's bytecode to a JavaScript function with the same effect as sip.js's interpreter running it
  * (`peg$parseRule`): the interpreter's value stack becomes local variables s0, s1, … (its depth at each opcode is known
  * here), its jumps become if/else and while. This is what PEG.js's own "speed" output does with the same bytecode.
@@ -150,9 +195,17 @@ function decodeBytecodeTable(block: string): number[][] {
  * 13 IF t f, 14 IF_ERROR t f, 15 IF_NOT_ERROR t f, 16 WHILE_NOT_ERROR b, 17 MATCH_ANY t f, 18 MATCH_STRING s t f,
  * 19 MATCH_STRING_IC s t f, 20 MATCH_REGEXP r t f, 21 ACCEPT_N n, 22 ACCEPT_STRING s, 23 FAIL e, 24 LOAD_SAVED_POS p,
  * 25 UPDATE_SAVED_POS, 26 CALL f n pc p…, 27 RULE r, 28 SILENT_FAILS_ON, 29 SILENT_FAILS_OFF.
+ * One deliberate difference: the expectations behind PEG.js's "Expected … but found …" messages are not recorded
+ * (FAIL, SILENT_FAILS_*), because sip.js's `Grammar.parse`, the only caller, replaces every thrown error with -1.
  * Throws (the build fails) on any opcode or stack shape it does not know.
  */
-export function compileRule(bytecode: readonly number[], index: number): string {
+export function compileRule(
+  bytecode: readonly number[],
+  index: number,
+  constants: readonly unknown[] = [],
+  hoisted: Set<number> = new Set(),
+  classes: Map<number, ReadonlyArray<readonly [number, number]>> = new Map(),
+): string {
   let sp = -1;
   let maxSp = -1;
   const variable = (depth: number): string => {
@@ -172,7 +225,22 @@ export function compileRule(bytecode: readonly number[], index: number): string 
   const top = (): string => variable(sp);
   // stack[stack.length - 1 - n] in the interpreter.
   const below = (n: number): string => variable(sp - n);
-  const constant = (n: number): string => `peg$consts[${n}]`;
+  // A string constant is written as its literal; a RegExp or action function is read once into peg$c<n>.
+  const stringAt = (n: number): string | undefined => {
+    const value = constants[n];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const constant = (n: number): string => {
+    const value = stringAt(n);
+    if (value !== undefined) return JSON.stringify(value);
+    // (Not `instanceof`: the values come from another VM context.)
+    const kind = typeof constants[n];
+    if (kind === 'function' || (kind === 'object' && constants[n] !== null)) {
+      hoisted.add(n);
+      return `peg$c${n}`;
+    }
+    return `peg$consts[${n}]`;
+  };
   const indent = (lines: string[]): string[] => lines.map((line) => `    ${line}`);
 
   function compile(code: readonly number[]): string[] {
@@ -236,17 +304,31 @@ export function compileRule(bytecode: readonly number[], index: number): string 
         }
         case 17: condition('input.length > peg$currPos', 0); break;
         case 18: {
-          const c = constant(operand(1));
           // The interpreter's `input.substr(peg$currPos, c.length) === c`, said directly.
-          condition(`input.startsWith(${c}, peg$currPos)`, 1);
+          const value = stringAt(operand(1));
+          const c = constant(operand(1));
+          if (value?.length === 1) condition(`input.charCodeAt(peg$currPos) === ${value.charCodeAt(0)}`, 1);
+          else condition(`input.startsWith(${c}, peg$currPos)`, 1);
           break;
         }
         case 19: {
+          const value = stringAt(operand(1));
           const c = constant(operand(1));
-          condition(`input.substr(peg$currPos, ${c}.length).toLowerCase() === ${c}`, 1);
+          const length = value === undefined ? `${c}.length` : String(value.length);
+          condition(`input.substr(peg$currPos, ${length}).toLowerCase() === ${c}`, 1);
           break;
         }
-        case 20: condition(`${constant(operand(1))}.test(input.charAt(peg$currPos))`, 1); break;
+        case 20: {
+          const n = operand(1);
+          const ranges = classRanges(constants[n]);
+          if (ranges) {
+            classes.set(n, ranges);
+            condition(`peg$class${n}(input.charCodeAt(peg$currPos))`, 1);
+          } else {
+            condition(`${constant(n)}.test(input.charAt(peg$currPos))`, 1);
+          }
+          break;
+        }
         case 21: {
           const n = operand(1);
           out.push(push(`input.substr(peg$currPos, ${n})`), `peg$currPos += ${n};`);
@@ -254,13 +336,16 @@ export function compileRule(bytecode: readonly number[], index: number): string 
           break;
         }
         case 22: {
+          const value = stringAt(operand(1));
           const c = constant(operand(1));
-          out.push(push(c), `peg$currPos += ${c}.length;`);
+          out.push(push(c), `peg$currPos += ${value === undefined ? `${c}.length` : value.length};`);
           ip += 2;
           break;
         }
         case 23: {
-          out.push(push(`peg$expected(${constant(operand(1))})`));
+          // The interpreter also records the expectation for the error message when failures are not silenced. sip.js's
+          // Grammar.parse turns every thrown error into -1, so nothing can observe those messages: not recorded.
+          out.push(push('peg$FAILED'));
           ip += 2;
           break;
         }
@@ -279,8 +364,9 @@ export function compileRule(bytecode: readonly number[], index: number): string 
           break;
         }
         case 27: out.push(push(`peg$r${operand(1)}()`)); ip += 2; break;
-        case 28: out.push('peg$silentFails++;'); ip += 1; break;
-        case 29: out.push('peg$silentFails--;'); ip += 1; break;
+        // Silencing failures only matters to the expectations recorded for error messages (see FAIL).
+        case 28: ip += 1; break;
+        case 29: ip += 1; break;
         default:
           fail(`rule ${index}: unknown opcode ${op}`);
       }

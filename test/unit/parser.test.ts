@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Core, Grammar } from 'sip.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KNOWN_GRAMMARS, compileRule, transformGrammar } from '../../scripts/generate-grammar';
+import { KNOWN_GRAMMARS, classRanges, compileRule, transformGrammar } from '../../scripts/generate-grammar';
 import { checkCompatible, fastGrammarParse, sameParseResult } from '../../src/fast-parser';
 import type { CapturedMessage } from '../corpus/capture';
 import { HANDWRITTEN_MESSAGES, HANDWRITTEN_VALUES } from '../corpus/handwritten';
@@ -293,6 +293,15 @@ describe('the grammar generator', () => {
       /expected shape not found: peg\$decode/,
     );
     expect(() => transformGrammar(grammarSource.replace('case 29:', 'case 30:'))).toThrow(/interpreter has an unexpected body/);
+  });
+
+  it('turns a character-class RegExp into the code-unit ranges it accepts, and leaves stateful ones alone', () => {
+    expect(classRanges(/^[0-9]/)).toEqual([[48, 57]]);
+    expect(classRanges(/^[a-zA-Z0-9_\-]/)).toEqual([[45, 45], [48, 57], [65, 90], [95, 95], [97, 122]]);
+    expect(classRanges(/^[\x80-\uFFFF]/)).toEqual([[0x80, 0xffff]]);
+    expect(classRanges(/^[a-z]/g)).toBeUndefined();
+    expect(classRanges(/^x*/)).toBeUndefined(); // matches '': the end of input would answer differently
+    expect(classRanges('0-9')).toBeUndefined();
   });
 
   it('compiles bytecode to the same stack discipline as the interpreter, and refuses what it cannot follow', () => {
