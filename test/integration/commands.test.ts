@@ -7,24 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createSipClient, SipError, type SipClient } from '../../src/index';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { prng } from '../support/prng';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261129);
 const COMMANDS = Number(process.env.CHAOS_COMMANDS ?? 300);
 /** Every promise must have settled this long after the final stop() resolved. */
 const SETTLE_MS = 1_000;
-
-/** mulberry32: small, seedable, good enough to pick commands and gaps. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type CommandName = 'start' | 'stop' | 'register' | 'unregister' | 'reconnect' | 'dispose' | 'reset';
 // dispose is rare (it ends a client: the next command goes to a new one); `reset` cuts the connection at the proxy.

@@ -22,6 +22,7 @@ import { userAgentMachine, userAgentStatusOf } from '../../machines/user-agent.m
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
 import { controllable, flush } from '../support/fake-actors';
+import { prng } from '../support/prng';
 
 const environment = { now: () => Date.now(), random: () => 0.5 };
 
@@ -43,18 +44,6 @@ interface Path<E extends EventObject> {
 interface PathModel<E extends EventObject> {
   getShortestPaths(): { state: { value: unknown }; steps: { event: E }[] }[];
   getAdjacencyMap(): object;
-}
-
-/** mulberry32: a seeded PRNG, so the random walks are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { KNOWN_GRAMMARS, classRanges, compileRule, transformGrammar } from '../.
 import { checkCompatible, fastGrammarParse, sameParseResult } from '../../src/fast-parser';
 import type { CapturedMessage } from '../corpus/capture';
 import { HANDWRITTEN_MESSAGES, HANDWRITTEN_VALUES } from '../corpus/handwritten';
+import { prng } from '../support/prng';
 
 type Parse = (input: string, rule: string) => unknown;
 
@@ -117,12 +118,9 @@ describe('fast parser vs sip.js parser', () => {
   it('seeded mutations of every rule\'s corpus values (backtracking and failure paths): equal results', () => {
     // The fast parser runs the grammar as compiled JavaScript, not sip.js's interpreter: mutated inputs walk the
     // alternatives, partial matches and failure positions that well-formed traffic never reaches. Deterministic (a
-    // fixed-seed LCG), bounded: 40 mutants per rule.
-    let seed = 0x5eed;
-    const random = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    // fixed seed), bounded: 40 mutants per rule.
+    const next = prng(0x5eed);
+    const random = (n: number): number => Math.floor(next() * n);
     const ALPHABET = ' \t\r\n<>;:,=@"\\/?%[]0123456789.-+*!~aZzsSiIpP';
     const mutate = (value: string): string => {
       let out = value;
