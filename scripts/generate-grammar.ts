@@ -423,8 +423,9 @@ function buildParserOnce(original: string): string {
   text = replaceOnce(
     text,
     perCallState,
+    // No peg$silentFails: the compiled rules record no expectations, so nothing reads it (see compileRule).
     '    let peg$currPos;\n    let peg$savedPos;\n    let peg$posDetailsCache;\n    let peg$maxFailPos;\n' +
-      '    let peg$maxFailExpected;\n    let peg$silentFails;\n    let peg$result;\n',
+      '    let peg$maxFailExpected;\n    let peg$result;\n',
     'per-call parser state',
   );
   const initializer = '    options.data = {}; // Object to which header attributes will be assigned during parsing\n';
@@ -454,7 +455,6 @@ function buildParserOnce(original: string): string {
       '            peg$posDetailsCache = [{ line: 1, column: 1 }];',
       '            peg$maxFailPos = 0;',
       '            peg$maxFailExpected = [];',
-      '            peg$silentFails = 0;',
       '            peg$result = undefined;',
       '            if (options.startRule !== undefined) {',
       '                if (!(options.startRule in peg$startRuleIndices)) {',
@@ -478,6 +478,7 @@ function buildParserOnce(original: string): string {
       '}',
       '',
     ].join('\n');
+  if (text.includes('peg$silentFails')) fail('peg$silentFails is still used after compiling');
   return text;
 }
 
