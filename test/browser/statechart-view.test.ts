@@ -1,19 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { extname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStatechartExample } from '../../examples/statechart/build';
 import { copyOfDist, ROOT } from '../support/built';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
+import { screenshotPath } from '../support/screenshots';
 
 // examples/statechart bundled with esbuild from the built package, served on 127.0.0.1, in Debian's Chromium,
 // registered with the test Kamailio. Kamailio is killed: the view must highlight the reconnecting states, and the
-// screenshot in docs/ is taken right then.
+// screenshot (the README's, with SIPSTATE_UPDATE_SCREENSHOTS=1) is taken right then.
 
-const SCREENSHOT = resolve(ROOT, 'docs/screenshots/statechart-reconnecting.png');
+const SCREENSHOT = screenshotPath('statechart-reconnecting.png');
 
 let kamailio: KamailioServer;
 let http: Server;

@@ -2,9 +2,9 @@
  * End to end: every example app (examples/angular, svelte, react), built for production and served from loopback,
  * driven in Debian's Chromium through the same scenario list, against a real Kamailio.
  * The apps are built by `npm run test:examples`; this runs as `npm run test:e2e` (npm test runs both, after the other
- * suites). Screenshots go to docs/screenshots/.
+ * suites). Screenshots go to test/artifacts/screenshots/ (docs/screenshots/ with SIPSTATE_UPDATE_SCREENSHOTS=1).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -13,10 +13,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
+import { screenshotPath } from '../support/screenshots';
 import { scenarios } from './scenarios';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCREENSHOTS = join(ROOT, 'docs/screenshots');
 
 /** Each app and the folder its production build lands in. */
 const APPS = {
@@ -57,7 +57,6 @@ beforeAll(async () => {
       throw new Error(`examples/${app} is not built: run \`npm run test:examples\` first (npm test does)`);
     }
   }
-  mkdirSync(SCREENSHOTS, { recursive: true });
   kamailio = await startKamailio();
   // launch() gives the browser a fresh, temporary user-data dir of its own and removes it on close.
   browser = await chromium.launch(chromiumOptions());
@@ -91,7 +90,7 @@ describe.each(Object.entries(APPS))('examples/%s in Chromium', (app, dist) => {
         page,
         kamailio,
         screenshot: async (state) => {
-          await page.screenshot({ path: join(SCREENSHOTS, `${app}-${state}.png`), fullPage: true, animations: 'disabled' });
+          await page.screenshot({ path: screenshotPath(`${app}-${state}.png`), fullPage: true, animations: 'disabled' });
         },
       });
       if (pageErrors.length > 0) throw new Error(`uncaught errors in the page: ${pageErrors.join('; ')}`);

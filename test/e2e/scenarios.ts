@@ -11,7 +11,7 @@ export interface ScenarioContext {
   app: string;
   page: Page;
   kamailio: KamailioServer;
-  /** Saves a screenshot of the page in this state (docs/screenshots/<app>-<state>.png). */
+  /** Saves a screenshot of the page in this state (`<app>-<state>.png`, see test/support/screenshots.ts). */
   screenshot(state: string): Promise<void>;
 }
 
