@@ -1,7 +1,8 @@
 /**
  * Heap per client, first batch vs marginal: bench/parser/register-worker.ts in `marginal` mode registers two batches
  * of N clients in one process (sipstate or raw sip.js), `gc()` before and after each. The second batch's heap per
- * client leaves out one-time costs (JIT code, lazily compiled functions) that the first batch's number includes.
+ * client leaves out one-time costs (JIT code, lazily compiled functions) that the first batch's number includes. The
+ * last column is the second batch's memory outside the JS heap (`process.memoryUsage().external`) per client.
  *
  *   npm run build && node --expose-gc --import tsx bench/heap-marginal.ts [clients=300]
  *
@@ -16,7 +17,7 @@ import { BENCH_KAMAILIO, ROOT } from './lib';
 const clients = Number(process.argv[2] ?? 300);
 const server = await startKamailio({ ...BENCH_KAMAILIO });
 try {
-  console.log('variant     first batch KB/client  second batch (marginal) KB/client');
+  console.log('variant     first batch KB/client  second batch (marginal) KB/client  outside the JS heap, marginal');
   for (const [round, variant] of ['sipstate', 'sipjs', 'sipstate', 'sipjs'].entries()) {
     // Asynchronous: Kamailio's log pipe into this process must keep draining while the worker runs.
     const run = await promisify(execFile)(
@@ -26,8 +27,15 @@ try {
       { cwd: ROOT, encoding: 'utf8', timeout: 150_000 },
     ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     const line = run.stdout.trim().split('\n').pop() ?? '';
-    const result = JSON.parse(line || '{}') as { heapPerClientKb?: number; marginalKb?: number; error?: string };
-    console.log(`${variant.padEnd(11)} ${String(result.heapPerClientKb ?? result.error).padEnd(22)} ${result.marginalKb ?? ''}`);
+    const result = JSON.parse(line || '{}') as {
+      heapPerClientKb?: number;
+      marginalKb?: number;
+      marginalOutsideHeapKb?: number;
+      error?: string;
+    };
+    console.log(
+      `${variant.padEnd(11)} ${String(result.heapPerClientKb ?? result.error).padEnd(22)} ${String(result.marginalKb ?? '').padEnd(34)} ${result.marginalOutsideHeapKb ?? ''}`,
+    );
   }
 } finally {
   await server.stop();

@@ -5,7 +5,8 @@
  *
  *   node --expose-gc --import tsx bench/parser/register-worker.ts <variant> <clients> <wsUrl> <firstUser> [marginal]
  *   variant: sipstate | sipjs | sipjs-fast | jssip | floor
- *   marginal: then register a second batch of as many clients and also print its heap per client (`marginalKb`),
+ *   marginal: then register a second batch of as many clients and also print its heap per client (`marginalKb`) and
+ *   its memory outside the JS heap per client (`marginalOutsideHeapKb`, from `process.memoryUsage().external`),
  *   which leaves out the one-time costs (JIT code, lazily compiled functions) the first batch's figure includes
  *   (sipjs-fast: raw sip.js after one throwaway sipstate client installed the fast parser: the parser's share alone)
  *
@@ -141,15 +142,20 @@ async function main(): Promise<void> {
   const heapAfter = process.memoryUsage().heapUsed;
   const kb = (bytes: number): number => Math.round(bytes / clients / 102.4) / 10;
   let marginalKb: number | undefined;
+  let marginalOutsideHeapKb: number | undefined;
   if (modeArg === 'marginal') {
+    // Memory outside the JS heap too (ArrayBuffers, buffers of sockets and native objects): `external`.
+    const externalBefore = process.memoryUsage().external;
     kept.push(...(await Promise.all(Array.from({ length: clients }, (_, i) => register(clients + i)))));
     gc();
     gc();
-    marginalKb = kb(process.memoryUsage().heapUsed - heapAfter);
+    const after = process.memoryUsage();
+    marginalKb = kb(after.heapUsed - heapAfter);
+    marginalOutsideHeapKb = kb(after.external - externalBefore);
   }
   clearTimeout(giveUp);
   console.log(
-    JSON.stringify({ variant, clients, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), heapPerClientKb: kb(heapAfter - heapBefore), marginalKb, kept: kept.length }),
+    JSON.stringify({ variant, clients, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), heapPerClientKb: kb(heapAfter - heapBefore), marginalKb, marginalOutsideHeapKb, kept: kept.length }),
   );
   process.exit(0);
 }
