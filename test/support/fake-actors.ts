@@ -50,8 +50,12 @@ export function controllable<TOutput, TInput = void>(onInvoke?: () => void) {
       return call;
     },
     /** Invocations neither settled nor abandoned by the machine. */
+    get pendingCalls(): Call<TOutput, TInput>[] {
+      return calls.filter((call) => !call.settled && !call.signal.aborted);
+    },
+    /** How many invocations are pending (see `pendingCalls`). */
     get pending(): number {
-      return calls.filter((call) => !call.settled && !call.signal.aborted).length;
+      return this.pendingCalls.length;
     },
   };
 }

@@ -3,51 +3,18 @@
  * deterministic repros with fake actors.
  */
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
-import { transportMachine, transportStatusOf, type TransportEvent } from '../../machines/transport.machine';
-import { userAgentMachine, userAgentStatusOf } from '../../machines/user-agent.machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
-import { controllable, flush } from '../support/fake-actors';
+import { flush } from '../support/fake-actors';
+import { fakeTransport, fakeUserAgent } from '../support/fake-machines';
 
 const environment = { now: () => 1_000_000, random: () => 0.5 };
 
 function userAgent() {
-  const connect = controllable<void, { server: string }>();
-  const disconnect = controllable<void>();
-  const register = controllable<RegisterOutcome, { expires: number }>();
-  const unregister = controllable<void>();
-  const startUa = controllable<void>();
-  const stopUa = controllable<void>();
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: connect.logic,
-          disconnectTransport: disconnect.logic,
-          watchConnection: fromCallback<TransportEvent, { server: string }>(() => () => undefined),
-        },
-      }),
-      registration: registrationMachine.provide({ actors: { sendRegister: register.logic, sendUnregister: unregister.logic } }),
-      startUserAgent: startUa.logic,
-      stopUserAgent: stopUa.logic,
-    },
+  return fakeUserAgent({
+    transport: { servers: ['ws://a.test'], keepAliveIntervalMs: 0, environment },
+    registration: { expires: 600, environment },
   });
-  const actor = createActor(machine, {
-    input: {
-      transport: { servers: ['ws://a.test'], keepAliveIntervalMs: 0, environment },
-      registration: { expires: 600, environment },
-    },
-  });
-  actor.start();
-  const child = (id: string) => actor.system.get(id) as AnyActorRef;
-  const status = () => ({
-    userAgent: userAgentStatusOf(actor.getSnapshot()),
-    transport: transportStatusOf(child('transport').getSnapshot()),
-    registration: registrationStatusOf(child('registration').getSnapshot()),
-  });
-  return { actor, connect, disconnect, startUa, stopUa, status };
 }
 
 describe('commands in any state: regressions', () => {
@@ -74,23 +41,12 @@ describe('commands in any state: regressions', () => {
 
   // Was: DISCONNECT while reconnecting reached 'disconnected' with a stale attempt count; entering it now resets.
   it('stop while waiting to reconnect: disconnected with attempt 0', async () => {
-    const connect = controllable<void, { server: string }>();
-    let lose: ((error: SipError) => void) | undefined;
-    const machine = transportMachine.provide({
-      actors: {
-        connectTransport: connect.logic,
-        watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
-          lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
-          return () => undefined;
-        }),
-      },
-    });
-    const actor = createActor(machine, { input: { servers: ['ws://a.test'], keepAliveIntervalMs: 0, environment } });
-    actor.start();
+    const t = fakeTransport({ servers: ['ws://a.test'], keepAliveIntervalMs: 0, environment });
+    const { actor, connect } = t;
     actor.send({ type: 'CONNECT' });
     connect.last.resolve();
     await flush();
-    lose?.(new SipError('transport', 'gone'));
+    t.lose(new SipError('transport', 'gone'));
     expect(selectTransportState(actor.getSnapshot())).toMatchObject({ status: 'reconnecting', attempt: 1 });
     actor.send({ type: 'DISCONNECT' });
     expect(selectTransportState(actor.getSnapshot())).toEqual({ status: 'disconnected', attempt: 0 });

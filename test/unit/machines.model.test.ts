@@ -14,14 +14,14 @@
  * state followed by its event), plus bounded simple paths. Counts are asserted so the run stays bounded.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assign, createActor, createMachine, fromCallback, stateIn, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
+import { assign, createActor, createMachine, stateIn, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
-import { transportMachine, transportStatusOf, type TransportEvent } from '../../machines/transport.machine';
-import { userAgentMachine, userAgentStatusOf } from '../../machines/user-agent.machine';
+import { transportStatusOf } from '../../machines/transport.machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
 import { controllable, flush } from '../support/fake-actors';
+import { fakeTransport, fakeUserAgent } from '../support/fake-machines';
 import { prng } from '../support/prng';
 
 const environment = { now: () => Date.now(), random: () => 0.5 };
@@ -224,8 +224,6 @@ function registrationSut() {
   const machine = registrationMachine.provide({ actors: { sendRegister: register.logic, sendUnregister: unregister.logic } });
   const actor = createActor(machine, { input: { expires: 600, environment } });
   actor.start();
-  const pendingRegister = () => register.calls.filter((c) => !c.settled && !c.signal.aborted);
-  const pendingUnregister = () => unregister.calls.filter((c) => !c.settled && !c.signal.aborted);
   const exec = async (event: RegEvent): Promise<void> => {
     switch (event.type) {
       case 'REGISTER':
@@ -235,19 +233,19 @@ function registrationSut() {
         actor.send(event);
         break;
       case 'REGISTER_OK':
-        only(pendingRegister(), event.type).resolve({ type: 'registered', expires: 600 });
+        only(register.pendingCalls, event.type).resolve({ type: 'registered', expires: 600 });
         break;
       case 'REGISTER_RETRYABLE':
-        only(pendingRegister(), event.type).reject(new SipError('rejected', '503', { code: 503 }));
+        only(register.pendingCalls, event.type).reject(new SipError('rejected', '503', { code: 503 }));
         break;
       case 'REGISTER_REJECTED':
-        only(pendingRegister(), event.type).reject(new SipError('auth', '401', { code: 401 }));
+        only(register.pendingCalls, event.type).reject(new SipError('auth', '401', { code: 401 }));
         break;
       case 'UNREGISTER_OK':
-        only(pendingUnregister(), event.type).resolve();
+        only(unregister.pendingCalls, event.type).resolve();
         break;
       case 'UNREGISTER_FAILED':
-        only(pendingUnregister(), event.type).reject(new SipError('timeout', '408', { code: 408 }));
+        only(unregister.pendingCalls, event.type).reject(new SipError('timeout', '408', { code: 408 }));
         break;
       case 'REFRESH_DUE':
         await vi.advanceTimersByTimeAsync(actor.getSnapshot().context.refreshDelayMs!);
@@ -258,7 +256,7 @@ function registrationSut() {
     }
     await flush();
   };
-  return { actor, register, unregister, exec, inFlight: () => pendingRegister().length + pendingUnregister().length };
+  return { actor, register, unregister, exec, inFlight: () => register.pending + unregister.pending };
 }
 
 function only<T>(calls: T[], what: string): T {
@@ -493,46 +491,15 @@ const transportModel = createMachine({
 });
 
 function transportSut() {
-  const connect = controllable<void, { server: string }>();
-  const disconnect = controllable<void>();
-  const keepAlive = controllable<void>();
-  const optionsKeepAlive = controllable<void>();
-  let watching = 0;
-  let lose: ((error: SipError) => void) | undefined;
-  let network: ((online: boolean) => void) | undefined;
-  const machine = transportMachine.provide({
-    actors: {
-      connectTransport: connect.logic,
-      disconnectTransport: disconnect.logic,
-      sendKeepAlive: keepAlive.logic,
-      sendOptionsKeepAlive: optionsKeepAlive.logic,
-      watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
-        watching++;
-        lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
-        return () => {
-          watching--;
-          lose = undefined;
-        };
-      }),
-      watchNetwork: fromCallback<TransportEvent>(({ sendBack }) => {
-        network = (online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' });
-        return () => (network = undefined);
-      }),
-    },
+  const t = fakeTransport({
+    servers: SERVERS,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, jitter: 0.5, maxAttempts: MAX_ATTEMPTS },
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    keepAliveIntervalMs: KEEP_ALIVE_INTERVAL_MS,
+    keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    environment,
   });
-  const actor = createActor(machine, {
-    input: {
-      servers: SERVERS,
-      reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, jitter: 0.5, maxAttempts: MAX_ATTEMPTS },
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      keepAliveIntervalMs: KEEP_ALIVE_INTERVAL_MS,
-      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
-      environment,
-    },
-  });
-  actor.start();
-  const pending = <T extends { settled: boolean; signal: AbortSignal }>(calls: T[]) =>
-    calls.filter((c) => !c.settled && !c.signal.aborted);
+  const { actor, connect, disconnect, keepAlive, optionsKeepAlive } = t;
   const exec = async (event: TrEvent): Promise<void> => {
     switch (event.type) {
       case 'CONNECT':
@@ -542,45 +509,45 @@ function transportSut() {
         break;
       case 'NETWORK_OFFLINE':
       case 'NETWORK_ONLINE':
-        expect(network, 'watchNetwork running').toBeDefined();
-        network!(event.type === 'NETWORK_ONLINE');
+        expect(t.watchingNetwork, 'watchNetwork running').toBe(true);
+        t.setOnline(event.type === 'NETWORK_ONLINE');
         break;
       case 'CONNECTION_LOST':
-        expect(lose, 'watchConnection running').toBeDefined();
-        lose!(new SipError('transport', 'lost'));
+        expect(t.watching, 'watchConnection running').toBeGreaterThan(0);
+        t.lose(new SipError('transport', 'lost'));
         break;
       case 'OPEN_OK':
-        only(pending(connect.calls), event.type).resolve();
+        only(connect.pendingCalls, event.type).resolve();
         break;
       case 'OPEN_FAILED':
-        only(pending(connect.calls), event.type).reject(new SipError('transport', 'refused'));
+        only(connect.pendingCalls, event.type).reject(new SipError('transport', 'refused'));
         break;
       case 'CONNECT_TIMEOUT':
-        only(pending(connect.calls), event.type);
+        only(connect.pendingCalls, event.type);
         await vi.advanceTimersByTimeAsync(CONNECT_TIMEOUT_MS);
         break;
       case 'PING_DUE':
         await vi.advanceTimersByTimeAsync(KEEP_ALIVE_INTERVAL_MS);
         break;
       case 'PONG':
-        only(pending(keepAlive.calls), event.type).resolve();
+        only(keepAlive.pendingCalls, event.type).resolve();
         break;
       case 'PONG_TIMEOUT':
-        only(pending(keepAlive.calls), event.type);
+        only(keepAlive.pendingCalls, event.type);
         await vi.advanceTimersByTimeAsync(KEEP_ALIVE_TIMEOUT_MS);
         break;
       case 'OPTIONS_ANSWERED':
-        only(pending(optionsKeepAlive.calls), event.type).resolve();
+        only(optionsKeepAlive.pendingCalls, event.type).resolve();
         break;
       case 'OPTIONS_TIMEOUT':
-        only(pending(optionsKeepAlive.calls), event.type);
+        only(optionsKeepAlive.pendingCalls, event.type);
         await vi.advanceTimersByTimeAsync(KEEP_ALIVE_TIMEOUT_MS);
         break;
       case 'RETRY_DUE':
         await vi.advanceTimersByTimeAsync(actor.getSnapshot().context.retryDelayMs!);
         break;
       case 'CLOSED':
-        only(pending(disconnect.calls), event.type).resolve();
+        only(disconnect.pendingCalls, event.type).resolve();
         break;
     }
     await flush();
@@ -589,15 +556,15 @@ function transportSut() {
     actor,
     exec,
     connect,
-    pendingConnects: () => pending(connect.calls).length,
-    pendingCrlf: () => pending(keepAlive.calls).length,
-    pendingOptions: () => pending(optionsKeepAlive.calls).length,
-    pendingDisconnects: () => pending(disconnect.calls).length,
+    pendingConnects: () => connect.pending,
+    pendingCrlf: () => keepAlive.pending,
+    pendingOptions: () => optionsKeepAlive.pending,
+    pendingDisconnects: () => disconnect.pending,
     get watching() {
-      return watching;
+      return t.watching;
     },
     get watchingNetwork() {
-      return network !== undefined;
+      return t.watchingNetwork;
     },
   };
 }
@@ -690,64 +657,28 @@ type UaStep =
   | 'TIMER';
 
 function userAgentSut() {
-  const connect = controllable<void, { server: string }>();
-  const disconnect = controllable<void>();
-  const keepAlive = controllable<void>();
-  const register = controllable<RegisterOutcome, { expires: number }>();
-  const unregister = controllable<void>();
-  const startUa = controllable<void>();
-  const stopUa = controllable<void>();
-  let lose: ((error: SipError) => void) | undefined;
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: connect.logic,
-          disconnectTransport: disconnect.logic,
-          sendKeepAlive: keepAlive.logic,
-          watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
-            lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
-            return () => (lose = undefined);
-          }),
-        },
-      }),
-      registration: registrationMachine.provide({ actors: { sendRegister: register.logic, sendUnregister: unregister.logic } }),
-      startUserAgent: startUa.logic,
-      stopUserAgent: stopUa.logic,
+  const u = fakeUserAgent({
+    transport: {
+      servers: SERVERS,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitter: 0.5, maxAttempts: 3 },
+      keepAliveIntervalMs: 5_000,
+      keepAliveTimeoutMs: 1_000,
+      environment,
     },
+    registration: { expires: 600, environment },
   });
-  const actor = createActor(machine, {
-    input: {
-      transport: {
-        servers: SERVERS,
-        reconnect: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitter: 0.5, maxAttempts: 3 },
-        keepAliveIntervalMs: 5_000,
-        keepAliveTimeoutMs: 1_000,
-        environment,
-      },
-      registration: { expires: 600, environment },
-    },
-  });
-  actor.start();
-  const pending = <T extends { settled: boolean; signal: AbortSignal }>(calls: T[]) =>
-    calls.filter((c) => !c.settled && !c.signal.aborted);
-  const child = (id: string) => actor.system.get(id) as AnyActorRef;
-  const status = () => ({
-    userAgent: userAgentStatusOf(actor.getSnapshot()),
-    transport: transportStatusOf(child('transport').getSnapshot()),
-    registration: registrationStatusOf(child('registration').getSnapshot()),
-  });
+  const { actor, child, status, connect, disconnect, keepAlive, register, unregister, startUa, stopUa } = u;
   /** Steps that can do something now. */
   const applicable = (): UaStep[] => {
     const steps: UaStep[] = ['START', 'STOP', 'REGISTER', 'UNREGISTER', 'RECONNECT'];
-    if (pending(connect.calls).length) steps.push('CONNECT_OK', 'CONNECT_FAILED');
-    if (pending(startUa.calls).length) steps.push('UA_START_OK', 'UA_START_FAILED');
-    if (pending(stopUa.calls).length) steps.push('UA_STOP_OK');
-    if (pending(disconnect.calls).length) steps.push('DISCONNECT_OK');
-    if (pending(register.calls).length) steps.push('REGISTER_OK', 'REGISTER_RETRYABLE', 'REGISTER_REJECTED');
-    if (pending(unregister.calls).length) steps.push('UNREGISTER_OK');
-    if (pending(keepAlive.calls).length) steps.push('PONG');
-    if (lose) steps.push('CONNECTION_LOST');
+    if (connect.pending) steps.push('CONNECT_OK', 'CONNECT_FAILED');
+    if (startUa.pending) steps.push('UA_START_OK', 'UA_START_FAILED');
+    if (stopUa.pending) steps.push('UA_STOP_OK');
+    if (disconnect.pending) steps.push('DISCONNECT_OK');
+    if (register.pending) steps.push('REGISTER_OK', 'REGISTER_RETRYABLE', 'REGISTER_REJECTED');
+    if (unregister.pending) steps.push('UNREGISTER_OK');
+    if (keepAlive.pending) steps.push('PONG');
+    if (u.watchingConnection()) steps.push('CONNECTION_LOST');
     if (vi.getTimerCount() > 0) steps.push('TIMER');
     return steps;
   };
@@ -761,40 +692,40 @@ function userAgentSut() {
         actor.send({ type: step });
         break;
       case 'CONNECT_OK':
-        only(pending(connect.calls), step).resolve();
+        only(connect.pendingCalls, step).resolve();
         break;
       case 'CONNECT_FAILED':
-        only(pending(connect.calls), step).reject(new SipError('transport', 'refused'));
+        only(connect.pendingCalls, step).reject(new SipError('transport', 'refused'));
         break;
       case 'UA_START_OK':
-        only(pending(startUa.calls), step).resolve();
+        only(startUa.pendingCalls, step).resolve();
         break;
       case 'UA_START_FAILED':
-        only(pending(startUa.calls), step).reject(new SipError('transport', 'start failed'));
+        only(startUa.pendingCalls, step).reject(new SipError('transport', 'start failed'));
         break;
       case 'UA_STOP_OK':
-        only(pending(stopUa.calls), step).resolve();
+        only(stopUa.pendingCalls, step).resolve();
         break;
       case 'DISCONNECT_OK':
-        only(pending(disconnect.calls), step).resolve();
+        only(disconnect.pendingCalls, step).resolve();
         break;
       case 'REGISTER_OK':
-        only(pending(register.calls), step).resolve({ type: 'registered', expires: 600 });
+        only(register.pendingCalls, step).resolve({ type: 'registered', expires: 600 });
         break;
       case 'REGISTER_RETRYABLE':
-        only(pending(register.calls), step).reject(new SipError('rejected', '503', { code: 503 }));
+        only(register.pendingCalls, step).reject(new SipError('rejected', '503', { code: 503 }));
         break;
       case 'REGISTER_REJECTED':
-        only(pending(register.calls), step).reject(new SipError('auth', '401', { code: 401 }));
+        only(register.pendingCalls, step).reject(new SipError('auth', '401', { code: 401 }));
         break;
       case 'UNREGISTER_OK':
-        only(pending(unregister.calls), step).resolve();
+        only(unregister.pendingCalls, step).resolve();
         break;
       case 'PONG':
-        only(pending(keepAlive.calls), step).resolve();
+        only(keepAlive.pendingCalls, step).resolve();
         break;
       case 'CONNECTION_LOST':
-        lose?.(new SipError('transport', 'lost'));
+        u.lose(new SipError('transport', 'lost'));
         break;
       case 'TIMER':
         await vi.advanceTimersToNextTimerAsync();
@@ -803,20 +734,20 @@ function userAgentSut() {
     await flush();
   };
   const inFlight = () => ({
-    registrations: pending(register.calls).length + pending(unregister.calls).length,
-    connects: pending(connect.calls).length,
+    registrations: register.pending + unregister.pending,
+    connects: connect.pending,
     all:
-      pending(connect.calls).length +
-      pending(disconnect.calls).length +
-      pending(keepAlive.calls).length +
-      pending(register.calls).length +
-      pending(unregister.calls).length +
-      pending(startUa.calls).length +
-      pending(stopUa.calls).length,
+      connect.pending +
+      disconnect.pending +
+      keepAlive.pending +
+      register.pending +
+      unregister.pending +
+      startUa.pending +
+      stopUa.pending,
   });
   const activeDelays = () =>
     new Set([actor, child('transport'), child('registration')].flatMap((ref) => [...activeDelayedEvents(ref.getSnapshot())]));
-  return { actor, status, applicable, exec, inFlight, activeDelays, watching: () => lose !== undefined };
+  return { actor, status, applicable, exec, inFlight, activeDelays, watching: u.watchingConnection };
 }
 
 describe('user agent machine: seeded random walks with invariants', () => {

@@ -1,57 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromCallback } from 'xstate';
-import { transportMachine, transportStatusOf, type TransportEvent, type TransportInput } from '../../machines/transport.machine';
+import { transportStatusOf, type TransportInput } from '../../machines/transport.machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
-import { controllable, flush } from '../support/fake-actors';
+import { flush } from '../support/fake-actors';
+import { fakeTransport } from '../support/fake-machines';
 
 const environment = { now: () => Date.now(), random: () => 0.5 };
 
 function setup(input: Partial<TransportInput> = {}) {
-  const connect = controllable<void, { server: string }>();
-  const disconnect = controllable<void>();
-  const keepAlive = controllable<void>();
-  const optionsKeepAlive = controllable<void>();
-  let network: ((online: boolean) => void) | undefined;
-  let lose: ((error: SipError) => void) | undefined;
-  let watching = 0;
-  const machine = transportMachine.provide({
-    actors: {
-      connectTransport: connect.logic,
-      disconnectTransport: disconnect.logic,
-      sendKeepAlive: keepAlive.logic,
-      sendOptionsKeepAlive: optionsKeepAlive.logic,
-      watchNetwork: fromCallback<TransportEvent>(({ sendBack }) => {
-        network = (online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' });
-        return () => (network = undefined);
-      }),
-      watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
-        watching++;
-        lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
-        return () => {
-          watching--;
-          lose = undefined;
-        };
-      }),
-    },
+  const t = fakeTransport({ servers: ['ws://a.test', 'ws://b.test'], environment, keepAliveIntervalMs: 0, ...input });
+  return Object.assign(t, {
+    status: () => transportStatusOf(t.actor.getSnapshot()),
+    state: () => selectTransportState(t.actor.getSnapshot()),
   });
-  const actor = createActor(machine, {
-    input: { servers: ['ws://a.test', 'ws://b.test'], environment, keepAliveIntervalMs: 0, ...input },
-  }).start();
-  return {
-    actor,
-    connect,
-    disconnect,
-    keepAlive,
-    optionsKeepAlive,
-    setOnline: (online: boolean) => network?.(online),
-    status: () => transportStatusOf(actor.getSnapshot()),
-    state: () => selectTransportState(actor.getSnapshot()),
-    lose: (error = new SipError('transport', 'closed')) => lose?.(error),
-    get watching() {
-      return watching;
-    },
-  };
 }
 
 beforeEach(() => {

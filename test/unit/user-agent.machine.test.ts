@@ -1,57 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
-import { transportMachine, transportStatusOf, type TransportEvent } from '../../machines/transport.machine';
-import { userAgentMachine, userAgentStatusOf, type UserAgentInput } from '../../machines/user-agent.machine';
+import type { UserAgentInput } from '../../machines/user-agent.machine';
 import { SipError } from '../../src/errors';
-import { controllable, flush } from '../support/fake-actors';
+import { flush } from '../support/fake-actors';
+import { fakeUserAgent } from '../support/fake-machines';
 
 const environment = { now: () => Date.now(), random: () => 0.5 };
 
 function setup(input: Partial<UserAgentInput> = {}) {
-  const order: string[] = [];
-  // Each fake records in `order` when its side effect starts.
-  const connect = controllable<void, { server: string }>(() => order.push('connect'));
-  const disconnect = controllable<void>(() => order.push('disconnect'));
-  const register = controllable<RegisterOutcome, { expires: number }>(() => order.push('register'));
-  const unregister = controllable<void>(() => order.push('unregister'));
-  const startUa = controllable<void>(() => order.push('startUa'));
-  const stopUa = controllable<void>(() => order.push('stopUa'));
-  let lose: ((error: SipError) => void) | undefined;
-  const machine = userAgentMachine.provide({
-    actors: {
-      transport: transportMachine.provide({
-        actors: {
-          connectTransport: connect.logic,
-          disconnectTransport: disconnect.logic,
-          watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
-            lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
-            return () => (lose = undefined);
-          }),
-        },
-      }),
-      registration: registrationMachine.provide({
-        actors: { sendRegister: register.logic, sendUnregister: unregister.logic },
-      }),
-      startUserAgent: startUa.logic,
-      stopUserAgent: stopUa.logic,
-    },
+  return fakeUserAgent({
+    transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0 },
+    registration: { expires: 600, environment },
+    ...input,
   });
-  const actor = createActor(machine, {
-    input: {
-      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0 },
-      registration: { expires: 600, environment },
-      ...input,
-    },
-  });
-  actor.start();
-  const child = (id: string) => actor.system.get(id) as AnyActorRef;
-  const status = () => ({
-    userAgent: userAgentStatusOf(actor.getSnapshot()),
-    transport: transportStatusOf(child('transport').getSnapshot()),
-    registration: registrationStatusOf(child('registration').getSnapshot()),
-  });
-  return { actor, connect, disconnect, register, unregister, startUa, stopUa, status, order, lose: (e: SipError) => lose?.(e) };
 }
 
 async function started(u: ReturnType<typeof setup>) {
