@@ -8,7 +8,9 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * drops or fails to open.
  *
  * The machine never touches a socket. Its side effects are these named actors, which `src/` supplies:
- * - `connectTransport` (promise, input `{ server }`): open a WebSocket to `server`; resolve when open. Stopping the
+ * - `connectTransport` (promise, input `{ server, serverIndex }`): open a WebSocket to `servers[serverIndex]`; resolve
+ *   when open. `server` is the entry as the machine holds it (sipstate gives the machine URLs with their secrets
+ *   redacted, and opens the real one by index). Stopping the
  *   actor must abandon the attempt and close the socket.
  * - `disconnectTransport` (promise): close the open socket; resolve when closed.
  * - `watchConnection` (callback): while connected, send `{ type: 'CONNECTION_LOST', error }` when the socket closes
@@ -95,7 +97,7 @@ export const transportMachine = setup({
     tags: {} as TransportStatus,
   },
   actors: {
-    connectTransport: fromPromise<void, { server: string }>(async () => {
+    connectTransport: fromPromise<void, { server: string; serverIndex: number }>(async () => {
       throw new SipError('config', 'transport: connectTransport actor not provided');
     }),
     disconnectTransport: fromPromise<void, void>(async () => {}),
@@ -217,7 +219,7 @@ export const transportMachine = setup({
             opening: {
               invoke: {
                 src: 'connectTransport',
-                input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+                input: ({ context }) => ({ server: context.servers[context.serverIndex]!, serverIndex: context.serverIndex }),
                 onDone: { target: '#transport.connection.connected', actions: 'markConnected' },
                 onError: { target: '#transport.connection.attemptFailed', actions: 'recordAttemptError' },
               },
@@ -311,7 +313,7 @@ export const transportMachine = setup({
           tags: 'reconnecting',
           invoke: {
             src: 'connectTransport',
-            input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
+            input: ({ context }) => ({ server: context.servers[context.serverIndex]!, serverIndex: context.serverIndex }),
             onDone: { target: 'connected', actions: 'markConnected' },
             onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
           },

@@ -10,7 +10,8 @@ import { SipError } from './errors';
  * registers one under its actor system; the shared machine's actors look it up there.
  */
 export interface ClientRuntime {
-  connectTransport(server: string, signal: AbortSignal): Promise<void>;
+  /** Opens the connection to the server at `serverIndex` of the client's list (the machine holds redacted URLs only). */
+  connectTransport(serverIndex: number, signal: AbortSignal): Promise<void>;
   disconnectTransport(): Promise<void>;
   /** Calls `onLost` when the open connection drops; returns the cleanup run when leaving 'connected'. */
   watchConnection(onLost: (error: SipError) => void): () => void;
@@ -42,8 +43,8 @@ function provideClientMachine() {
     actors: {
       transport: transportMachine.provide({
         actors: {
-          connectTransport: fromPromise<void, { server: string }>(({ input, signal, system }) =>
-            runtimeOf(system).connectTransport(input.server, signal),
+          connectTransport: fromPromise<void, { server: string; serverIndex: number }>(({ input, signal, system }) =>
+            runtimeOf(system).connectTransport(input.serverIndex, signal),
           ),
           disconnectTransport: fromPromise<void, void>(({ system }) => runtimeOf(system).disconnectTransport()),
           watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack, system }) =>

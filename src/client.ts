@@ -10,6 +10,7 @@ import { SipError, toSipError } from './errors';
 import { installFastParser } from './fast-parser';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
+import { redactUrl } from './redact';
 import { sendOptionsPing } from './sip/options-ping';
 import { RegistrationChannel } from './sip/registration-channel';
 import { sessionDescriptionHandlerFactoryFor } from './sip/media';
@@ -264,7 +265,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
 
   // This client's side effects, reached by the shared machine's actors through the actor system.
   const runtime: ClientRuntime = {
-    connectTransport: (server, signal) => transport.open(server, signal),
+    connectTransport: (serverIndex, signal) => transport.open(config.servers[serverIndex]!, signal),
     disconnectTransport: () => transport.close(),
     watchConnection: (onLost) => {
       const stopWatching = transport.onLost(onLost);
@@ -316,7 +317,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
   const actor = createActor(clientMachine(), {
     input: {
       transport: {
-        servers: config.servers,
+        // The machines (and so inspectors and transport$) see URLs without their user-info or query values.
+        servers: config.servers.map(redactUrl),
         reconnect: config.reconnect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
         // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.

@@ -20,7 +20,7 @@ import { controllable } from './fake-actors';
  * ```
  */
 export function fakeTransportActors(record?: (name: string) => void) {
-  const connect = controllable<void, { server: string }>(() => record?.('connect'));
+  const connect = controllable<void, { server: string; serverIndex: number }>(() => record?.('connect'));
   const disconnect = controllable<void>(() => record?.('disconnect'));
   const keepAlive = controllable<void>(() => record?.('keepAlive'));
   const optionsKeepAlive = controllable<void>(() => record?.('optionsKeepAlive'));

@@ -29,7 +29,7 @@ describe('transport machine', () => {
     expect(t.state()).toEqual({ status: 'disconnected', attempt: 0 });
     t.actor.send({ type: 'CONNECT' });
     expect(t.state()).toEqual({ status: 'connecting', server: 'ws://a.test', attempt: 0 });
-    expect(t.connect.last.input).toEqual({ server: 'ws://a.test' });
+    expect(t.connect.last.input).toEqual({ server: 'ws://a.test', serverIndex: 0 });
     t.connect.last.resolve();
     await flush();
     expect(t.state()).toEqual({ status: 'connected', server: 'ws://a.test', attempt: 0 });
@@ -48,7 +48,7 @@ describe('transport machine', () => {
     expect(t.connect.calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.connect.calls).toHaveLength(2);
-    expect(t.connect.last.input).toEqual({ server: 'ws://b.test' });
+    expect(t.connect.last.input).toEqual({ server: 'ws://b.test', serverIndex: 1 });
     expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 1 });
     expect(t.state().retryAt).toBeUndefined();
 
