@@ -79,7 +79,7 @@ describe('the packed package', () => {
   it('ships only the build, with both entries for import and require', () => {
     const files = readdirSync(join(project, 'node_modules/sipstate/dist'));
     expect(files).toEqual(expect.arrayContaining(['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'machines.js', 'machines.cjs']));
-    expect(readdirSync(join(project, 'node_modules/sipstate')).sort()).toEqual(['README.md', 'dist', 'package.json']);
+    expect(readdirSync(join(project, 'node_modules/sipstate')).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
   });
 
   it.each([
