@@ -170,7 +170,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
   const logger = createLogger(config.logLevel, config.logger, secrets);
   // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
   if (config.fastParser) installFastParser(logger);
-  const transport = new SipWebSocketTransport(config.webSocket, logger);
+  const transport = new SipWebSocketTransport(config.webSocket, logger, {
+    maxMessageBytes: (config as { maxMessageBytes?: number }).maxMessageBytes ?? 65_536,
+  });
 
   // What exists only while started: the sip.js user agent and its REGISTER channel.
   let userAgent: UserAgent | undefined;

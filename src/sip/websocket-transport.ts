@@ -1,6 +1,8 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { SipError } from '../errors';
 import type { Logger } from '../logger';
+import { escapeControl, redactUrl } from '../redact';
+import { checkMessageShape } from './message-guard';
 
 /** The part of the WebSocket API sipstate uses: browsers' `WebSocket` and the `ws` package both fit. */
 export interface WebSocketLike {
@@ -14,8 +16,49 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-/** A WebSocket constructor: `globalThis.WebSocket` in browsers, `(await import('ws')).WebSocket` in Node. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
+/**
+ * A WebSocket constructor: `globalThis.WebSocket` in browsers, `(await import('ws')).WebSocket` in Node. sipstate
+ * calls it as `new WebSocket(url, 'sip', { maxPayload })`: the `ws` package then refuses any message larger than
+ * `maxMessageBytes` before buffering it, and browsers ignore the third argument (Web IDL drops extra arguments).
+ *
+ * @example
+ * ```ts
+ * import WebSocket from 'ws';
+ * const webSocket: WebSocketConstructor = WebSocket; // or globalThis.WebSocket in a browser
+ * ```
+ */
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { maxPayload?: number },
+) => unknown;
+
+/**
+ * The default largest incoming message, in bytes (64 KiB): far above any SIP message sipstate expects (a REGISTER 200
+ * with a few Contacts is under 1 KB; an INVITE with SDP a few KB), far below `ws`'s own default of 100 MiB.
+ *
+ * @example
+ * ```ts
+ * new SipWebSocketTransport(WebSocket, logger, { maxMessageBytes: 4 * DEFAULT_MAX_MESSAGE_BYTES });
+ * ```
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
+
+/**
+ * After the first dropped message is logged, further drops are counted and logged as one line at most this often
+ * (and when the connection ends), so that a flood of bad messages does not flood the log.
+ *
+ * @example
+ * ```ts
+ * // A flood of 10,000 bad messages in 3 s logs two lines: the first drop, then the count when the socket closes.
+ * // A monitor reading the log sees at most this many drop lines an hour per client:
+ * const dropLinesPerHour = 1 + 3_600_000 / DROPPED_MESSAGE_LOG_INTERVAL_MS;
+ * ```
+ */
+export const DROPPED_MESSAGE_LOG_INTERVAL_MS = 10_000;
+
+/** How much of a dropped message's first line its warning shows (escaped). */
+const PREVIEW_CHARACTERS = 40;
 
 const OPEN = 1;
 const CRLF_PONG = /^(\r\n)+$/;
@@ -44,11 +87,25 @@ export class SipWebSocketTransport implements Transport {
   private server: string | undefined;
   private readonly lostListeners = new Set<(error: SipError) => void>();
   private readonly pongWaiters = new Set<() => void>();
+  private readonly maxMessageBytes: number;
+  // Dropped messages not logged yet, and when the last warning about them went out.
+  private unloggedDrops = 0;
+  private firstUnloggedDropAt = 0;
+  private lastDropLoggedAt = Number.NEGATIVE_INFINITY;
+  private latestDrop = '';
 
+  /**
+   * @param webSocket the WebSocket constructor to open sockets with
+   * @param logger where the transport's lines go
+   * @param limits `maxMessageBytes`: larger incoming messages are dropped before they are decoded or parsed
+   */
   constructor(
     private readonly webSocket: WebSocketConstructor,
     private readonly logger: Logger,
-  ) {}
+    { maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES }: { maxMessageBytes?: number } = {},
+  ) {
+    this.maxMessageBytes = maxMessageBytes;
+  }
 
   // ---- sip.js's Transport interface ----
 
@@ -94,7 +151,7 @@ export class SipWebSocketTransport implements Transport {
     } catch (error) {
       return Promise.reject(new SipError('transport', 'WebSocket send failed', { cause: error }));
     }
-    this.logger.debug(() => `sent to ${this.server}:\n${message}`);
+    this.logger.debug(() => `sent to ${this.shownServer()}:\n${message}`);
     return Promise.resolve();
   }
 
@@ -111,13 +168,21 @@ export class SipWebSocketTransport implements Transport {
    */
   open(server: string, signal?: AbortSignal): Promise<void> {
     this.abandon();
+    // What errors and log lines show: user-info and query values (passwords, tokens) masked.
+    const shown = redactUrl(server);
     return new Promise<void>((resolve, reject) => {
       let socket: WebSocketLike;
       try {
-        socket = new this.webSocket(server, 'sip') as WebSocketLike;
+        // `ws` closes the connection (1009) on a larger frame before buffering it; browsers ignore the argument.
+        socket = new this.webSocket(server, 'sip', { maxPayload: this.maxMessageBytes }) as WebSocketLike;
         socket.binaryType = 'arraybuffer';
       } catch (error) {
-        reject(new SipError('transport', `Could not open a WebSocket to ${server}`, { cause: error }));
+        // The constructor's own message may quote the URL (`ws`: "Invalid URL: ws://user:password@..."): not kept.
+        reject(
+          new SipError('transport', `Could not open a WebSocket to ${shown}`, {
+            cause: scrubbedError(error, server, shown),
+          }),
+        );
         return;
       }
       this.socket = socket;
@@ -126,14 +191,19 @@ export class SipWebSocketTransport implements Transport {
       const onAbort = (): void => {
         if (this.socket !== socket) return;
         this.abandon();
-        reject(new SipError('cancelled', `Connecting to ${server} was abandoned`));
+        reject(new SipError('cancelled', `Connecting to ${shown} was abandoned`));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      socket.onerror = ignore; // a close event always follows; it carries the code
+      // A close event always follows an error and carries the code; the error only says whether `ws` refused a
+      // message over maxPayload (it then sends close 1009, but its own close event says 1006).
+      let refusedOversized = false;
+      socket.onerror = (event) => {
+        if (isOversizedMessageError(event)) refusedOversized = true;
+      };
       socket.onopen = () => {
         signal?.removeEventListener('abort', onAbort);
         if (this.socket !== socket) return;
-        this.logger.log(`connected to ${server}`);
+        this.logger.log(`connected to ${shown}`);
         this.transition(TransportState.Connected);
         resolve();
       };
@@ -144,9 +214,12 @@ export class SipWebSocketTransport implements Transport {
         this.detach();
         const error = new SipError(
           'transport',
-          wasOpen
-            ? `WebSocket to ${server} closed (code ${event.code})`
-            : `WebSocket to ${server} failed to open (code ${event.code})`,
+          (wasOpen
+            ? `WebSocket to ${shown} closed (code ${describeCloseCode(event.code)})`
+            : `WebSocket to ${shown} failed to open (code ${describeCloseCode(event.code)})`) +
+            (refusedOversized
+              ? `: an incoming message was over maxMessageBytes (${this.maxMessageBytes}), so the connection was closed with 1009`
+              : ''),
           event.reason ? { reason: event.reason } : {},
         );
         this.transition(TransportState.Disconnected, error);
@@ -175,7 +248,7 @@ export class SipWebSocketTransport implements Transport {
         resolve();
       };
       const timer = setTimeout(() => {
-        this.logger.warn(`WebSocket to ${this.server} did not close within ${CLOSE_GRACE_MS} ms; dropped it`);
+        this.logger.warn(`WebSocket to ${this.shownServer()} did not close within ${CLOSE_GRACE_MS} ms; dropped it`);
         terminate(socket);
         finish();
       }, CLOSE_GRACE_MS);
@@ -240,19 +313,22 @@ export class SipWebSocketTransport implements Transport {
     return () => this.lostListeners.delete(listener);
   }
 
+  /**
+   * Everything that arrives passes here. In order: any frame proves the connection alive (pong waiters); a message
+   * over `maxMessageBytes` is dropped before it is decoded; a CRLF pong ends here; a message whose shape is out of
+   * bounds (message-guard.ts) is dropped before sip.js's parser, which is quadratic on such input, can see it.
+   */
   private receive(socket: WebSocketLike, data: unknown): void {
     if (this.socket !== socket) return;
-    const text =
-      typeof data === 'string'
-        ? data
-        : data instanceof ArrayBuffer
-          ? new TextDecoder().decode(new Uint8Array(data))
-          : ArrayBuffer.isView(data)
-            ? new TextDecoder().decode(data)
-            : String(data);
     for (const waiter of [...this.pongWaiters]) waiter();
-    if (CRLF_PONG.test(text)) return;
-    this.logger.debug(() => `received from ${this.server}:\n${text}`);
+    const text = this.decodeWithinLimit(data);
+    if (text === undefined || CRLF_PONG.test(text)) return;
+    const violation = checkMessageShape(text);
+    if (violation !== undefined) {
+      this.dropped(violation, text);
+      return;
+    }
+    this.logger.debug(() => `received from ${this.shownServer()}:\n${text}`);
     if (this.currentState !== TransportState.Connected) return;
     try {
       this.onMessage?.(text);
@@ -262,9 +338,70 @@ export class SipWebSocketTransport implements Transport {
     }
   }
 
+  /** The message as text, or undefined when it was dropped (too large, or neither text nor binary). */
+  private decodeWithinLimit(data: unknown): string | undefined {
+    const limit = this.maxMessageBytes;
+    if (typeof data === 'string') {
+      // A UTF-16 code unit is at least one UTF-8 byte: the length alone rejects most oversized strings.
+      if (data.length > limit) return this.dropped(`at least ${data.length} bytes, over maxMessageBytes (${limit})`, data);
+      if (data.length * 3 > limit && utf8LengthExceeds(data, limit)) {
+        return this.dropped(`over maxMessageBytes (${limit}) bytes in UTF-8`, data);
+      }
+      return data;
+    }
+    const bytes =
+      data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]'
+        ? new Uint8Array(data as ArrayBuffer)
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : undefined;
+    if (bytes === undefined) return this.dropped('neither text nor binary data');
+    if (bytes.byteLength > limit) {
+      return this.dropped(
+        `${bytes.byteLength} bytes, over maxMessageBytes (${limit})`,
+        new TextDecoder().decode(bytes.subarray(0, PREVIEW_CHARACTERS)),
+      );
+    }
+    return new TextDecoder().decode(bytes);
+  }
+
+  /**
+   * Reports a dropped message: the first at once, then the count of those that follow at most once per
+   * DROPPED_MESSAGE_LOG_INTERVAL_MS (and when the socket goes). Shows only the start of its first line, escaped.
+   */
+  private dropped(reason: string, text?: string): undefined {
+    const now = Date.now();
+    if (this.unloggedDrops === 0) this.firstUnloggedDropAt = now;
+    this.unloggedDrops += 1;
+    this.latestDrop = `${reason}${text === undefined ? '' : `; starts ${preview(text)}`}`;
+    // A clock that went back does not silence the log.
+    if (now >= this.lastDropLoggedAt && now - this.lastDropLoggedAt < DROPPED_MESSAGE_LOG_INTERVAL_MS) return undefined;
+    this.lastDropLoggedAt = now;
+    this.logDrops();
+    return undefined;
+  }
+
+  private logDrops(): void {
+    const count = this.unloggedDrops;
+    if (count === 0) return;
+    this.unloggedDrops = 0;
+    const from = this.shownServer();
+    if (count === 1) {
+      this.logger.warn(`dropped an incoming message from ${from}: ${this.latestDrop}`);
+    } else {
+      const seconds = Math.max(0, Math.round((Date.now() - this.firstUnloggedDropAt) / 1000));
+      this.logger.warn(`dropped ${count} incoming messages from ${from} in ${seconds} s; the latest: ${this.latestDrop}`);
+    }
+  }
+
+  private shownServer(): string {
+    return this.server === undefined ? 'no server' : redactUrl(this.server);
+  }
+
   private detach(): void {
     const socket = this.socket;
     if (!socket) return;
+    this.logDrops(); // the count a flood left unreported
     // No-ops rather than null: `ws` emits 'error' as an EventEmitter event, fatal without a listener.
     socket.onopen = ignore;
     socket.onclose = ignore;
@@ -292,4 +429,86 @@ function terminate(socket: WebSocketLike): void {
   } catch {
     // already closed
   }
+}
+
+/** Whether a WebSocket error event is `ws` refusing a message over its `maxPayload` (error codes since ws 8). */
+function isOversizedMessageError(event: unknown): boolean {
+  const code = (event as { error?: { code?: unknown } } | null)?.error?.code;
+  return code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH';
+}
+
+/** A close code with what it means when it is the one sipstate's limits cause. */
+function describeCloseCode(code: number): string {
+  // 1009: `ws` refused a message over maxMessageBytes (or the server refused one of ours as too big).
+  return code === 1009 ? '1009, message too big' : String(code);
+}
+
+/** The start of a message's first line, escaped for a log line. */
+function preview(text: string): string {
+  const head = text.slice(0, PREVIEW_CHARACTERS);
+  const firstLine = head.split(/[\r\n]/, 1)[0] ?? '';
+  const truncated = firstLine.length < text.length && firstLine.length === head.length;
+  return `"${escapeControl(firstLine)}${truncated ? '…' : ''}"`;
+}
+
+/** Whether `text` takes more than `limit` bytes in UTF-8, counted without encoding it (stops once over). */
+function utf8LengthExceeds(text: string, limit: number): boolean {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair
+      index += 1;
+    } else bytes += 3; // the rest of the BMP; a lone surrogate becomes U+FFFD, also 3 bytes
+    if (bytes > limit) return true;
+  }
+  return false;
+}
+
+/**
+ * An error to keep as a cause without the secrets of the URL it may quote (`ws`: "Invalid URL: <the URL>"): same
+ * name, the URL replaced by its redacted form; when a secret part is still in it (the URL written another way), the
+ * message is withheld. The original's stack is not kept (it repeats the message).
+ */
+function scrubbedError(error: unknown, server: string, shown: string): Error {
+  const name = error instanceof Error ? error.name : 'Error';
+  let message = error instanceof Error ? error.message : String(error);
+  const forms = new Set([server, server.trim()]);
+  try {
+    forms.add(new URL(server.trim()).href);
+  } catch {
+    // not a URL: only the forms above can appear
+  }
+  for (const form of forms) if (form) message = message.split(form).join(shown);
+  if (secretParts(server).some((secret) => message.includes(secret))) {
+    message = 'the WebSocket constructor threw; its message quoted the server URL and is withheld';
+  }
+  const scrubbed = new Error(message);
+  scrubbed.name = name;
+  return scrubbed;
+}
+
+/** The parts of a URL that redactUrl masks (user-info, password, query values), as written and percent-decoded. */
+function secretParts(server: string): string[] {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)[^?#]*(?:\?([^#]*))?/i.exec(server.trim());
+  if (!match) return [];
+  const authority = match[1] ?? '';
+  const at = authority.lastIndexOf('@');
+  const userInfo = at >= 0 ? authority.slice(0, at) : '';
+  const colon = userInfo.indexOf(':');
+  const parts = [userInfo, colon >= 0 ? userInfo.slice(colon + 1) : ''];
+  for (const pair of (match[2] ?? '').split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq >= 0) parts.push(pair.slice(eq + 1));
+  }
+  const decoded = parts.map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
+  return [...new Set([...parts, ...decoded])].filter((part) => part !== '');
 }
