@@ -22,8 +22,11 @@ import {
   type CallSnapshot,
   type CallStatus,
 } from '../machines/call.machine';
+import { clampDelay } from '../machines/delay';
 import { SipError, toSipError } from './errors';
 import type { Logger } from './logger';
+import { escapeControl } from './redact';
+import { checkReferTo, cleanReferredBy } from './sip/refer-target';
 import { sdpDirection } from './sip/signaling-only-sdh';
 import { sameState } from './state';
 
@@ -130,9 +133,50 @@ export type DtmfMethod = 'auto' | 'rfc4733' | 'info';
  */
 export interface DtmfOptions {
   method?: DtmfMethod;
-  /** Tone duration, ms. Default 100. */
+  /** Tone duration, ms: 40 to 6,000 (WebRTC's `insertDTMF` range). Default 100. */
   durationMs?: number;
 }
+
+/**
+ * What `calls.acceptTransfer` is asked about: the peer sent a REFER (a blind transfer) on `call`.
+ *
+ * @example
+ * ```ts
+ * const acceptTransfer = ({ call, target, referredBy }: TransferRequest) =>
+ *   call.direction === 'incoming' && target.endsWith('@example.com');
+ * ```
+ */
+export interface TransferRequest {
+  /** The call being transferred (active). If the transfer is followed it ends `transferred` on the peer's BYE. */
+  call: Call;
+  /**
+   * Where the peer asks us to call: `sip:user@host[:port]` (or `sips:`), rebuilt from the Refer-To's user, host and
+   * port alone (no display name, parameters or headers). This is exactly what the new call dials.
+   */
+  target: string;
+  /** The Referred-By URI, cleaned the same way, when the REFER has one that passes; else undefined. */
+  referredBy?: string;
+}
+
+/**
+ * Decides whether a transfer asked by the peer is followed: `true` (or a promise of `true`) within
+ * {@link TRANSFER_DECISION_TIMEOUT_MS} follows it; anything else declines it (603).
+ *
+ * @example
+ * ```ts
+ * const decider: TransferDecider = async ({ target }) => window.confirm(`Transfer to ${target}?`);
+ * ```
+ */
+export type TransferDecider = (request: TransferRequest) => boolean | Promise<boolean>;
+
+/** How long `calls.acceptTransfer` has to decide before the REFER is declined: 10 s, well within the peer's 32 s. */
+export const TRANSFER_DECISION_TIMEOUT_MS = 10_000;
+
+/** The status every declined or refused REFER gets. */
+export const TRANSFER_DECLINE_CODE = 603;
+
+/** WebRTC's `insertDTMF` tone duration range, ms. */
+const DTMF_DURATION_RANGE_MS = [40, 6_000] as const;
 
 /**
  * One call. Every method can be called in any state and never throws: one that makes no sense now (answering an
@@ -187,8 +231,10 @@ export interface CallDependencies {
   dtmfMethod: DtmfMethod;
   /** Turns a target (`sip:bob@x`, `bob@x`, `bob`) into a URI string, or undefined when it is not one. */
   normalizeTarget(target: string): string | undefined;
-  /** The peer transferred us: accept the REFER and place the new call. */
-  onReferred(referral: Referral): void;
+  /** The application's decision on a transfer asked by the peer; undefined: every REFER is declined. */
+  acceptTransfer?: TransferDecider | undefined;
+  /** A transfer was accepted (202 sent): place the new outgoing call to `target`, as `client.call(target)` does. */
+  followTransfer(target: string): void;
 }
 
 /** A Call and the handles its client drives it with. */
@@ -208,6 +254,11 @@ type Verdict = 'wait' | 'resolve' | SipError;
 let nextCallId = 1;
 
 const DTMF_DIGITS = /^[0-9A-D*#]+$/i;
+
+/** A value as an error message shows it; never throws (JSON.stringify does on a BigInt). */
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
+}
 
 function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -446,6 +497,73 @@ export function createCall(
   const waiters = new Set<(snapshot: CallSnapshot) => boolean>();
   const endedListeners: (() => void)[] = [];
 
+  // ---- transfers asked by the peer (incoming REFER) ----
+  // One REFER per call is put to the application; every other one is declined without asking.
+  let referralConsidered = false;
+  /** Settles a decision still waiting (as a decline) when the call ends first. */
+  let abandonDecision: (() => void) | undefined;
+
+  const declineReferral = (referral: Referral, why: string): void => {
+    deps.logger.warn(`REFER declined (${TRANSFER_DECLINE_CODE}): ${escapeControl(why)}`);
+    try {
+      referral.reject({ statusCode: TRANSFER_DECLINE_CODE }).catch(() => undefined);
+    } catch (error) {
+      // The REFER can no longer be answered (dialog or transport gone): nothing else to do.
+      deps.logger.warn(`REFER could not be declined: ${escapeControl(String(error))}`);
+    }
+  };
+
+  /** The application's answer: true only for `true` within the time limit; false for anything else. */
+  const askApplication = (decider: TransferDecider, request: TransferRequest): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const settle = (accepted: boolean): void => {
+        clearTimeout(timer);
+        abandonDecision = undefined;
+        resolve(accepted);
+      };
+      const timer = setTimeout(() => settle(false), clampDelay(TRANSFER_DECISION_TIMEOUT_MS));
+      abandonDecision = () => settle(false);
+      try {
+        Promise.resolve(decider(request)).then(
+          (answer) => settle(answer === true),
+          (error: unknown) => {
+            deps.logger.warn(`calls.acceptTransfer failed: ${escapeControl(String(error))}`);
+            settle(false);
+          },
+        );
+      } catch (error) {
+        deps.logger.warn(`calls.acceptTransfer threw: ${escapeControl(String(error))}`);
+        settle(false);
+      }
+    });
+
+  const onRefer = (referral: Referral): void => {
+    if (referralConsidered) return declineReferral(referral, 'this call has had its one transfer request already');
+    const referTo = referral.request.getHeaders('refer-to');
+    const checked = checkReferTo(referTo.length === 1 ? referTo[0] : undefined);
+    if (!checked.ok) return declineReferral(referral, `unsafe Refer-To: ${checked.reason}`);
+    const decider = deps.acceptTransfer;
+    if (!decider) return declineReferral(referral, 'no calls.acceptTransfer to decide on transfers');
+    referralConsidered = true;
+    const referredByValues = referral.request.getHeaders('referred-by');
+    const referredBy = referredByValues.length === 1 ? cleanReferredBy(referredByValues[0]) : undefined;
+    const request: TransferRequest = { call, target: checked.target, ...(referredBy !== undefined && { referredBy }) };
+    void askApplication(decider, request).then((accepted) => {
+      if (!accepted) return declineReferral(referral, `calls.acceptTransfer did not accept ${checked.target}`);
+      if (statusNow() !== 'active' || sipSession?.state !== SessionState.Established) {
+        return declineReferral(referral, 'the call is no longer active');
+      }
+      try {
+        referral.accept().catch(() => undefined);
+      } catch (error) {
+        deps.logger.warn(`REFER could not be accepted: ${escapeControl(String(error))}`);
+        return;
+      }
+      send({ type: 'REFERRED' });
+      deps.followTransfer(checked.target);
+    });
+  };
+
   // ---- session events into the machine ----
   if (sipSession) {
     sipSession.stateChange.addListener((state) => {
@@ -467,15 +585,7 @@ export function createCall(
         info.accept().catch(() => undefined);
         if (tone !== undefined) dtmf$.next(tone);
       },
-      onRefer: (referral) => {
-        referral
-          .accept()
-          .then(() => {
-            send({ type: 'REFERRED' });
-            deps.onReferred(referral);
-          })
-          .catch((error: unknown) => deps.logger.warn(`REFER could not be accepted: ${String(error)}`));
-      },
+      onRefer: (referral) => onRefer(referral),
       onSessionDescriptionHandler: () => applyMute(actor.getSnapshot().context.muted),
     };
   }
@@ -496,6 +606,7 @@ export function createCall(
   function finish(): void {
     if (finished) return;
     finished = true;
+    abandonDecision?.();
     for (const waiter of [...waiters]) waiter(actor.getSnapshot());
     waiters.clear();
     state$.complete();
@@ -609,17 +720,28 @@ export function createCall(
     sendDtmf: (digits, options) => {
       const dtmfOptions = options ?? {};
       if (typeof digits !== 'string' || !DTMF_DIGITS.test(digits)) {
-        return refuse(new SipError('config', `sendDtmf() takes digits 0-9, A-D, * and #, got ${JSON.stringify(digits)}`));
+        return refuse(new SipError('config', `sendDtmf() takes digits 0-9, A-D, * and #, got ${show(digits)}`));
+      }
+      const durationMs = dtmfOptions.durationMs ?? 100;
+      if (
+        typeof durationMs !== 'number' ||
+        !Number.isFinite(durationMs) ||
+        durationMs < DTMF_DURATION_RANGE_MS[0] ||
+        durationMs > DTMF_DURATION_RANGE_MS[1]
+      ) {
+        return refuse(
+          new SipError('config', `sendDtmf() durationMs must be ${DTMF_DURATION_RANGE_MS[0]} to ${DTMF_DURATION_RANGE_MS[1]} ms, got ${String(durationMs)}`),
+        );
       }
       const method = dtmfOptions.method ?? deps.dtmfMethod;
       if (method !== 'auto' && method !== 'info' && method !== 'rfc4733') {
-        return refuse(new SipError('config', `Unknown DTMF method ${JSON.stringify(method)}`));
+        return refuse(new SipError('config', `Unknown DTMF method ${show(method)}`));
       }
       if (statusNow() !== 'active') return refuse(notNow('send DTMF'));
       const run = (): Promise<void> => {
         if (!actor.getSnapshot().can({ type: 'SEND_DTMF', digits })) return refuse(notNow('send DTMF'));
         dtmfMethod = method;
-        dtmfDurationMs = dtmfOptions.durationMs ?? 100;
+        dtmfDurationMs = durationMs;
         let seq = -1;
         return command({ type: 'SEND_DTMF', digits }, (s) => {
           if (seq < 0) seq = s.context.dtmfSeq;
@@ -635,7 +757,9 @@ export function createCall(
 
     transfer: (target) => {
       const uri = typeof target === 'string' ? deps.normalizeTarget(target) : undefined;
-      if (!uri) return refuse(new SipError('config', `transfer() needs a SIP URI or user, got ${JSON.stringify(target)}`));
+      if (!uri) {
+        return refuse(new SipError('config', `transfer() needs a SIP URI or user, got ${show(target)}`));
+      }
       if (!actor.getSnapshot().can({ type: 'TRANSFER', target: uri })) return refuse(notNow('transfer'));
       let seq = -1;
       return command({ type: 'TRANSFER', target: uri }, (s) => {

@@ -1,10 +1,12 @@
 import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
-import { Invitation, Inviter, Messager, UserAgent, type Message, type Referral } from 'sip.js';
+import { Invitation, Inviter, Messager, UserAgent, type Message } from 'sip.js';
 import { createActor, type ActorRefFrom } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
 import type { UserAgentCommand } from '../machines/user-agent.machine';
-import { createCall, type Call, type CallHandle, type CallOptions } from './call';
+import { createCall, type Call, type CallDependencies, type CallHandle, type CallOptions } from './call';
+import { LiveCallList } from './call-list';
+import { validateCallOptions, validateMessageOptions } from './call-options';
 import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
 import { SipError, toSipError } from './errors';
 import { installFastParser } from './fast-parser';
@@ -74,9 +76,10 @@ export interface SipClient {
   dispose(): void;
   /**
    * Places a call to `target` (`sip:bob@example.com`, `bob@example.com`, or `bob` in this client's domain) and returns
-   * it at once. Never throws: when the client is not started and connected, or the target is not a SIP address, the
-   * Call comes back already ending, with `reason: 'failed'` and a SipError (kind `transport` or `config`) that
-   * `call.connected()` rejects with.
+   * it at once. Never throws: when the client is not started and connected, the target is not a SIP address, or an
+   * option is invalid (`unansweredTimeoutSec` outside >0..3,600, an extra header that is not one `Name: value` line,
+   * an unknown option), the Call comes back already ending, with `reason: 'failed'` and a SipError (kind `transport`,
+   * or `config` naming the option) that `call.connected()` rejects with.
    */
   call(target: string, options?: CallOptions): Call;
   /**
@@ -84,11 +87,17 @@ export interface SipClient {
    * `start()`; `calls$` has the calls that are already there. Completes on `dispose()`.
    */
   readonly incomingCalls$: Observable<Call>;
-  /** The calls not yet ended, oldest first. Emits the current list on subscribe, then each change. */
+  /**
+   * The calls not yet ended, oldest first, as a frozen array. Emits the current list synchronously on subscribe
+   * (correct at that moment); then, after each microtask in which calls were added or ended, the list as it is then:
+   * changes made together (a burst of INVITEs handled in one tick) come out as one emission with the final list, and a
+   * list equal to the last one emitted is not emitted again. Completes on `dispose()` (after an empty list).
+   */
   readonly calls$: Observable<readonly Call[]>;
   /**
    * Sends a SIP MESSAGE. Resolves on a 2xx; rejects with a SipError otherwise (kind `rejected` with the code, e.g.
-   * 404; `timeout`; `transport` when the client is not started and connected; `config` for a bad target).
+   * 404; `timeout`; `transport` when the client is not started and connected; `config` for a bad target or option:
+   * a `contentType` or extra header holding CR, LF or NUL, an unknown option).
    */
   message(target: string, body: string, options?: MessageOptions): Promise<void>;
   /** Each incoming MESSAGE (answered 200 OK). An event stream: no replay. Completes on `dispose()`. */
@@ -104,9 +113,9 @@ export interface SipClient {
  * ```
  */
 export interface MessageOptions {
-  /** MIME type of the body. Default `text/plain`. */
+  /** MIME type of the body, without CR, LF or NUL. Default `text/plain`. */
   contentType?: string;
-  /** Extra SIP headers, as `Name: value` strings. */
+  /** Extra SIP headers, each one `Name: value` line (no CR, LF or NUL). */
   extraHeaders?: string[];
 }
 
@@ -180,7 +189,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
 
   // ---- calls and messages ----
   const liveCalls = new Map<Call, CallHandle>();
-  const calls$ = new BehaviorSubject<readonly Call[]>([]);
+  const liveCallList = new LiveCallList<Call>();
+  // Incoming calls not yet ended, against calls.maxIncoming.
+  let liveIncoming = 0;
   const incomingCalls$ = new Subject<Call>();
   const messages$ = new Subject<IncomingMessage>();
   let disposedCalls = false;
@@ -204,30 +215,43 @@ export function createSipClient(options: SipClientOptions): SipClient {
 
   const track = (handle: CallHandle): void => {
     if (handle.ended) return;
+    const incoming = handle.call.direction === 'incoming';
     liveCalls.set(handle.call, handle);
-    calls$.next([...liveCalls.keys()]);
+    liveCallList.add(handle.call);
+    if (incoming) liveIncoming++;
     handle.onEnded(() => {
-      if (!liveCalls.delete(handle.call) || disposedCalls) return;
-      calls$.next([...liveCalls.keys()]);
+      if (!liveCalls.delete(handle.call)) return;
+      if (incoming) liveIncoming--;
+      liveCallList.delete(handle.call);
     });
   };
 
-  const callDependencies = {
+  const callDependencies: CallDependencies = {
     logger,
     unansweredTimeoutMs: config.calls.unansweredTimeoutMs,
     dtmfMethod: config.calls.dtmf,
     normalizeTarget,
-    // We were transferred: place the call the REFER asks for, as a new outgoing call of this client.
-    onReferred: (referral: Referral) => {
-      if (disposedCalls || !userAgent) return;
-      const inviter = referral.makeInviter();
-      track(createCall(inviter, { uri: referral.referTo.uri.toString() }, callDependencies));
+    acceptTransfer: config.calls.acceptTransfer,
+    // The application accepted a transfer: a brand-new call of this client to the checked target, nothing else from
+    // the REFER (sip.js's makeInviter would copy its Replaces and Referred-By into the INVITE).
+    followTransfer: (target) => {
+      if (!disposedCalls) client.call(target);
     },
   };
 
   const onInvite = (invitation: Invitation): void => {
     if (disposedCalls) {
       invitation.reject({ statusCode: 480 }).catch(() => undefined);
+      return;
+    }
+    if (liveIncoming >= config.calls.maxIncoming) {
+      // No Call, no machine, no emission: sip.js's Invitation ends (and is disposed) with this final answer.
+      logger.debug(`INVITE answered 486: ${liveIncoming} incoming calls already (calls.maxIncoming ${config.calls.maxIncoming})`);
+      try {
+        invitation.reject({ statusCode: 486 }).catch(() => undefined);
+      } catch {
+        // Already answered or cancelled: nothing is left to free.
+      }
       return;
     }
     const identity = invitation.remoteIdentity;
@@ -500,12 +524,16 @@ export function createSipClient(options: SipClientOptions): SipClient {
       }),
 
     call: (target, given) => {
-      const options = given ?? {};
+      const checked = validateCallOptions(given);
+      const options: CallOptions = checked instanceof SipError ? {} : checked;
       const uri = normalizeTarget(target);
       let session: Inviter | SipError;
+      // Disposed first (cancelled), then the options (config), then the connection, then the target.
       const offline = notConnected('call()');
-      if (offline) session = offline;
-      else if (!uri) session = new SipError('config', `call() needs a SIP URI or user name, got ${JSON.stringify(target)}`);
+      if (disposed && offline) session = offline;
+      else if (checked instanceof SipError) session = checked;
+      else if (offline) session = offline;
+      else if (!uri) session = new SipError('config', `call() needs a SIP URI or user name, got ${showTarget(target)}`);
       else {
         try {
           session = new Inviter(userAgent!, UserAgent.makeURI(uri)!, {
@@ -515,20 +543,22 @@ export function createSipClient(options: SipClientOptions): SipClient {
           session = toSipError(error, 'config', 'call() failed');
         }
       }
-      const handle = createCall(session, { uri: uri ?? String(target) }, callDependencies, options);
+      const handle = createCall(session, { uri: uri ?? (typeof target === 'string' ? target : showTarget(target)) }, callDependencies, options);
       if (!(session instanceof SipError)) track(handle);
       return handle.call;
     },
     incomingCalls$: incomingCalls$.asObservable(),
-    calls$: calls$.asObservable(),
+    calls$: liveCallList.calls$,
     messages$: messages$.asObservable(),
 
     message: (target, body, given) => {
-      const options = given ?? {};
+      if (disposed) return handled(Promise.reject(cancelled('The client is disposed')));
+      const options = validateMessageOptions(given);
+      if (options instanceof SipError) return handled(Promise.reject(options));
       const offline = notConnected('message()');
       if (offline) return handled(Promise.reject(offline));
       const uri = normalizeTarget(target);
-      if (!uri) return handled(Promise.reject(new SipError('config', `message() needs a SIP URI or user name, got ${JSON.stringify(target)}`)));
+      if (!uri) return handled(Promise.reject(new SipError('config', `message() needs a SIP URI or user name, got ${showTarget(target)}`)));
       if (typeof body !== 'string') return handled(Promise.reject(new SipError('config', 'message() needs a string body')));
       const ua = userAgent!;
       return handled(
@@ -559,8 +589,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
       disposedCalls = true;
       liveCalls.clear();
       restoreWatch.unsubscribe();
-      calls$.next([]);
-      calls$.complete();
+      liveCallList.close();
       incomingCalls$.complete();
       messages$.complete();
       disposed = true;
@@ -602,6 +631,11 @@ function browserOnline$(): Observable<boolean> | undefined {
       global.removeEventListener?.('offline', offline);
     };
   });
+}
+
+/** A target as an error message shows it; never throws (a BigInt or an object with a throwing toString). */
+function showTarget(target: unknown): string {
+  return typeof target === 'string' ? JSON.stringify(target) : `a ${typeof target}`;
 }
 
 function handled<T>(promise: Promise<T>): Promise<T> {

@@ -7,7 +7,17 @@
  * ```
  */
 export { createSipClient, type IncomingMessage, type MessageOptions, type SipClient } from './client';
-export type { AnswerOptions, Call, CallMediaOptions, CallOptions, CallState, DtmfMethod, DtmfOptions } from './call';
+export type {
+  AnswerOptions,
+  Call,
+  CallMediaOptions,
+  CallOptions,
+  CallState,
+  DtmfMethod,
+  DtmfOptions,
+  TransferDecider,
+  TransferRequest,
+} from './call';
 export type { CallDirection, CallEndReason, CallStatus } from '../machines/call.machine';
 export {
   SignalingOnlySessionDescriptionHandler,

@@ -5,6 +5,8 @@ import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backof
 import { SipConfigError } from './errors';
 import { LOG_LEVELS, type SipLogLevel, type SipLogSink } from './logger';
 import type { WebSocketConstructor } from './sip/websocket-transport';
+import { isUnansweredTimeoutSec, MAX_UNANSWERED_TIMEOUT_SEC } from './call-options';
+import type { TransferDecider } from './call';
 
 /**
  * How the transport reconnects after a failed attempt or a lost connection. Every field is optional.
@@ -124,7 +126,16 @@ export interface SipClientOptions {
  *
  * @example
  * ```ts
- * createSipClient({ ..., calls: { media: 'signaling', unansweredTimeoutSec: 30, dtmf: 'info' } });
+ * createSipClient({
+ *   ...,
+ *   calls: {
+ *     media: 'signaling',
+ *     unansweredTimeoutSec: 30,
+ *     dtmf: 'info',
+ *     maxIncoming: 2,
+ *     acceptTransfer: ({ target }) => target.endsWith('@example.com'),
+ *   },
+ * });
  * ```
  */
 export interface CallDefaults {
@@ -134,15 +145,34 @@ export interface CallDefaults {
    * `RTCPeerConnection` and `MediaStream` exist, else `signaling`.
    */
   media?: 'auto' | 'browser' | 'signaling';
-  /** Seconds an outgoing call may ring before it is cancelled, and an incoming one before it is rejected (480). Default 60. */
+  /**
+   * Seconds an outgoing call may ring before it is cancelled, and an incoming one before it is rejected (480): above 0,
+   * at most 3,600. Default 60.
+   */
   unansweredTimeoutSec?: number;
   /** How `sendDtmf` sends by default. Default `auto` (RFC 4733 when the media handler can, else SIP INFO). */
   dtmf?: 'auto' | 'rfc4733' | 'info';
   /**
-   * Browser media only: STUN/TURN servers for ICE. Default: sip.js's (a public Google STUN server); `[]` uses host
-   * candidates only (a LAN, or tests).
+   * Browser media only: STUN/TURN servers for ICE, each `{ urls, username?, credential? }` with `urls` a `stun:`,
+   * `stuns:`, `turn:` or `turns:` URL or a non-empty array of them. Default: sip.js's (a public Google STUN server);
+   * `[]` uses host candidates only (a LAN, or tests).
    */
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  /**
+   * Most incoming calls that may be live (not yet ended) at once: an integer 0..100, default 4. An INVITE beyond it is
+   * answered 486 Busy Here at once, and no Call is created for it (nothing on `incomingCalls$` or `calls$`). 0 refuses
+   * every incoming call. Outgoing calls do not count.
+   */
+  maxIncoming?: number;
+  /**
+   * Decides whether a blind transfer asked by the peer (a REFER) is followed. Without it every REFER is declined (603).
+   * Called with the Call being transferred, the target (a plain `sip:`/`sips:` URI rebuilt from the Refer-To's user,
+   * host and port) and the Referred-By URI when there is a clean one. Only `true` (or a promise of `true`) within 10 s
+   * follows it: sipstate then answers 202 and places a new outgoing call to the target, as `client.call(target)` does.
+   * Anything else (false, a throw, a rejection, no answer in 10 s) declines it with 603. A Refer-To with headers, CR/LF
+   * or another scheme is declined without asking; one REFER per call is put to this function, later ones are declined.
+   */
+  acceptTransfer?: TransferDecider;
 }
 
 /** sip.js `UserAgentOptions` that sipstate owns, with what to use instead. */
@@ -203,6 +233,10 @@ export interface ResolvedOptions {
     unansweredTimeoutMs: number;
     dtmf: 'auto' | 'rfc4733' | 'info';
     iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+    /** Most live incoming calls (0..100); INVITEs beyond it get 486. */
+    maxIncoming: number;
+    /** Who decides on a transfer asked by the peer; undefined: every REFER is declined. */
+    acceptTransfer?: TransferDecider;
   };
 }
 
@@ -439,32 +473,88 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   };
 }
 
+/** Most incoming calls a client lets ring or talk at once, whatever `calls.maxIncoming` says. */
+const MAX_INCOMING_LIMIT = 100;
+const DEFAULT_MAX_INCOMING = 4;
+const CALL_KEYS = new Set(['media', 'unansweredTimeoutSec', 'dtmf', 'iceServers', 'maxIncoming', 'acceptTransfer']);
+const ICE_SERVER_KEYS = new Set(['urls', 'username', 'credential']);
+const ICE_URL = /^(?:stuns?|turns?):\S+$/i;
+
+function validateIceServers(value: unknown): NonNullable<CallDefaults['iceServers']> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new SipConfigError('calls.iceServers', `must be an array, got ${describe(value)}`);
+  return value.map((entry: unknown, index) => {
+    const field = `calls.iceServers[${index}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new SipConfigError(field, `must be an object { urls, username?, credential? }, got ${describe(entry)}`);
+    }
+    const server = entry as Record<string, unknown>;
+    for (const key of Object.keys(server)) {
+      if (!ICE_SERVER_KEYS.has(key)) throw new SipConfigError(`${field}.${key}`, 'is not a known option');
+    }
+    const urls = Object.hasOwn(server, 'urls') ? server.urls : undefined;
+    // URLs are not echoed: a TURN URL may carry a token in its query.
+    const isIceUrl = (url: unknown): url is string => typeof url === 'string' && ICE_URL.test(url);
+    if (Array.isArray(urls) ? urls.length === 0 || !urls.every(isIceUrl) : !isIceUrl(urls)) {
+      throw new SipConfigError(`${field}.urls`, 'must be a stun:, stuns:, turn: or turns: URL, or a non-empty array of them');
+    }
+    const copy: { urls: string | string[]; username?: string; credential?: string } = {
+      urls: Array.isArray(urls) ? [...(urls as string[])] : (urls as string),
+    };
+    for (const key of ['username', 'credential'] as const) {
+      const given = Object.hasOwn(server, key) ? server[key] : undefined;
+      if (given === undefined) continue;
+      // Never echoed: the credential is a secret.
+      if (typeof given !== 'string') throw new SipConfigError(`${field}.${key}`, 'must be a string');
+      copy[key] = given;
+    }
+    return copy;
+  });
+}
+
 function validateCalls(value: unknown): ResolvedOptions['calls'] {
-  if (value === undefined) return { media: 'auto', unansweredTimeoutMs: 60_000, dtmf: 'auto' };
+  if (value === undefined) {
+    return { media: 'auto', unansweredTimeoutMs: 60_000, dtmf: 'auto', maxIncoming: DEFAULT_MAX_INCOMING };
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SipConfigError('calls', `must be an object, got ${describe(value)}`);
   }
   const given = value as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!['media', 'unansweredTimeoutSec', 'dtmf', 'iceServers'].includes(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
+    if (!CALL_KEYS.has(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
   }
-  const media = given.media ?? 'auto';
+  // Own properties only: nothing inherited from a prototype is taken for an option.
+  const pick = (key: string): unknown => (Object.hasOwn(given, key) ? given[key] : undefined);
+  const media = pick('media') ?? 'auto';
   if (media !== 'auto' && media !== 'browser' && media !== 'signaling') {
     throw new SipConfigError('calls.media', `must be 'auto', 'browser' or 'signaling', got ${describe(media)}`);
   }
-  const dtmf = given.dtmf ?? 'auto';
+  const dtmf = pick('dtmf') ?? 'auto';
   if (dtmf !== 'auto' && dtmf !== 'rfc4733' && dtmf !== 'info') {
     throw new SipConfigError('calls.dtmf', `must be 'auto', 'rfc4733' or 'info', got ${describe(dtmf)}`);
   }
-  const timeout = given.unansweredTimeoutSec === undefined ? 60 : positiveNumber(given.unansweredTimeoutSec, 'calls.unansweredTimeoutSec');
-  const iceServers = given.iceServers;
-  if (iceServers !== undefined && !Array.isArray(iceServers)) {
-    throw new SipConfigError('calls.iceServers', `must be an array, got ${describe(iceServers)}`);
+  const timeout = pick('unansweredTimeoutSec') ?? 60;
+  if (!isUnansweredTimeoutSec(timeout)) {
+    throw new SipConfigError(
+      'calls.unansweredTimeoutSec',
+      `must be a number of seconds above 0 and at most ${MAX_UNANSWERED_TIMEOUT_SEC}, got ${describe(timeout)}`,
+    );
+  }
+  const iceServers = validateIceServers(pick('iceServers'));
+  const maxIncoming = pick('maxIncoming') ?? DEFAULT_MAX_INCOMING;
+  if (typeof maxIncoming !== 'number' || !Number.isInteger(maxIncoming) || maxIncoming < 0 || maxIncoming > MAX_INCOMING_LIMIT) {
+    throw new SipConfigError('calls.maxIncoming', `must be an integer from 0 to ${MAX_INCOMING_LIMIT}, got ${describe(maxIncoming)}`);
+  }
+  const acceptTransfer = pick('acceptTransfer');
+  if (acceptTransfer !== undefined && typeof acceptTransfer !== 'function') {
+    throw new SipConfigError('calls.acceptTransfer', `must be a function ({ call, target, referredBy }) => boolean, got ${describe(acceptTransfer)}`);
   }
   return {
     media,
     unansweredTimeoutMs: timeout * 1000,
     dtmf,
-    ...(iceServers !== undefined && { iceServers: iceServers as NonNullable<CallDefaults['iceServers']> }),
+    ...(iceServers !== undefined && { iceServers }),
+    maxIncoming,
+    ...(acceptTransfer !== undefined && { acceptTransfer: acceptTransfer as TransferDecider }),
   };
 }

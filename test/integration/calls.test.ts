@@ -1,7 +1,15 @@
 import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createSipClient, SipError, type Call, type CallState, type SipClient, type SipClientOptions } from '../../src/index';
+import {
+  createSipClient,
+  SipError,
+  type Call,
+  type CallState,
+  type SipClient,
+  type SipClientOptions,
+  type TransferRequest,
+} from '../../src/index';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
 let kamailio: KamailioServer;
@@ -166,22 +174,80 @@ describe('calls through Kamailio', () => {
     expect(await outgoing.ended()).toMatchObject({ reason: 'not-found', code: 404 });
   });
 
-  it('blind transfer to a third client', async () => {
-    const [alice, bob, carol] = await Promise.all([user('alice'), user('bob'), user('carol')]);
-    const [outgoing, incoming] = await connect(alice, bob, 'bob');
+  it('blind transfer to a third client, followed because the transferee\'s acceptTransfer says true', async () => {
+    const [bob, carol] = await Promise.all([user('bob'), user('carol')]);
+    const asked: TransferRequest[] = [];
+    // dave is the transferee: he calls bob, bob transfers him to carol.
+    const dave = client('dave', {
+      calls: {
+        acceptTransfer: (request) => {
+          asked.push(request);
+          return true;
+        },
+      },
+    });
+    await dave.start();
+    const [outgoing, incoming] = await connect(dave, bob, 'bob');
     const atCarol = nextIncoming(carol);
-    await outgoing.transfer('carol');
+    await incoming.transfer('carol');
     const carolCall = await atCarol;
-    expect(carolCall.getState().remote.uri).toBe('sip:bob@sipstate.test');
+    expect(asked).toEqual([{ call: outgoing, target: 'sip:carol@sipstate.test', referredBy: 'sip:bob@sipstate.test' }]);
+    expect(carolCall.getState().remote.uri).toBe('sip:dave@sipstate.test');
     await carolCall.answer();
-    expect(await outgoing.ended()).toMatchObject({ reason: 'transferred' });
     expect(await incoming.ended()).toMatchObject({ reason: 'transferred' });
-    // bob's client placed the new call itself: it is bob's one live call, to carol
-    const [bobToCarol] = await firstValueFrom(bob.calls$.pipe(filter((calls) => calls.length === 1), timeout(10_000)));
-    expect(bobToCarol!.getState()).toMatchObject({ direction: 'outgoing', remote: { uri: 'sip:carol@sipstate.test' } });
-    await until(bobToCarol!, (s) => s.status === 'active');
-    await bobToCarol!.hangup();
+    expect(await outgoing.ended()).toMatchObject({ reason: 'transferred' });
+    // dave's client placed the new call itself, as client.call() does: it is dave's one live call, to carol.
+    const [daveToCarol] = await firstValueFrom(dave.calls$.pipe(filter((calls) => calls.length === 1), timeout(10_000)));
+    expect(daveToCarol!.getState()).toMatchObject({ direction: 'outgoing', remote: { uri: 'sip:carol@sipstate.test' } });
+    await until(daveToCarol!, (s) => s.status === 'active');
+    expect(kamailio.requests({ method: 'INVITE', user: 'dave', to: 'carol' }).length).toBeGreaterThan(0);
+    await daveToCarol!.hangup();
     expect((await carolCall.ended()).reason).toBe('remote-hangup');
+  });
+
+  it('without acceptTransfer the REFER is declined 603: transfer() rejects with it, nothing is dialled, the call goes on', async () => {
+    const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
+    const [outgoing, incoming] = await connect(alice, bob, 'bob');
+    const invitesBefore = kamailio.requests({ method: 'INVITE', user: 'bob' }).length;
+    await expect(outgoing.transfer('carol')).rejects.toMatchObject({ kind: 'rejected', code: 603 });
+    await kamailio.waitForReplies({ method: 'REFER', code: 603, callId: kamailio.requests({ method: 'REFER', user: 'alice' }).at(-1)!.callId }, 1);
+    // An INVITE following the REFER would go out right after its 202: give it well over that.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(kamailio.requests({ method: 'INVITE', user: 'bob' })).toHaveLength(invitesBefore);
+    expect(outgoing.getState().status).toBe('active');
+    expect(incoming.getState().status).toBe('active');
+    expect(await firstValueFrom(bob.calls$)).toEqual([incoming]);
+    await outgoing.hangup();
+    expect((await incoming.ended()).reason).toBe('remote-hangup');
+  });
+
+  it('a fifth concurrent incoming call (calls.maxIncoming 4 by default) is answered 486 and never becomes a Call', async () => {
+    const [alice, carol] = await Promise.all([user('alice'), user('carol')]);
+    const arrived: Call[] = [];
+    const subscription = carol.incomingCalls$.subscribe((call) => arrived.push(call));
+    try {
+      const outgoing = Array.from({ length: 5 }, () => alice.call('carol'));
+      // Exactly one of the five is refused, whichever INVITE Kamailio delivered last.
+      const busy = await Promise.race(outgoing.map((call) => call.ended()));
+      expect(busy).toMatchObject({ reason: 'busy', code: 486 });
+      await firstValueFrom(carol.calls$.pipe(filter((calls) => calls.length === 4), timeout(10_000)));
+      await Promise.all(outgoing.filter((call) => call.getState().status !== 'ended').map((call) => until(call, (s) => s.status === 'ringing')));
+      expect(outgoing.filter((call) => call.getState().status === 'ended')).toHaveLength(1);
+      expect(arrived).toHaveLength(4);
+      expect(await firstValueFrom(carol.calls$)).toEqual(arrived);
+      await kamailio.waitForReplies({ method: 'INVITE', to: 'carol', code: 486 }, 1);
+
+      // One ends: the next INVITE is taken again.
+      await arrived[0]!.reject({ statusCode: 603 });
+      const sixth = alice.call('carol');
+      await until(sixth, (s) => s.status === 'ringing');
+      expect(arrived).toHaveLength(5);
+      expect(await firstValueFrom(carol.calls$)).toHaveLength(4);
+      await Promise.all([...outgoing, sixth].map((call) => call.hangup()));
+      await firstValueFrom(carol.calls$.pipe(filter((calls) => calls.length === 0), timeout(10_000)));
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 
   it('call() on a stopped client comes back failed, without hanging', async () => {

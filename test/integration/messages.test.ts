@@ -59,6 +59,25 @@ describe('messages through Kamailio', () => {
     await expect(alice.message('sip:nosuchuser@sipstate.test', 'anyone?')).rejects.toMatchObject({ kind: 'rejected', code: 404 });
   });
 
+  it('a content type or extra header holding CR/LF is refused (kind config) before anything is sent', async () => {
+    const sentBefore = kamailio.requests({ method: 'MESSAGE', user: 'alice' }).length;
+    await expect(alice.message('bob', 'x', { contentType: 'text/plain\r\nX-Injected: y' })).rejects.toMatchObject({
+      kind: 'config',
+      field: 'message().contentType',
+    });
+    await expect(alice.message('bob', 'x', { extraHeaders: ['X-A: 1\r\nRoute: <sip:attacker.example;lr>'] })).rejects.toMatchObject({
+      kind: 'config',
+      field: 'message().extraHeaders[0]',
+    });
+    // A good one after them goes through, and is the only MESSAGE Kamailio saw from alice since.
+    const atBob = firstValueFrom(bob.messages$.pipe(timeout(10_000)));
+    await alice.message('bob', 'clean', { extraHeaders: ['X-Campaign: 7'] });
+    expect((await atBob).body).toBe('clean');
+    const sent = kamailio.requests({ method: 'MESSAGE', user: 'alice' }).slice(sentBefore);
+    // The first try is challenged (407) and sent again with credentials: one message, one or two requests.
+    expect(new Set(sent.map((request) => request.callId)).size).toBe(1);
+  });
+
   it('message() on a stopped client rejects at once with a transport error', async () => {
     const stopped = client('carol');
     await expect(stopped.message('bob', 'x')).rejects.toMatchObject({ kind: 'transport' });
