@@ -13,11 +13,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { InspectionEvent } from 'xstate';
 import type { SipClient } from './client';
-import { allStates, describeMachine, MACHINE_NAMES, MACHINES, type MachineName } from './diagram/definition';
+import { errorText, eventText, sipSummary, stateValueText, terminalText, unexpectedErrorText } from './cli/format';
+import { describeMachine, MACHINE_NAMES, MACHINES, type MachineName } from './diagram/definition';
 import { toMermaid } from './diagram/mermaid';
 import { toSvg } from './diagram/svg';
 import { SipError } from './errors';
 import type { SipLogSink } from './logger';
+import { redactUrl } from './redact';
 import type { WebSocketConstructor } from './sip/websocket-transport';
 
 /** A usage error: printed with the command's usage line, exit code 2. */
@@ -48,7 +50,8 @@ an argument.`,
   watch: `Usage: sipstate watch --server <ws(s)://...> --uri <sip:user@domain> [options]
 
 Registers and prints every transition of the user agent, transport and registration machines with a timestamp,
-plus each SIP request sent (→) and response received (←) with its status code. Ctrl-C unregisters and exits.
+plus each SIP message: → sent by sipstate, ← received (responses with their status code). Text from the network is
+printed with control characters escaped (\x1b, \x0d, ...). Ctrl-C unregisters and exits.
 
 Options:
   --server <url>     SIP WebSocket server, ws:// or wss:// (repeat for failover)
@@ -130,10 +133,10 @@ function serversOf(values: Record<string, unknown>): string[] {
     try {
       url = new URL(server);
     } catch {
-      throw new UsageError(`--server must be a ws:// or wss:// URL, got ${JSON.stringify(server)}`);
+      throw new UsageError(`--server must be a ws:// or wss:// URL, got ${JSON.stringify(redactUrl(server))}`);
     }
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-      throw new UsageError(`--server must be a ws:// or wss:// URL, got ${JSON.stringify(server)}`);
+      throw new UsageError(`--server must be a ws:// or wss:// URL, got ${JSON.stringify(redactUrl(server))}`);
     }
   }
   return servers;
@@ -213,42 +216,6 @@ function timestamp(): string {
   return new Date().toISOString();
 }
 
-/** `{ connected: 'idle' }` -> `connected.idle`; parallel regions joined with ` | `. */
-function stateValueText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (!value || typeof value !== 'object') return String(value);
-  return Object.entries(value as Record<string, unknown>)
-    .map(([key, child]) => {
-      const inner = stateValueText(child);
-      return inner.includes(' | ') ? `${key}.(${inner})` : `${key}.${inner}`;
-    })
-    .join(' | ');
-}
-
-/** Invoke id (`0.transport.connecting`) to the invoked actor's name (`connectTransport`), from the definitions. */
-const INVOKED_ACTORS = new Map(
-  MACHINE_NAMES.flatMap((name) => allStates(describeMachine(MACHINES[name])).flatMap((state) => state.invokes.map((invoke) => [invoke.id, invoke.src] as const))),
-);
-
-/** What caused a transition, with the SIP status code when there is one. */
-function eventText(event: { type: string; error?: unknown; output?: unknown }): string {
-  const actor = (id: string): string => INVOKED_ACTORS.get(id) ?? id;
-  let text = event.type
-    .replace(/^xstate\.(done|error)\.actor\.(.*)$/, (_all, kind: string, id: string) => `${kind} ${actor(id)}`)
-    .replace(/^xstate\.after\.([^.]+)\..*$/, 'after $1')
-    .replace(/^xstate\.snapshot\.(.*)$/, (_all, id: string) => `snapshot ${actor(id)}`);
-  const { error, output } = event;
-  if (error instanceof SipError) {
-    text += ` (${error.kind}${error.code !== undefined ? ` ${error.code}` : ''}${error.reason ? ` ${error.reason}` : ''}: ${error.message})`;
-  } else if (error !== undefined) {
-    text += ` (${String((error as Error)?.message ?? error)})`;
-  }
-  const outcome = output as { type?: string; expires?: number; minExpires?: number } | undefined;
-  if (outcome?.type === 'registered') text += ` (2xx, expires ${outcome.expires} s granted)`;
-  if (outcome?.type === 'intervalTooBrief') text += ` (423 Interval Too Brief, Min-Expires ${outcome.minExpires})`;
-  return text;
-}
-
 /**
  * An inspect observer that reports each machine's transitions (state value changes) once: machine id, from, to, and
  * the event that caused it.
@@ -265,21 +232,6 @@ function transitionWatcher(report: (machine: string, from: string, to: string, e
     if (from === to) return;
     report(snapshot.machine.id, from ?? '(start)', to, eventText(inspection.event as { type: string }));
   };
-}
-
-/** One line for a SIP message sipstate logged at debug level: `→ REGISTER expires=60` or `← 401 Unauthorized (REGISTER)`. */
-function sipSummary(line: string): string | undefined {
-  const match = /^\[sipstate\] (sent to|received from) \S+:\n([\s\S]*)$/.exec(line);
-  if (!match) return undefined;
-  const message = match[2]!;
-  const first = message.split(/\r?\n/, 1)[0]!.trim();
-  if (first === '') return undefined;
-  const cseq = /^CSeq:\s*\d+\s+(\S+)/im.exec(message)?.[1] ?? '?';
-  const expires = /^(?:Contact|m):.*;\s*expires=(\d+)/im.exec(message)?.[1] ?? /^Expires:\s*(\d+)/im.exec(message)?.[1];
-  const status = /^SIP\/2\.0 (\d{3}) ?(.*)$/.exec(first);
-  if (status) return `← ${status[1]} ${status[2]} (${cseq}${expires !== undefined ? `, expires=${expires}` : ''})`;
-  const method = first.split(' ')[0]!;
-  return `→ ${method}${expires !== undefined ? ` expires=${expires}` : ''}`;
 }
 
 function pad(text: string, width: number): string {
@@ -315,8 +267,9 @@ async function watch(args: string[]): Promise<number> {
       if (summary) out(`${timestamp()}  ${pad('sip', 12)} ${summary}`);
     },
     log: () => undefined, // sip.js's chatter; warnings and errors still go to stderr
-    warn: (line) => err(line),
-    error: (line) => err(line),
+    // sip.js and sipstate warnings may quote what the server sent.
+    warn: (line) => err(terminalText(line)),
+    error: (line) => err(terminalText(line)),
   };
 
   let client: SipClient;
@@ -339,10 +292,10 @@ async function watch(args: string[]): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   client.registration$.subscribe(({ status, expires: granted, error }) => {
-    const detail = status === 'registered' ? ` (expires ${granted} s)` : error ? ` (${error.kind}${error.code ? ` ${error.code}` : ''}: ${error.message})` : '';
+    const detail = status === 'registered' ? ` (expires ${granted} s)` : error ? ` (${errorText(error)})` : '';
     out(`${timestamp()}  ${pad('status', 12)} registration ${status}${detail}`);
   });
-  out(`${timestamp()}  ${pad('watch', 12)} ${uri} via ${servers.join(', ')}; Ctrl-C unregisters and exits`);
+  out(`${timestamp()}  ${pad('watch', 12)} ${uri} via ${servers.map(redactUrl).join(', ')}; Ctrl-C unregisters and exits`);
   void client.start();
 
   return new Promise<number>((resolve) => {
@@ -430,7 +383,7 @@ async function doctor(args: string[]): Promise<number> {
     if (verdict === 'FAIL') failures++;
     out(`${pad(verdict === 'ok' ? 'ok' : verdict, 5)} ${pad(check, 16)} ${detail}`);
   };
-  out(`sipstate doctor: ${uri} via ${server}`);
+  out(`sipstate doctor: ${uri} via ${redactUrl(server)}`);
 
   // 1-3: a raw WebSocket, to see TLS, the subprotocol and keep-alive without SIP in the way.
   const secure = server.startsWith('wss:');
@@ -438,9 +391,9 @@ async function doctor(args: string[]): Promise<number> {
   if (!raw.opened) {
     if (raw.subprotocolRefused) {
       report('websocket', 'ok', 'connection upgraded');
-      report('subprotocol', 'FAIL', `the server did not accept the WebSocket subprotocol 'sip' (${raw.error})`);
+      report('subprotocol', 'FAIL', `the server did not accept the WebSocket subprotocol 'sip' (${terminalText(raw.error)})`);
     } else {
-      report(secure ? 'tls+websocket' : 'websocket', 'FAIL', `could not connect: ${raw.error}`);
+      report(secure ? 'tls+websocket' : 'websocket', 'FAIL', `could not connect: ${terminalText(raw.error)}`);
     }
     out(`${failures} check(s) failed`);
     return EXIT_PROBLEM;
@@ -449,7 +402,7 @@ async function doctor(args: string[]): Promise<number> {
   else report('tls', 'warn', 'not used (ws://): browsers on https:// pages need wss://');
   report('websocket', 'ok', `connected in ${raw.connectMs} ms`);
   if (raw.protocol === 'sip') report('subprotocol', 'ok', "'sip' accepted");
-  else report('subprotocol', 'FAIL', `server answered subprotocol ${JSON.stringify(raw.protocol)}, not 'sip'`);
+  else report('subprotocol', 'FAIL', `server answered subprotocol ${terminalText(JSON.stringify(raw.protocol))}, not 'sip'`);
   if (raw.pongMs !== undefined) report('keep-alive', 'ok', `CRLF ping answered with a CRLF pong in ${raw.pongMs} ms (RFC 5626)`);
   else {
     report('keep-alive', 'FAIL', `no CRLF pong within ${timeoutMs / 1000} s: sipstate would drop the connection; set keepAliveIntervalSec: 0 for this server`);
@@ -481,8 +434,9 @@ async function doctor(args: string[]): Promise<number> {
     const challenged = sipLog.some((line) => /^← 40[17] /.test(line));
     if (registered !== 'ok') {
       const error = registered;
-      if (error.kind === 'auth') report('auth', 'FAIL', `rejected after digest (${error.code ?? ''} ${error.reason ?? ''}): wrong user name or password`.replace(/\s+\)/, ')'));
-      else report('register', 'FAIL', `${error.kind}${error.code ? ` ${error.code}` : ''}: ${error.message}`);
+      if (error.kind === 'auth') {
+        report('auth', 'FAIL', `rejected after digest (${terminalText(`${error.code ?? ''} ${error.reason ?? ''}`.trim())}): wrong user name or password`);
+      } else report('register', 'FAIL', errorText(error));
       return finish(client, failures, report);
     }
     report('auth', 'ok', challenged ? 'digest challenge answered and accepted' : 'the server registered us without a challenge');
@@ -504,7 +458,7 @@ async function doctor(args: string[]): Promise<number> {
     const unregistered = await withTimeout(client.unregister(), timeoutMs, 'no final answer to the un-REGISTER');
     const removed = sipLog.some((line) => line === '→ REGISTER expires=0');
     if (unregistered === 'ok' && removed) report('unregister', 'ok', 'REGISTER with expires=0 accepted');
-    else report('unregister', 'FAIL', unregistered === 'ok' ? 'no REGISTER with expires=0 was sent' : unregistered.message);
+    else report('unregister', 'FAIL', unregistered === 'ok' ? 'no REGISTER with expires=0 was sent' : terminalText(unregistered.message));
   } finally {
     await withTimeout(client.stop(), timeoutMs, 'stop timed out');
     client.dispose();
@@ -657,12 +611,12 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      err(`sipstate: ${error.message}`);
+      err(`sipstate: ${terminalText(error.message)}`);
       const help = command && command in HELP ? HELP[command as keyof typeof HELP] : HELP.main;
       err(`\n${help.split('\n')[0]}\nRun 'sipstate ${command && command in HELP ? `${command} ` : ''}--help' for details.`);
       return EXIT_USAGE;
     }
-    err(`sipstate: ${(error as Error).stack ?? String(error)}`);
+    err(`sipstate: ${unexpectedErrorText(error)}`);
     return EXIT_PROBLEM;
   }
 }
@@ -674,7 +628,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 50).unref();
   },
   (error: unknown) => {
-    err(`sipstate: ${String(error)}`);
+    err(`sipstate: ${unexpectedErrorText(error)}`);
     process.exit(EXIT_PROBLEM);
   },
 );

@@ -1,6 +1,6 @@
 import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
 import { Invitation, Inviter, Messager, UserAgent, type Message } from 'sip.js';
-import { createActor, type ActorRefFrom } from 'xstate';
+import { createActor, type ActorRefFrom, type InspectionEvent } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
 import type { UserAgentCommand } from '../machines/user-agent.machine';
@@ -10,7 +10,7 @@ import { validateCallOptions, validateMessageOptions } from './call-options';
 import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
 import { SipError, toSipError } from './errors';
 import { installFastParser } from './fast-parser';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
 import { redactUrl } from './redact';
 import { sendOptionsPing } from './sip/options-ping';
@@ -175,12 +175,11 @@ function cancelled(message: string): SipError {
  */
 export function createSipClient(options: SipClientOptions): SipClient {
   const config = resolveOptions(options);
-  const secrets = config.authorizationPassword ? [config.authorizationPassword] : [];
-  const logger = createLogger(config.logLevel, config.logger, secrets);
+  const logger = createLogger(config.logLevel, config.logger);
   // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
   if (config.fastParser) installFastParser(logger);
   const transport = new SipWebSocketTransport(config.webSocket, logger, {
-    maxMessageBytes: (config as { maxMessageBytes?: number }).maxMessageBytes ?? 65_536,
+    maxMessageBytes: config.maxMessageBytes,
   });
 
   // What exists only while started: the sip.js user agent and its REGISTER channel.
@@ -306,17 +305,21 @@ export function createSipClient(options: SipClientOptions): SipClient {
     sendKeepAlive: (signal) => transport.ping(signal),
     sendOptionsKeepAlive: (signal) => sendOptionsPing(userAgent, signal),
     watchNetwork: (onChange) => {
+      // config.network.online$ is already an RxJS Observable: resolveOptions converted (and checked) it once.
       const online$ = config.network?.online$ ?? browserOnline$();
       if (!online$) return () => {};
-      const subscription = online$.pipe(distinctUntilChanged()).subscribe({
-        next: onChange,
-        // A broken connectivity source must not take the client down: carry on as if online.
-        error: (error: unknown) => {
-          logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
-          onChange(true);
-        },
-      });
-      return () => subscription.unsubscribe();
+      // A broken connectivity source must not take the client down: carry on as if online.
+      const assumeOnline = (error: unknown): void => {
+        logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
+        onChange(true);
+      };
+      try {
+        const subscription = online$.pipe(distinctUntilChanged()).subscribe({ next: onChange, error: assumeOnline });
+        return () => subscription.unsubscribe();
+      } catch (error) {
+        assumeOnline(error);
+        return () => {};
+      }
     },
     sendRegister: (expires, signal) => Promise.resolve().then(() => requireChannel().send(expires, signal)),
     startUserAgent: async () => {
@@ -354,12 +357,13 @@ export function createSipClient(options: SipClientOptions): SipClient {
       registration: { expires: config.expires },
       register: config.register,
     },
-    ...(config.inspect !== undefined && { inspect: config.inspect }),
+    ...(config.inspect !== undefined && { inspect: guardedInspector(config.inspect, logger) }),
   });
   attachRuntime(actor.system, runtime);
 
   // ---- streams ----
-  actor.start();
+  // The child machines exist from createActor on; nothing runs until actor.start() at the end, after every observer
+  // (error observers included) is attached.
   const transportActor = actor.system.get('transport') as TransportActorRef;
   const registrationActor = actor.system.get('registration') as RegistrationActorRef;
 
@@ -609,7 +613,39 @@ export function createSipClient(options: SipClientOptions): SipClient {
       }
     },
   };
+
+  // Started last, with every observer attached: a machine that fails while starting reports to its error observer,
+  // not as an unhandled error thrown on a later tick (which would kill the process even after the caller caught what
+  // createSipClient threw). Whatever fails here (a machine in 'error', anything that throws) stops everything
+  // before it is rethrown, so nothing of this client runs later.
+  try {
+    actor.start();
+    const started = actor.getSnapshot();
+    if (started.status === 'error') throw toSipError(started.error, 'config', 'sipstate could not start its machines');
+  } catch (error) {
+    client.dispose();
+    throw error;
+  }
   return client;
+}
+
+/**
+ * The `inspect` option as XState gets it: an inspector that throws is the application's bug, and must not stop a
+ * machine or surface as an uncaught exception from inside sip.js or RxJS. The first throw is logged, later ones not
+ * (an inspector that always throws would flood the log).
+ */
+function guardedInspector(inspect: NonNullable<SipClientOptions['inspect']>, logger: Logger): (event: InspectionEvent) => void {
+  const next = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
+  let reported = false;
+  return (event) => {
+    try {
+      next(event);
+    } catch (error) {
+      if (reported) return;
+      reported = true;
+      logger.error(`the inspect option threw (this and later throws are ignored): ${String(error)}`);
+    }
+  };
 }
 
 /** The browser's connectivity (`navigator.onLine` and the window's online/offline events), or undefined elsewhere. */

@@ -40,7 +40,9 @@ export interface SipErrorDetails {
 /**
  * The one error type sipstate rejects with and puts in its stream values.
  *
- * Messages never contain credentials.
+ * Messages never contain credentials, nor a URL's user-info or query values (servers are shown redacted:
+ * `wss://***@sip.example.com/ws?token=***`). They may quote text from the server (a reason phrase): escape it before
+ * printing it to a terminal.
  *
  * @example
  * ```ts

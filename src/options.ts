@@ -1,10 +1,12 @@
-import type { Observable } from 'rxjs';
+import { from, isObservable, type InteropObservable, type Observable, type Subscribable } from 'rxjs';
 import { Grammar, URI, type UserAgentOptions } from 'sip.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backoff';
 import { SipConfigError } from './errors';
+import { isSafeHeaderValue } from './header-values';
 import { LOG_LEVELS, type SipLogLevel, type SipLogSink } from './logger';
-import type { WebSocketConstructor } from './sip/websocket-transport';
+import { redactUrl } from './redact';
+import { DEFAULT_MAX_MESSAGE_BYTES, type WebSocketConstructor } from './sip/websocket-transport';
 import { isUnansweredTimeoutSec, MAX_UNANSWERED_TIMEOUT_SEC } from './call-options';
 import type { TransferDecider } from './call';
 
@@ -17,15 +19,18 @@ import type { TransferDecider } from './call';
  * ```
  */
 export interface ReconnectOptions {
-  /** Delay before the first reconnection attempt, in ms. Default 500. */
+  /**
+   * Delay before the first reconnection attempt, in ms: 0 to 3,600,000 (an hour). Default 500. Whatever it says, no
+   * delay is shorter than the transport machine's floor (`MIN_RECONNECT_DELAY_MS`, 250 ms).
+   */
   initialDelayMs?: number;
-  /** Longest delay between attempts, in ms. Default 30 000. */
+  /** Longest delay between attempts, in ms: 0 to 3,600,000 (an hour). Default 30 000. */
   maxDelayMs?: number;
-  /** Each delay is the previous one times this. Default 2. */
+  /** Each delay is the previous one times this: 1 to 10. Default 2. */
   multiplier?: number;
   /** Fraction of each delay that is randomised, 0 to 1. Default 0.5. */
   jitter?: number;
-  /** Attempts before the transport gives up and is 'failed'. Default `Infinity`. */
+  /** Attempts before the transport gives up and is 'failed': an integer from 1 to 1,000,000, or `Infinity` (default). */
   maxAttempts?: number;
 }
 
@@ -59,7 +64,7 @@ export interface SipClientOptions {
   authorizationUsername?: string;
   /** Password for digest authentication; needs `authorizationUsername`. Never logged, never in any state. */
   authorizationPassword?: string;
-  /** Seconds asked for in REGISTER: a positive integer. Default 600. The server may grant less. */
+  /** Seconds asked for in REGISTER: an integer from 1 to 86,400 (a day). Default 600. The server may grant less. */
   expires?: number;
   /** `true`: register as soon as started, and stay registered. Default `false`. */
   register?: boolean;
@@ -68,25 +73,49 @@ export interface SipClientOptions {
    * package's (`import WebSocket from 'ws'`).
    */
   webSocket?: WebSocketConstructor;
-  /** Passed to XState's `createActor` as its `inspect` option: sees every event and snapshot of every machine. */
+  /**
+   * Passed to XState's `createActor` as its `inspect` option: sees every event and snapshot of every machine. An
+   * inspector that throws is logged once (at `error`) and otherwise ignored: it cannot stop a machine.
+   */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Lowest level written to the log. Default `'warn'`. */
   logLevel?: SipLogLevel;
-  /** Where log lines go. Default `console`. */
+  /**
+   * Where log lines go: an object with `debug`, `log`, `warn` and `error` methods. Default `console` (when left out;
+   * `null` is refused). Lines carry no credentials: Authorization-like header values are masked and URLs lose their
+   * user-info and query values.
+   */
   logger?: SipLogSink;
   /** Reconnection backoff; `false`: a failed or lost connection is final ('failed'). */
   reconnect?: ReconnectOptions | false;
-  /** Seconds between keep-alive pings (CRLF, RFC 5626) while connected; 0 turns them off. Default 30. */
+  /**
+   * Seconds between keep-alive pings (CRLF, RFC 5626) while connected: 1 to 3,600, or 0 to turn them off. Default 30.
+   */
   keepAliveIntervalSec?: number;
   /**
    * Wait a random 0..connectJitterMs before the first connection attempt after `start()`, so that many clients
-   * started together (a Node service, a fleet of tabs) do not hit the server in one burst. Default 0.
+   * started together (a Node service, a fleet of tabs) do not hit the server in one burst: 0 to 600,000 (ten
+   * minutes). Default 0.
    */
   connectJitterMs?: number;
   /**
+   * Largest SIP message accepted from the server, in bytes: an integer from 1,024 to 16,777,216 (16 MiB). Default
+   * 65,536. Enforced before anything is parsed (the `ws` package's `maxPayload` in Node, a length check in browsers):
+   * a larger message never reaches the parser, so a hostile server cannot make it block the event loop or fill the
+   * heap. Raise it only for servers that really send larger messages (big SDP, long NOTIFY bodies).
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., maxMessageBytes: 256 * 1024 });
+   * ```
+   */
+  maxMessageBytes?: number;
+  /**
    * Where connectivity comes from. While `online$` says false no connection attempt is spent; when it says true
    * again the client tries at once. Default: the browser's `online`/`offline` events where there are any
-   * (`navigator.onLine`), none in Node.
+   * (`navigator.onLine`), none in Node. `online$` is an RxJS Observable, or an interop observable (an object with a
+   * `[Symbol.observable]()` or `'@@observable'` method, as RxJS's `from()` accepts); anything else, a Svelte store
+   * included (it has `subscribe` but is no Observable), is refused with a SipConfigError.
    *
    * @example
    * ```ts
@@ -97,7 +126,8 @@ export interface SipClientOptions {
   /**
    * Other sip.js `UserAgentOptions`, passed through as they are (displayName, userAgentString, contactName,
    * contactParams, viaHost, sessionDescriptionHandlerFactoryOptions, hackIpInContact, ...). The options sipstate
-   * owns are refused here with a SipConfigError saying what to use instead.
+   * owns are refused here with a SipConfigError saying what to use instead, and so is any text that would go into a
+   * SIP header (userAgentString, displayName, contactName, viaHost, contactParams, ...) holding a CR, LF or NUL.
    *
    * @example
    * ```ts
@@ -205,9 +235,30 @@ export type SipUserAgentOptions = Omit<UserAgentOptions, keyof typeof OWNED_SIP_
  * ```
  */
 export interface NetworkOptions {
-  /** Emits whether the network is available; its current value first, where it has one. */
-  online$: Observable<boolean>;
+  /**
+   * Emits whether the network is available; its current value first, where it has one. An RxJS Observable, or an
+   * interop observable: an object whose `[Symbol.observable]()` (or `'@@observable'`) method returns something with
+   * `subscribe(observer)`, as RxJS's `from()` accepts.
+   */
+  online$: OnlineSource;
 }
+
+/**
+ * What `network.online$` may be: an RxJS Observable or an interop observable (`[Symbol.observable]()` or
+ * `'@@observable'`, as RxJS's `from()` accepts). A Svelte store is neither: wrap it (`new Observable((s) =>
+ * store.subscribe((v) => s.next(v)))`).
+ *
+ * @example
+ * ```ts
+ * const subject = new BehaviorSubject(true);
+ * const online$: OnlineSource = subject;                             // an RxJS Observable
+ * const interop: OnlineSource = { '@@observable': () => subject };   // an interop observable
+ * ```
+ */
+export type OnlineSource =
+  | Observable<boolean>
+  | InteropObservable<boolean>
+  | { '@@observable'(): Subscribable<boolean> };
 
 /** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
 export interface ResolvedOptions {
@@ -226,7 +277,10 @@ export interface ResolvedOptions {
   keepAliveIntervalMs: number;
   fastParser: boolean;
   connectJitterMs: number;
-  network?: NetworkOptions;
+  /** Largest incoming message, in bytes; the transport drops larger ones before parsing. */
+  maxMessageBytes: number;
+  /** `network.online$` converted once to an RxJS Observable. */
+  network?: { online$: Observable<boolean> };
   sipOptions: SipUserAgentOptions;
   calls: {
     media: 'auto' | 'browser' | 'signaling';
@@ -239,6 +293,9 @@ export interface ResolvedOptions {
     acceptTransfer?: TransferDecider;
   };
 }
+
+// The transport enforces the limit; its default lives there, with the transport.
+export { DEFAULT_MAX_MESSAGE_BYTES };
 
 const KNOWN_OPTIONS = new Set<string>([
   'server',
@@ -255,6 +312,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'keepAliveIntervalSec',
   'fastParser',
   'connectJitterMs',
+  'maxMessageBytes',
   'network',
   'sipOptions',
   'calls',
@@ -274,6 +332,14 @@ function isConstructor(value: unknown): value is WebSocketConstructor {
   return typeof value === 'function' && typeof (value as { prototype?: unknown }).prototype === 'object';
 }
 
+/** `value` as a config error may show it: a URL without its user-info and query values, never the raw string. */
+function describeUrl(value: unknown): string {
+  if (typeof value !== 'string') return describe(value);
+  const shown = redactUrl(value);
+  // Not scheme://-shaped: where a secret would sit cannot be told, so none of it is shown.
+  return shown === '[unparsable URL]' ? 'a string that is no URL (not shown: it may hold a secret)' : JSON.stringify(shown);
+}
+
 function validateServer(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new SipConfigError(field, `must be a ws:// or wss:// URL, got ${describe(value)}`);
@@ -282,12 +348,12 @@ function validateServer(value: unknown, field: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new SipConfigError(field, `must be a ws:// or wss:// URL, got ${describe(value)}`);
+    throw new SipConfigError(field, `must be a ws:// or wss:// URL, got ${describeUrl(value)}`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new SipConfigError(field, `must be a ws:// or wss:// URL, got ${describe(value)}`);
+    throw new SipConfigError(field, `must be a ws:// or wss:// URL, got ${describeUrl(value)}`);
   }
-  if (!url.hostname) throw new SipConfigError(field, `has no host: ${describe(value)}`);
+  if (!url.hostname) throw new SipConfigError(field, `has no host: ${describeUrl(value)}`);
   return value;
 }
 
@@ -304,19 +370,53 @@ function validateUri(value: unknown): string | undefined {
   return value;
 }
 
-function positiveNumber(value: unknown, field: string, { integer = false, allowZero = false, allowInfinity = false } = {}): number {
+/** Bounds of a numeric option: `min..max`, optionally 0 as well (an "off" value below `min`), `Infinity`, integers. */
+interface NumberRange {
+  min: number;
+  max: number;
+  integer?: boolean;
+  /** 0 is accepted besides `min..max` (e.g. keep-alive off). */
+  orZero?: boolean;
+  /** `Infinity` is accepted besides `min..max` (e.g. never give up). */
+  orInfinity?: boolean;
+  unit?: string;
+}
+
+function rangeText({ min, max, integer, orZero, orInfinity, unit }: NumberRange): string {
+  const range = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}${unit ? ` ${unit}` : ''}`;
+  if (orZero) return `0 or ${range}`;
+  if (orInfinity) return `${range}, or Infinity`;
+  return range;
+}
+
+/**
+ * `value` when it is a number inside `range`; else a SipConfigError whose message gives the allowed range. Upper
+ * bounds matter: a delay above 2^31-1 ms fires at once in setTimeout, and a huge `expires` goes on the wire as `1e+21`.
+ */
+function numberInRange(value: unknown, field: string, range: NumberRange): number {
   const ok =
     typeof value === 'number' &&
-    !Number.isNaN(value) &&
-    (allowInfinity ? true : Number.isFinite(value)) &&
-    (allowZero ? value >= 0 : value > 0) &&
-    (!integer || value === Infinity || Number.isInteger(value));
-  if (!ok) {
-    const what = integer ? 'integer' : 'number';
-    throw new SipConfigError(field, `must be a ${allowZero ? 'non-negative' : 'positive'} ${what}, got ${describe(value)}`);
-  }
-  return value as number;
+    ((range.orInfinity === true && value === Infinity) ||
+      (range.orZero === true && value === 0) ||
+      (value >= range.min && value <= range.max && (!range.integer || Number.isInteger(value))));
+  if (!ok) throw new SipConfigError(field, `must be ${rangeText(range)}, got ${describe(value)}`);
+  return value;
 }
+
+/** The value of an own property, `undefined` when absent: nothing read from a (possibly polluted) prototype. */
+function own(object: object, key: string): unknown {
+  return Object.hasOwn(object, key) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+const HOUR_MS = 3_600_000;
+
+const RECONNECT_RANGES: Record<keyof BackoffPolicy, NumberRange> = {
+  initialDelayMs: { min: 0, max: HOUR_MS, unit: 'ms' },
+  maxDelayMs: { min: 0, max: HOUR_MS, unit: 'ms' },
+  multiplier: { min: 1, max: 10 },
+  jitter: { min: 0, max: 1 },
+  maxAttempts: { min: 1, max: 1_000_000, integer: true, orInfinity: true },
+};
 
 function validateReconnect(value: unknown): BackoffPolicy | false {
   if (value === undefined) return { ...DEFAULT_RECONNECT_POLICY };
@@ -324,26 +424,119 @@ function validateReconnect(value: unknown): BackoffPolicy | false {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SipConfigError('reconnect', `must be an object or false, got ${describe(value)}`);
   }
-  const given = value as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!(key in DEFAULT_RECONNECT_POLICY)) throw new SipConfigError(`reconnect.${key}`, 'is not a known option');
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(RECONNECT_RANGES, key)) throw new SipConfigError(`reconnect.${key}`, 'is not a known option');
   }
-  const pick = (key: keyof BackoffPolicy): unknown => (given[key] === undefined ? DEFAULT_RECONNECT_POLICY[key] : given[key]);
-  const policy: BackoffPolicy = {
-    initialDelayMs: positiveNumber(pick('initialDelayMs'), 'reconnect.initialDelayMs', { allowZero: true }),
-    maxDelayMs: positiveNumber(pick('maxDelayMs'), 'reconnect.maxDelayMs', { allowZero: true }),
-    multiplier: positiveNumber(pick('multiplier'), 'reconnect.multiplier'),
-    jitter: positiveNumber(pick('jitter'), 'reconnect.jitter', { allowZero: true }),
-    maxAttempts: positiveNumber(pick('maxAttempts'), 'reconnect.maxAttempts', { integer: true, allowInfinity: true }),
+  const pick = (key: keyof BackoffPolicy): number => {
+    const given = own(value, key);
+    return given === undefined ? DEFAULT_RECONNECT_POLICY[key] : numberInRange(given, `reconnect.${key}`, RECONNECT_RANGES[key]);
   };
-  if (policy.jitter > 1) throw new SipConfigError('reconnect.jitter', `must be between 0 and 1, got ${policy.jitter}`);
-  if (policy.multiplier < 1) throw new SipConfigError('reconnect.multiplier', `must be at least 1, got ${policy.multiplier}`);
-  return policy;
+  return {
+    initialDelayMs: pick('initialDelayMs'),
+    maxDelayMs: pick('maxDelayMs'),
+    multiplier: pick('multiplier'),
+    jitter: pick('jitter'),
+    maxAttempts: pick('maxAttempts'),
+  };
+}
+
+/** The key RxJS's `from()` looks for on an interop observable, and the string one it falls back to. */
+function interopKeys(): (string | symbol)[] {
+  const symbol = (Symbol as { observable?: unknown }).observable;
+  return typeof symbol === 'symbol' ? [symbol, '@@observable'] : ['@@observable'];
+}
+
+/**
+ * `network.online$` as an RxJS Observable, converted once. Only an Observable or an interop observable passes: a
+ * Svelte store (`subscribe` but no `pipe`) or any other `subscribe`-able thing would fail later, inside a running
+ * machine, where nobody could catch it.
+ */
+function validateNetwork(value: unknown): { online$: Observable<boolean> } | undefined {
+  if (value === undefined) return undefined;
+  const expected = 'must be an object with an `online$` Observable';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SipConfigError('network', expected);
+  for (const key of Object.keys(value)) {
+    if (key !== 'online$') throw new SipConfigError(`network.${key}`, 'is not a known option');
+  }
+  const online$ = own(value, 'online$');
+  if (typeof online$ !== 'object' && typeof online$ !== 'function') throw new SipConfigError('network', expected);
+  if (online$ === null) throw new SipConfigError('network', expected);
+  if (isObservable(online$)) {
+    // A foreign RxJS copy passes isObservable; `from` adopts it through its interop method (every RxJS 7 has one).
+    try {
+      return { online$: from(online$) as Observable<boolean> };
+    } catch {
+      throw new SipConfigError('network.online$', 'looks like an Observable but RxJS cannot subscribe to it');
+    }
+  }
+  const source = online$ as Record<string | symbol, unknown>;
+  const key = interopKeys().find((candidate) => typeof source[candidate] === 'function');
+  if (key === undefined) {
+    throw new SipConfigError(
+      'network.online$',
+      `must be an RxJS Observable or an interop observable (a Svelte store is neither: wrap it), got ${describe(online$)}`,
+    );
+  }
+  const method = source[key] as () => Subscribable<boolean>;
+  // Under both keys, so `from` finds it whichever one this RxJS build uses.
+  const interop = Object.fromEntries(interopKeys().map((candidate) => [candidate, () => method.call(online$)]));
+  return { online$: from(interop as unknown as InteropObservable<boolean>) };
+}
+
+/** sip.js options that configure the media handler: their text never goes into a SIP header. */
+const MEDIA_SIP_OPTIONS = new Set(['sessionDescriptionHandlerFactory', 'sessionDescriptionHandlerFactoryOptions']);
+
+/**
+ * Refuses any text in `sipOptions` that would end a SIP header line early: CR, LF or NUL in a string option
+ * (userAgentString, displayName, contactName, viaHost, instanceId, hackIpInContact, ...), in a list of strings
+ * (preloadedRouteSet, sipExtensionExtraSupported) or in an object's keys and values (contactParams). Checked for every
+ * field, not a list of known ones, so a field sip.js adds later is covered too.
+ */
+function validateSipHeaderText(sipOptions: object): void {
+  for (const [key, value] of Object.entries(sipOptions)) {
+    if (MEDIA_SIP_OPTIONS.has(key)) continue;
+    const field = `sipOptions.${key}`;
+    const refuse = (where: string): never => {
+      throw new SipConfigError(where, 'must not hold CR, LF or NUL (it goes into a SIP header)');
+    };
+    if (typeof value === 'string') {
+      if (!isSafeHeaderValue(value)) refuse(field);
+    } else if (Array.isArray(value)) {
+      value.forEach((entry, index) => {
+        if (typeof entry === 'string' && !isSafeHeaderValue(entry)) refuse(`${field}[${index}]`);
+      });
+    } else if (typeof value === 'object' && value !== null && !(value instanceof URI)) {
+      for (const [name, entry] of Object.entries(value)) {
+        if (!isSafeHeaderValue(name)) refuse(`${field} (a key)`);
+        if (typeof entry === 'string' && !isSafeHeaderValue(entry)) refuse(`${field}.${name}`);
+      }
+    }
+  }
+}
+
+function validateSipOptions(value: unknown): SipUserAgentOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SipConfigError('sipOptions', `must be an object of sip.js UserAgentOptions, got ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(OWNED_SIP_OPTIONS, key)) {
+      throw new SipConfigError(`sipOptions.${key}`, `is owned by sipstate: ${OWNED_SIP_OPTIONS[key as keyof typeof OWNED_SIP_OPTIONS]}`);
+    }
+  }
+  validateSipHeaderText(value);
+  return value as SipUserAgentOptions;
 }
 
 /**
  * Validates the options of `createSipClient` and fills in defaults. Throws {@link SipConfigError} naming the first
- * field that is wrong. Touches nothing outside its arguments.
+ * field that is wrong; its message never shows a password, nor a URL's user-info or query values. Only own properties
+ * count: nothing is read from a prototype. Touches nothing outside its arguments.
+ *
+ * @example
+ * ```ts
+ * resolveOptions({ server: 'wss://sip.example.com', webSocket: WebSocket }).expires; // 600
+ * ```
  */
 export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -352,8 +545,9 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new SipConfigError(key, 'is not a known option');
   }
+  const option = (key: keyof SipClientOptions): unknown => own(options, key);
 
-  const rawServer: unknown = options.server;
+  const rawServer = option('server');
   let servers: string[];
   if (Array.isArray(rawServer)) {
     if (rawServer.length === 0) throw new SipConfigError('server', 'must not be an empty list');
@@ -362,9 +556,10 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     servers = [validateServer(rawServer, 'server')];
   }
 
-  const uri = validateUri(options.uri);
+  const uri = validateUri(option('uri'));
 
-  const { authorizationUsername, authorizationPassword } = options;
+  const authorizationUsername = option('authorizationUsername');
+  const authorizationPassword = option('authorizationPassword');
   if (authorizationUsername !== undefined && (typeof authorizationUsername !== 'string' || authorizationUsername === '')) {
     throw new SipConfigError('authorizationUsername', 'must be a non-empty string');
   }
@@ -376,31 +571,40 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     }
   }
 
-  const expires = options.expires === undefined ? 600 : positiveNumber(options.expires, 'expires', { integer: true });
+  const givenExpires = option('expires');
+  const expires = givenExpires === undefined ? 600 : numberInRange(givenExpires, 'expires', { min: 1, max: 86_400, integer: true, unit: 'seconds' });
 
-  if (options.register !== undefined && typeof options.register !== 'boolean') {
-    throw new SipConfigError('register', `must be true or false, got ${describe(options.register)}`);
+  const register = option('register');
+  if (register !== undefined && typeof register !== 'boolean') {
+    throw new SipConfigError('register', `must be true or false, got ${describe(register)}`);
   }
-  if (options.register === true && uri === undefined) {
+  if (register === true && uri === undefined) {
     throw new SipConfigError('uri', 'is needed to register (`register: true`); an anonymous client cannot register');
   }
 
-  const logLevel = options.logLevel ?? 'warn';
-  if (!LOG_LEVELS.includes(logLevel)) {
+  const logLevel = option('logLevel') ?? 'warn';
+  if (!LOG_LEVELS.includes(logLevel as SipLogLevel)) {
     throw new SipConfigError('logLevel', `must be one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}, got ${describe(logLevel)}`);
   }
 
-  const logger = options.logger ?? console;
-  if (typeof logger !== 'object' || logger === null || LOG_LEVELS.some((level) => typeof logger[level] !== 'function')) {
-    throw new SipConfigError('logger', 'must have debug, log, warn and error methods');
+  // Only a missing logger means console: `null` is a mistake, not a wish for the default.
+  const givenLogger = option('logger');
+  const logger = givenLogger === undefined ? console : givenLogger;
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    LOG_LEVELS.some((level) => typeof (logger as Record<string, unknown>)[level] !== 'function')
+  ) {
+    throw new SipConfigError('logger', `must have debug, log, warn and error methods, got ${describe(logger)}`);
   }
 
   let webSocket: WebSocketConstructor;
-  if (options.webSocket !== undefined) {
-    if (!isConstructor(options.webSocket)) {
-      throw new SipConfigError('webSocket', `must be a WebSocket constructor, got ${describe(options.webSocket)}`);
+  const givenWebSocket = option('webSocket');
+  if (givenWebSocket !== undefined) {
+    if (!isConstructor(givenWebSocket)) {
+      throw new SipConfigError('webSocket', `must be a WebSocket constructor, got ${describe(givenWebSocket)}`);
     }
-    webSocket = options.webSocket;
+    webSocket = givenWebSocket;
   } else {
     const global = (globalThis as { WebSocket?: unknown }).WebSocket;
     if (!isConstructor(global)) {
@@ -412,45 +616,35 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     webSocket = global;
   }
 
-  const inspect = options.inspect;
+  const inspect = option('inspect') as SipClientOptions['inspect'];
   if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
     throw new SipConfigError('inspect', `must be a function or an observer, got ${describe(inspect)}`);
   }
 
-  const reconnect = validateReconnect(options.reconnect);
+  const reconnect = validateReconnect(option('reconnect'));
+  const givenKeepAlive = option('keepAliveIntervalSec');
   const keepAliveIntervalSec =
-    options.keepAliveIntervalSec === undefined
+    givenKeepAlive === undefined
       ? 30
-      : positiveNumber(options.keepAliveIntervalSec, 'keepAliveIntervalSec', { allowZero: true });
+      : numberInRange(givenKeepAlive, 'keepAliveIntervalSec', { min: 1, max: 3_600, orZero: true, unit: 'seconds' });
 
-  if (options.fastParser !== undefined && typeof options.fastParser !== 'boolean') {
-    throw new SipConfigError('fastParser', `must be true or false, got ${describe(options.fastParser)}`);
+  const fastParser = option('fastParser');
+  if (fastParser !== undefined && typeof fastParser !== 'boolean') {
+    throw new SipConfigError('fastParser', `must be true or false, got ${describe(fastParser)}`);
   }
 
-  const connectJitterMs =
-    options.connectJitterMs === undefined ? 0 : positiveNumber(options.connectJitterMs, 'connectJitterMs', { allowZero: true });
+  const givenJitter = option('connectJitterMs');
+  const connectJitterMs = givenJitter === undefined ? 0 : numberInRange(givenJitter, 'connectJitterMs', { min: 0, max: 600_000, unit: 'ms' });
 
-  const network = options.network;
-  if (
-    network !== undefined &&
-    (typeof network !== 'object' || network === null || typeof (network.online$ as { subscribe?: unknown })?.subscribe !== 'function')
-  ) {
-    throw new SipConfigError('network', 'must be an object with an `online$` observable');
-  }
+  const givenMaxMessageBytes = option('maxMessageBytes');
+  const maxMessageBytes =
+    givenMaxMessageBytes === undefined
+      ? DEFAULT_MAX_MESSAGE_BYTES
+      : numberInRange(givenMaxMessageBytes, 'maxMessageBytes', { min: 1_024, max: 16_777_216, integer: true, unit: 'bytes' });
 
-  const sipOptions = options.sipOptions ?? {};
-  if (typeof sipOptions !== 'object' || sipOptions === null || Array.isArray(sipOptions)) {
-    throw new SipConfigError('sipOptions', `must be an object of sip.js UserAgentOptions, got ${describe(sipOptions)}`);
-  }
-  for (const key of Object.keys(sipOptions)) {
-    if (key in OWNED_SIP_OPTIONS) {
-      throw new SipConfigError(
-        `sipOptions.${key}`,
-        `is owned by sipstate: ${OWNED_SIP_OPTIONS[key as keyof typeof OWNED_SIP_OPTIONS]}`,
-      );
-    }
-  }
-  const calls = validateCalls(options.calls);
+  const network = validateNetwork(option('network'));
+  const sipOptions = validateSipOptions(option('sipOptions'));
+  const calls = validateCalls(option('calls'));
 
   return {
     servers,
@@ -458,15 +652,16 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     ...(authorizationUsername !== undefined && { authorizationUsername }),
     ...(authorizationPassword !== undefined && { authorizationPassword }),
     expires,
-    register: options.register ?? false,
+    register: register ?? false,
     webSocket,
     ...(inspect !== undefined && { inspect }),
-    logLevel,
-    logger,
+    logLevel: logLevel as SipLogLevel,
+    logger: logger as SipLogSink,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
-    fastParser: options.fastParser ?? true,
+    fastParser: fastParser ?? true,
     connectJitterMs,
+    maxMessageBytes,
     ...(network !== undefined && { network }),
     sipOptions,
     calls,

@@ -194,6 +194,30 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     expect(result.stdout).toMatch(/^FAIL +websocket +could not connect: connect ECONNREFUSED 127\.0\.0\.1:9$/m);
   });
 
+  it('never prints the user-info or query values of a server URL', async () => {
+    const secretUrl = (base: string): string => `${base.replace('://', '://alice:s3cret@')}/?token=t0k`;
+    const [badArgs, deadDoctor, deadWatch, doctor] = await Promise.all([
+      run(['watch', '--server', secretUrl('http://127.0.0.1:9'), '--uri', 'sip:a@b']),
+      run(['doctor', '--server', secretUrl('ws://127.0.0.1:9'), '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'x' }),
+      // Runs until killed: a few reconnection attempts, each with its error.
+      run(['watch', '--server', secretUrl('ws://127.0.0.1:9'), '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'x' }, 4_000),
+      run(['doctor', '--server', secretUrl(kamailio.wsUrl), '--uri', `sip:dave@${kamailio.domain}`, '--expires', '5', '--max-wait', '1'], {
+        SIPSTATE_PASSWORD: kamailio.users.dave!,
+      }),
+    ]);
+    expect(badArgs.stderr).toMatch(/--server must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*"/);
+    expect(deadDoctor.stdout).toMatch(/^sipstate doctor: sip:alice@\S+ via ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*$/m);
+    expect(deadDoctor.code).toBe(1);
+    expect(deadWatch.stdout).toMatch(/watch +sip:alice@\S+ via ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*;/);
+    expect(deadWatch.stdout).toMatch(/transport +.* → .*waitingToReconnect +error connectTransport \(transport: WebSocket to ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\* /);
+    expect(doctor.stdout, doctor.stdout + doctor.stderr).toMatch(/^ok +auth +digest challenge answered and accepted$/m);
+    for (const result of [badArgs, deadDoctor, deadWatch, doctor]) {
+      const output = result.stdout + result.stderr;
+      expect(output).not.toContain('s3cret');
+      expect(output).not.toContain('t0k');
+    }
+  });
+
   it('doctor reports a WebSocket server that refuses the subprotocol sip, or never answers a CRLF ping', async () => {
     // Two small local servers: one that selects no subprotocol, one that accepts 'sip' but ignores keep-alives.
     const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => false });

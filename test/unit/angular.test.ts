@@ -39,7 +39,7 @@ describe('injectSipClient (sipstate/angular)', () => {
   it('throws outside an injection context without an injector, and for bad options like createSipClient', () => {
     expect(() => injectSipClient(options)).toThrow(/injection context/);
     const scope = createEnvironmentInjector([], rootInjector());
-    expect(() => injectSipClient({ ...options, expires: 0 }, { injector: scope })).toThrow(/`expires` must be a positive integer/);
+    expect(() => injectSipClient({ ...options, expires: 0 }, { injector: scope })).toThrow(/`expires` must be an integer from 1 to 86400/);
     scope.destroy();
   });
 });

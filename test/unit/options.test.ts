@@ -1,5 +1,7 @@
+import { BehaviorSubject, Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createSipClient, SipConfigError, SipError, type SipClientOptions } from '../../src/index';
+import { resolveOptions } from '../../src/options';
 
 /** A WebSocket constructor that records every socket anybody tries to open. */
 function recordingWebSocket() {
@@ -52,6 +54,53 @@ describe('createSipClient options', () => {
     ['sipOptions.delegate', { sipOptions: { delegate: {} } }, 'sipOptions.delegate'],
     ['sipOptions.reconnectionAttempts', { sipOptions: { reconnectionAttempts: 3 } }, 'sipOptions.reconnectionAttempts'],
     ['sipOptions that is not an object', { sipOptions: 'x' }, 'sipOptions'],
+    // Upper bounds: a delay above 2^31-1 ms fires at once, a huge expires goes on the wire as 1e+21.
+    ['expires 2^53', { expires: 2 ** 53 }, 'expires'],
+    ['expires 1e21', { expires: 1e21 }, 'expires'],
+    ['expires above a day', { expires: 86_401 }, 'expires'],
+    ['expires Infinity', { expires: Infinity }, 'expires'],
+    ['a keep-alive interval of 1 ms', { keepAliveIntervalSec: 0.001 }, 'keepAliveIntervalSec'],
+    ['a keep-alive interval of 2.2e6 s', { keepAliveIntervalSec: 2.2e6 }, 'keepAliveIntervalSec'],
+    ['a keep-alive interval above an hour', { keepAliveIntervalSec: 3_601 }, 'keepAliveIntervalSec'],
+    ['a keep-alive interval of NaN', { keepAliveIntervalSec: Number.NaN }, 'keepAliveIntervalSec'],
+    ['a connect jitter above ten minutes', { connectJitterMs: 600_001 }, 'connectJitterMs'],
+    ['reconnect.maxDelayMs 1e12', { reconnect: { maxDelayMs: 1e12 } }, 'reconnect.maxDelayMs'],
+    ['reconnect.initialDelayMs above an hour', { reconnect: { initialDelayMs: 3_600_001 } }, 'reconnect.initialDelayMs'],
+    ['a negative reconnect.initialDelayMs', { reconnect: { initialDelayMs: -1 } }, 'reconnect.initialDelayMs'],
+    ['reconnect.multiplier above 10', { reconnect: { multiplier: 11 } }, 'reconnect.multiplier'],
+    ['reconnect.multiplier below 1', { reconnect: { multiplier: 0.5 } }, 'reconnect.multiplier'],
+    ['a negative reconnect.jitter', { reconnect: { jitter: -0.1 } }, 'reconnect.jitter'],
+    ['reconnect.maxAttempts 0', { reconnect: { maxAttempts: 0 } }, 'reconnect.maxAttempts'],
+    ['fractional reconnect.maxAttempts', { reconnect: { maxAttempts: 1.5 } }, 'reconnect.maxAttempts'],
+    ['reconnect.maxAttempts above a million', { reconnect: { maxAttempts: 1_000_001 } }, 'reconnect.maxAttempts'],
+    ['reconnect.maxAttempts -Infinity', { reconnect: { maxAttempts: -Infinity } }, 'reconnect.maxAttempts'],
+    ['maxMessageBytes below 1 KiB', { maxMessageBytes: 1_023 }, 'maxMessageBytes'],
+    ['maxMessageBytes above 16 MiB', { maxMessageBytes: 16_777_217 }, 'maxMessageBytes'],
+    ['fractional maxMessageBytes', { maxMessageBytes: 65_536.5 }, 'maxMessageBytes'],
+    ['maxMessageBytes as a string', { maxMessageBytes: '65536' }, 'maxMessageBytes'],
+    // Own keys only: `in` would find these on Object.prototype.
+    ['reconnect.toString', { reconnect: { toString: 1 } }, 'reconnect.toString'],
+    ['reconnect.constructor', { reconnect: JSON.parse('{"constructor": 1}') as object }, 'reconnect.constructor'],
+    ['reconnect.__proto__ (own, from JSON)', { reconnect: JSON.parse('{"__proto__": {"initialDelayMs": 0}}') as object }, 'reconnect.__proto__'],
+    ['logger: null', { logger: null }, 'logger'],
+    ['a logger without error()', { logger: { debug() {}, log() {}, warn() {} } }, 'logger'],
+    // Text that goes into SIP headers: a CR or LF would start a header of the caller's choosing.
+    ['a userAgentString with CRLF', { sipOptions: { userAgentString: 'x/1.0\r\nX-Injected: 1' } }, 'sipOptions.userAgentString'],
+    ['a displayName with LF', { sipOptions: { displayName: 'Alice\nRoute: <sip:evil>' } }, 'sipOptions.displayName'],
+    ['a contactName with NUL', { sipOptions: { contactName: 'alice\0' } }, 'sipOptions.contactName'],
+    ['a viaHost with CR', { sipOptions: { viaHost: 'h.invalid\r' } }, 'sipOptions.viaHost'],
+    ['a contactParams value with CRLF', { sipOptions: { contactParams: { transport: 'ws\r\nX: 1' } } }, 'sipOptions.contactParams.transport'],
+    ['a contactParams key with LF', { sipOptions: { contactParams: { 'a\nb': 'c' } } }, 'sipOptions.contactParams (a key)'],
+    ['a preloadedRouteSet entry with CRLF', { sipOptions: { preloadedRouteSet: ['<sip:a>', '<sip:b>\r\nX: 1'] } }, 'sipOptions.preloadedRouteSet[1]'],
+    ['an instanceId with LF', { sipOptions: { instanceId: 'x\ny' } }, 'sipOptions.instanceId'],
+    ['any other string field with CRLF', { sipOptions: { someFutureOption: 'a\r\nb' } }, 'sipOptions.someFutureOption'],
+    // network.online$: an Observable or an interop observable, nothing else.
+    ['a Svelte-store-shaped online$', { network: { online$: { subscribe: () => () => undefined } } }, 'network.online$'],
+    ['an online$ that is a number', { network: { online$: 5 } }, 'network'],
+    ['an online$ that is a promise', { network: { online$: Promise.resolve(true) } }, 'network.online$'],
+    ['an online$ that is an array', { network: { online$: [true] } }, 'network.online$'],
+    ['an unknown network field', { network: { online$: new BehaviorSubject(true), offline$: 1 } }, 'network.offline$'],
+    ['network: null', { network: null }, 'network'],
   ];
 
   it.each(cases)('rejects %s with a SipConfigError naming the field, before touching the network', (_name, patch, field) => {
@@ -70,6 +119,228 @@ describe('createSipClient options', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(`\`${field}\``);
     expect(opened).toEqual([]);
+  });
+
+  it('gives the allowed range in the message of a number out of bounds', () => {
+    const message = (patch: Record<string, unknown>): string => {
+      try {
+        resolveOptions({ ...valid(recordingWebSocket().RecordingWebSocket), ...patch } as SipClientOptions);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message({ expires: 1e21 })).toBe('sipstate: `expires` must be an integer from 1 to 86400 seconds, got 1e+21');
+    expect(message({ keepAliveIntervalSec: 0.001 })).toBe('sipstate: `keepAliveIntervalSec` must be 0 or a number from 1 to 3600 seconds, got 0.001');
+    expect(message({ connectJitterMs: 1e9 })).toMatch(/from 0 to 600000 ms, got 1000000000$/);
+    expect(message({ reconnect: { maxDelayMs: 1e12 } })).toMatch(/from 0 to 3600000 ms, got 1000000000000$/);
+    expect(message({ reconnect: { multiplier: 11 } })).toMatch(/a number from 1 to 10, got 11$/);
+    expect(message({ reconnect: { jitter: 2 } })).toMatch(/a number from 0 to 1, got 2$/);
+    expect(message({ reconnect: { maxAttempts: 0 } })).toMatch(/an integer from 1 to 1000000, or Infinity, got 0$/);
+    expect(message({ maxMessageBytes: 100 })).toMatch(/an integer from 1024 to 16777216 bytes, got 100$/);
+  });
+
+  it('accepts every bound itself, and resolves maxMessageBytes (default 65,536)', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    expect(resolveOptions(valid(RecordingWebSocket)).maxMessageBytes).toBe(65_536);
+    const low = resolveOptions({
+      ...valid(RecordingWebSocket),
+      expires: 1,
+      keepAliveIntervalSec: 0,
+      connectJitterMs: 0,
+      maxMessageBytes: 1_024,
+      reconnect: { initialDelayMs: 0, maxDelayMs: 0, multiplier: 1, jitter: 0, maxAttempts: 1 },
+    });
+    expect(low).toMatchObject({
+      expires: 1,
+      keepAliveIntervalMs: 0,
+      connectJitterMs: 0,
+      maxMessageBytes: 1_024,
+      reconnect: { initialDelayMs: 0, maxDelayMs: 0, multiplier: 1, jitter: 0, maxAttempts: 1 },
+    });
+    const high = resolveOptions({
+      ...valid(RecordingWebSocket),
+      expires: 86_400,
+      keepAliveIntervalSec: 3_600,
+      connectJitterMs: 600_000,
+      maxMessageBytes: 16_777_216,
+      reconnect: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, multiplier: 10, jitter: 1, maxAttempts: 1_000_000 },
+    });
+    expect(high).toMatchObject({
+      expires: 86_400,
+      keepAliveIntervalMs: 3_600_000,
+      connectJitterMs: 600_000,
+      maxMessageBytes: 16_777_216,
+      reconnect: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, multiplier: 10, jitter: 1, maxAttempts: 1_000_000 },
+    });
+    expect(resolveOptions({ ...valid(RecordingWebSocket), keepAliveIntervalSec: 1 }).keepAliveIntervalMs).toBe(1_000);
+    expect(resolveOptions({ ...valid(RecordingWebSocket), reconnect: { maxAttempts: Infinity } }).reconnect).toMatchObject({ maxAttempts: Infinity });
+  });
+
+  it('reads only own properties: a polluted Object.prototype changes nothing', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const prototype = Object.prototype as Record<string, unknown>;
+    prototype.logger = null;
+    prototype.expires = 1e21;
+    prototype.initialDelayMs = 0;
+    try {
+      const resolved = resolveOptions({ ...valid(RecordingWebSocket), reconnect: {} });
+      expect(resolved.logger).toBe(console);
+      expect(resolved.expires).toBe(600);
+      expect(resolved.reconnect).toMatchObject({ initialDelayMs: 500 });
+    } finally {
+      delete prototype.logger;
+      delete prototype.expires;
+      delete prototype.initialDelayMs;
+    }
+  });
+
+  it('takes sipOptions keys that only Object.prototype has as what they are, not as options sipstate owns', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const sipOptions = JSON.parse('{"constructor": "x", "toString": "y"}') as SipClientOptions['sipOptions'];
+    expect(resolveOptions({ ...valid(RecordingWebSocket), sipOptions }).sipOptions).toBe(sipOptions);
+  });
+
+  it('accepts header text without CR, LF or NUL, and media handler options whatever their text', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const sipOptions = {
+      displayName: 'Alice "A" Smith',
+      userAgentString: 'my-phone/1.0 (Linux; x64)',
+      contactParams: { transport: 'ws', 'x-tab': 'a\tb' },
+      preloadedRouteSet: ['<sip:proxy.example.com;lr>'],
+      sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { certificates: [], note: 'multi\nline' } },
+    };
+    expect(resolveOptions({ ...valid(RecordingWebSocket), sipOptions }).sipOptions).toBe(sipOptions);
+  });
+
+  it('never shows a URL\'s user-info or query values in a config error', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const url = 'ws://alice:s3cret@127.0.0.1:1/x?token=t0k';
+    const cases: Record<string, unknown>[] = [
+      { server: url.replace('ws:', 'http:') },
+      { server: url.replace('ws:', 'wsx:') },
+      { server: url.replace(':1/', ':99999/') },
+      { server: url.replace('127.0.0.1:1', '') },
+      { server: url.replace('ws://', '') },
+      { server: ['wss://ok.example.com', url.replace('ws:', 'ftp:')] },
+      { server: url, expires: 0 },
+      { server: url, network: { online$: { subscribe() {} } } },
+      { server: url, sipOptions: { userAgentString: `${url}\r\n` } },
+    ];
+    for (const patch of cases) {
+      let thrown: unknown;
+      try {
+        createSipClient({ ...valid(RecordingWebSocket), ...patch } as SipClientOptions);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, JSON.stringify(patch)).toBeInstanceOf(SipConfigError);
+      const text = `${(thrown as Error).message} ${JSON.stringify(thrown)} ${String(thrown)}`;
+      for (const secret of [url, 's3cret', 't0k']) expect(text, JSON.stringify(patch)).not.toContain(secret);
+    }
+    // What is shown still says what is wrong.
+    expect(() => createSipClient({ ...valid(RecordingWebSocket), server: url.replace('ws:', 'http:') })).toThrowError(
+      'sipstate: `server` must be a ws:// or wss:// URL, got "http://***@127.0.0.1:1/x?token=***"',
+    );
+  });
+
+  it('refuses a Svelte-store-shaped online$ with a SipConfigError, and nothing throws later', async () => {
+    const problems: unknown[] = [];
+    const onProblem = (error: unknown): void => {
+      problems.push(error);
+    };
+    process.on('uncaughtException', onProblem);
+    process.on('unhandledRejection', onProblem);
+    try {
+      const { opened, RecordingWebSocket } = recordingWebSocket();
+      let value = true;
+      const store = {
+        subscribe(run: (online: boolean) => void) {
+          run(value);
+          return () => undefined;
+        },
+        set(next: boolean) {
+          value = next;
+        },
+      };
+      expect(() => createSipClient({ ...valid(RecordingWebSocket), network: { online$: store as never } })).toThrowError(
+        SipConfigError,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(problems).toEqual([]);
+      expect(opened).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onProblem);
+      process.off('unhandledRejection', onProblem);
+    }
+  });
+
+  it('survives an inspect that throws: logged once, the client carries on, nothing throws later', async () => {
+    const problems: unknown[] = [];
+    const onProblem = (error: unknown): void => {
+      problems.push(error);
+    };
+    process.on('uncaughtException', onProblem);
+    process.on('unhandledRejection', onProblem);
+    try {
+      const { opened, RecordingWebSocket } = recordingWebSocket();
+      const errors: string[] = [];
+      const logger = { debug() {}, log() {}, warn() {}, error: (line: string) => errors.push(line) };
+      let events = 0;
+      const inspect = (): void => {
+        events++;
+        throw new Error('inspector failed');
+      };
+      const client = createSipClient({ ...valid(RecordingWebSocket), inspect, logger });
+      void client.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(opened).toEqual(['wss://sip.example.com:8443']);
+      expect(events).toBeGreaterThan(1);
+      expect(errors).toEqual([expect.stringMatching(/the inspect option threw .*inspector failed/)]);
+      expect(problems).toEqual([]);
+      client.dispose();
+    } finally {
+      process.off('uncaughtException', onProblem);
+      process.off('unhandledRejection', onProblem);
+    }
+  });
+
+  it('takes an interop observable for network.online$ and follows it', async () => {
+    const { opened, RecordingWebSocket } = recordingWebSocket();
+    const online$ = new BehaviorSubject(false);
+    let interopCalls = 0;
+    const interop = {
+      '@@observable': () => {
+        interopCalls++;
+        return online$;
+      },
+    };
+    const client = createSipClient({ ...valid(RecordingWebSocket), network: { online$: interop } });
+    void client.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(interopCalls).toBe(1);
+    // Offline: no connection attempt is spent.
+    expect(opened).toEqual([]);
+    online$.next(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(opened).toEqual(['wss://sip.example.com:8443']);
+    client.dispose();
+  });
+
+  it('takes an RxJS Observable for network.online$, and a failing one counts as online', async () => {
+    const { opened, RecordingWebSocket } = recordingWebSocket();
+    const failing$ = new Observable<boolean>((subscriber) => {
+      subscriber.next(false);
+      subscriber.error(new Error('connectivity source broke'));
+    });
+    const warnings: string[] = [];
+    const logger = { debug() {}, log() {}, warn: (line: string) => warnings.push(line), error() {} };
+    const client = createSipClient({ ...valid(RecordingWebSocket), network: { online$: failing$ }, logger });
+    void client.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(opened).toEqual(['wss://sip.example.com:8443']);
+    expect(warnings.join('\n')).toMatch(/network\.online\$ failed; assuming online/);
+    client.dispose();
   });
 
   it('accepts a sip.js URI and passes other sip.js options through', async () => {
