@@ -1,3 +1,5 @@
+import { clampDelay, MAX_TIMER_DELAY_MS } from './delay';
+
 /**
  * Exponential backoff with jitter, shared by the transport (reconnect) and registration (retry) machines.
  *
@@ -42,13 +44,49 @@ export const DEFAULT_REGISTRATION_RETRY_POLICY: Readonly<BackoffPolicy> = Object
 });
 
 /**
- * Delay before retry number `attempt` (1 for the first retry).
+ * `policy` with every field that is NaN (or not a number at all) replaced by the one from `defaults`, so that no NaN
+ * reaches a delay. Other values are kept: {@link backoffDelay} and the delay clamp bound them.
+ *
+ * @example
+ * ```ts
+ * backoffPolicyOr({ ...DEFAULT_RECONNECT_POLICY, initialDelayMs: Number.NaN }, DEFAULT_RECONNECT_POLICY).initialDelayMs; // 500
+ * ```
+ */
+export function backoffPolicyOr(policy: BackoffPolicy, defaults: Readonly<BackoffPolicy>): BackoffPolicy {
+  const pick = (key: keyof BackoffPolicy): number => {
+    const value = policy[key];
+    return typeof value === 'number' && !Number.isNaN(value) ? value : defaults[key];
+  };
+  return {
+    initialDelayMs: pick('initialDelayMs'),
+    maxDelayMs: pick('maxDelayMs'),
+    multiplier: pick('multiplier'),
+    jitter: pick('jitter'),
+    maxAttempts: pick('maxAttempts'),
+  };
+}
+
+/**
+ * Delay before retry number `attempt` (1 for the first retry), in ms, bounded to `[floorMs, MAX_TIMER_DELAY_MS]`.
+ *
+ * With a floor, the backoff grows from `max(initialDelayMs, floorMs)` and no delay (jitter included) is shorter than
+ * the floor, whatever the policy says: `initialDelayMs: 0` still backs off.
  *
  * @param random - a source of numbers in [0, 1), injectable so tests are exact.
+ * @param floorMs - the shortest delay allowed (default 0).
+ *
+ * @example
+ * ```ts
+ * backoffDelay({ initialDelayMs: 0, maxDelayMs: 30_000, multiplier: 2, jitter: 0, maxAttempts: Infinity }, 3, Math.random, 250); // 1000
+ * ```
  */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number): number {
+export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number, floorMs = 0): number {
   const exponent = Math.max(0, attempt - 1);
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** exponent);
+  const initial = Math.max(floorMs, policy.initialDelayMs);
+  // Bounded before the jitter is applied, so no Infinity (and no Infinity * 0 = NaN) gets there; a zero initial delay
+  // (no floor) stays zero however many attempts there were.
+  const grown = initial <= 0 ? 0 : initial * Math.max(1, policy.multiplier) ** exponent;
+  const base = Math.min(policy.maxDelayMs, grown, MAX_TIMER_DELAY_MS);
   const jitter = Math.min(1, Math.max(0, policy.jitter));
-  return Math.round(base * (1 - jitter) + base * jitter * random());
+  return clampDelay(base * (1 - jitter + jitter * random()), floorMs);
 }

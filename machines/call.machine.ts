@@ -1,5 +1,6 @@
 import { assign, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from '../src/errors';
+import { clampDelay, durationOr } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
 
 /**
@@ -31,7 +32,8 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * `REMOTE_CANCEL`, `REMOTE_HOLD`, `REFERRED`, `TERMINATED`, `CONNECTION_LOST`, `CONNECTION_RESTORED`.
  *
  * Timers are named delays, cancelled by XState when their state is left: `unansweredTimeout`, `holdRetryDelay`,
- * `endingTimeout` (an `ending` that hears nothing back is `ended` anyway, never stuck).
+ * `endingTimeout` (an `ending` that hears nothing back is `ended` anyway, never stuck). Each goes through `clampDelay`
+ * (at most 2^31-1 ms); a NaN input takes the default.
  *
  * Status is read from tags: `dialing`, `ringing`, `early-media`, `answering`, `active`, `ending`, `ended`.
  */
@@ -184,6 +186,14 @@ export function reasonForResponse(code: number): CallEndReason {
   return 'failed';
 }
 
+const DEFAULT_HOLD_RETRY_RANGE_MS: readonly [number, number] = [500, 2000];
+
+/** The hold retry range as given, or the default when either bound is absent or NaN. */
+function holdRetryRangeOr(range: readonly [number, number] | undefined): readonly [number, number] {
+  if (!range || Number.isNaN(range[0]) || Number.isNaN(range[1])) return DEFAULT_HOLD_RETRY_RANGE_MS;
+  return range;
+}
+
 /**
  * The call machine, with default actors that fail (`invite`, `answer`, `reinvite`, `sendDtmf`, `refer`) or do nothing.
  *
@@ -237,9 +247,9 @@ export const callMachine = setup({
     wasReferred: ({ context }) => context.referred,
   },
   delays: {
-    unansweredTimeout: ({ context }) => context.unansweredTimeoutMs,
-    holdRetryDelay: ({ context }) => context.holdRetryDelayMs ?? context.holdRetryRangeMs[0],
-    endingTimeout: ({ context }) => context.endingTimeoutMs,
+    unansweredTimeout: ({ context }) => clampDelay(context.unansweredTimeoutMs),
+    holdRetryDelay: ({ context }) => clampDelay(context.holdRetryDelayMs ?? context.holdRetryRangeMs[0]),
+    endingTimeout: ({ context }) => clampDelay(context.endingTimeoutMs),
   },
   actions: {
     sendRinging: () => {},
@@ -277,10 +287,11 @@ export const callMachine = setup({
     setReferred: assign({ referred: true }),
     startHold: assign({ holdAttempt: 1, holdError: undefined, holdRetryDelayMs: undefined }),
     scheduleHoldRetry: assign(({ context }) => {
-      const [low, high] = context.holdRetryRangeMs;
+      // Bounded first: Infinity - Infinity would be NaN.
+      const [low, high] = context.holdRetryRangeMs.map((bound) => clampDelay(bound)) as [number, number];
       return {
         holdAttempt: context.holdAttempt + 1,
-        holdRetryDelayMs: Math.round(low + (high - low) * context.environment.random()),
+        holdRetryDelayMs: clampDelay(low + (high - low) * context.environment.random()),
       };
     }),
     recordHoldError: assign(({ event }) => ({ holdError: errorOf(event, 'The re-INVITE failed') })),
@@ -317,10 +328,10 @@ export const callMachine = setup({
       dtmfSeq: 0,
       transferSeq: 0,
       hangupAfterAnswer: false,
-      unansweredTimeoutMs: input.unansweredTimeoutMs ?? 60_000,
-      holdRetryRangeMs: input.holdRetryDelayMs ?? [500, 2000],
+      unansweredTimeoutMs: durationOr(input.unansweredTimeoutMs, 60_000),
+      holdRetryRangeMs: holdRetryRangeOr(input.holdRetryDelayMs),
       maxHoldAttempts: input.maxHoldAttempts ?? 4,
-      endingTimeoutMs: input.endingTimeoutMs ?? 10_000,
+      endingTimeoutMs: durationOr(input.endingTimeoutMs, 10_000),
       environment,
     };
   },

@@ -31,3 +31,22 @@ export function clampDelay(ms: number, floorMs = 0): number {
   if (ms === Infinity) return MAX_TIMER_DELAY_MS;
   return Math.min(MAX_TIMER_DELAY_MS, Math.max(floor, Math.round(ms)));
 }
+
+/**
+ * A duration a machine takes as input: `fallback` when it is absent or NaN, else the value as given. NaN would
+ * otherwise reach {@link clampDelay} and become 0 (a timer firing at once); every other value is bounded by the clamp
+ * when its timer starts.
+ *
+ * @param value - the duration given, in milliseconds, if any.
+ * @param fallback - the default duration, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * durationOr(undefined, 10_000);  // 10_000
+ * durationOr(Number.NaN, 10_000); // 10_000
+ * durationOr(2 ** 53, 10_000);    // 2 ** 53 (clampDelay bounds it later)
+ * ```
+ */
+export function durationOr(value: number | undefined, fallback: number): number {
+  return value === undefined || Number.isNaN(value) ? fallback : value;
+}

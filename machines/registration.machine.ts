@@ -1,6 +1,7 @@
 import { assign, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from '../src/errors';
-import { backoffDelay, DEFAULT_REGISTRATION_RETRY_POLICY, type BackoffPolicy } from './backoff';
+import { backoffDelay, backoffPolicyOr, DEFAULT_REGISTRATION_RETRY_POLICY, type BackoffPolicy } from './backoff';
+import { clampDelay } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
 
 /**
@@ -18,6 +19,21 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  *   final response of the one before, so at most one REGISTER is ever in flight.
  * - `sendUnregister` (promise): REGISTER with expires 0.
  *
+ * What a registrar may ask is bounded here, whatever it answers (the channel in `src/` only parses):
+ * - Pacing: every REGISTER sent because of a timer or of the server's answer (a refresh, a retry after an error, the
+ *   REGISTER again after a 423) goes out at least {@link MIN_REGISTER_INTERVAL_MS} after the one before it was sent.
+ *   A REGISTER sent because the link came up or the application asked (`LINK_UP`, `REGISTER`) is not delayed: the
+ *   connection's own backoff paces those.
+ * - Granted expiry: capped at what was asked (and at {@link MAX_EXPIRES_SEC}). A 2xx granting 0 s is no binding: it
+ *   is a retryable failure (`retrying`, error kind `rejected`), retried with the registration backoff.
+ * - 423 Interval Too Brief: followed at most {@link MAX_INTERVAL_TOO_BRIEF_RETRIES} times per registration attempt
+ *   (the count starts over once registered, or on a new `REGISTER`), and only to a Min-Expires above what was asked
+ *   and at most {@link MAX_EXPIRES_SEC}; otherwise `failed` with the 423 and why it was not followed.
+ * - Retry-After: capped at {@link MAX_RETRY_AFTER_SEC}.
+ * - A refresh that failed is retried before the binding lapses (no later than halfway to the lapse), unless that
+ *   would break the pacing above.
+ * Every delay goes through `clampDelay` (at most 2^31-1 ms).
+ *
  * Status is read from tags: `unregistered`, `registering`, `registered`, `unregistering`, `retrying`, `failed`.
  */
 
@@ -28,9 +44,55 @@ export type RegisterOutcome =
   /** 423 Interval Too Brief: register again asking for at least `minExpires`. */
   | { type: 'intervalTooBrief'; minExpires: number };
 
+/**
+ * The shortest interval between two REGISTERs the machine sends by itself (refresh, retry, after a 423), in ms.
+ *
+ * @example
+ * ```ts
+ * import { MIN_REGISTER_INTERVAL_MS } from 'sipstate/machines';
+ * MIN_REGISTER_INTERVAL_MS; // 1_000
+ * ```
+ */
+export const MIN_REGISTER_INTERVAL_MS = 1_000;
+
+/**
+ * The longest expiry sipstate asks for or believes it was granted, in seconds (one day): a larger granted expiry is
+ * capped, a larger Min-Expires in a 423 is not followed.
+ *
+ * @example
+ * ```ts
+ * import { MAX_EXPIRES_SEC } from 'sipstate/machines';
+ * MAX_EXPIRES_SEC; // 86_400
+ * ```
+ */
+export const MAX_EXPIRES_SEC = 86_400;
+
+/**
+ * The longest Retry-After sipstate honours, in seconds (one hour): a longer one waits this long.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RETRY_AFTER_SEC } from 'sipstate/machines';
+ * MAX_RETRY_AFTER_SEC; // 3_600
+ * ```
+ */
+export const MAX_RETRY_AFTER_SEC = 3_600;
+
+/**
+ * How many 423 Interval Too Brief answers are followed (by asking again with the Min-Expires) per registration
+ * attempt; the next one ends `failed`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_INTERVAL_TOO_BRIEF_RETRIES } from 'sipstate/machines';
+ * MAX_INTERVAL_TOO_BRIEF_RETRIES; // 3
+ * ```
+ */
+export const MAX_INTERVAL_TOO_BRIEF_RETRIES = 3;
+
 /** Input of {@link registrationMachine}. */
 export interface RegistrationInput {
-  /** Seconds to ask for in REGISTER. */
+  /** Seconds to ask for in REGISTER: an integer 1..{@link MAX_EXPIRES_SEC} (others are brought into that range). */
   expires: number;
   /** Backoff for retrying after 408, a timeout, a transport error or a 5xx. */
   retry?: BackoffPolicy;
@@ -56,6 +118,10 @@ export interface RegistrationContext {
   refreshDelayMs?: number;
   /** Failed attempts in a row. */
   attempt: number;
+  /** When the last REGISTER was sent, epoch ms: the machine's own REGISTERs wait {@link MIN_REGISTER_INTERVAL_MS} after it. */
+  lastSentAt?: number;
+  /** 423 answers followed since the last binding or `REGISTER`. */
+  intervalTooBriefRetries: number;
   retryDelayMs?: number;
   retryAt?: number;
   error?: SipError;
@@ -89,8 +155,34 @@ const REGISTRATION_STATUSES: readonly RegistrationStatus[] = [
   'failed',
 ];
 
-/** Smallest delay before a retry or refresh, so a misbehaving server cannot make us spin. */
-const MIN_DELAY_MS = 250;
+const DEFAULT_EXPIRES_SEC = 600;
+const DEFAULT_REFRESH_WINDOW: readonly [number, number] = [0.8, 0.9];
+
+/** The expiry to ask for: an integer 1..MAX_EXPIRES_SEC (NaN: the default). */
+function requestableExpires(expires: number): number {
+  if (Number.isNaN(expires)) return DEFAULT_EXPIRES_SEC;
+  return Math.min(MAX_EXPIRES_SEC, Math.max(1, Math.floor(expires)));
+}
+
+/** What a 2xx granted, in whole seconds: at most what was asked and MAX_EXPIRES_SEC; NaN counts as what was asked. */
+function grantedSeconds(granted: number, asked: number): number {
+  if (Number.isNaN(granted)) return asked;
+  return Math.max(0, Math.floor(Math.min(granted, asked, MAX_EXPIRES_SEC)));
+}
+
+/** The refresh window, fractions in (0, 1]; anything else gives the default. */
+function refreshWindowOr(window: readonly [number, number] | undefined): readonly [number, number] {
+  if (!window) return DEFAULT_REFRESH_WINDOW;
+  const [low, high] = window;
+  const fraction = (value: number) => Number.isFinite(value) && value > 0 && value <= 1;
+  return fraction(low) && fraction(high) && low <= high ? [low, high] : DEFAULT_REFRESH_WINDOW;
+}
+
+/** How long from now until the machine may send its next REGISTER (MIN_REGISTER_INTERVAL_MS after the last). */
+function untilSendAllowed(context: RegistrationContext): number {
+  if (context.lastSentAt === undefined) return 0;
+  return Math.max(0, context.lastSentAt + MIN_REGISTER_INTERVAL_MS - context.environment.now());
+}
 
 function errorOf(event: unknown): SipError {
   const error = (event as { error?: unknown }).error;
@@ -116,12 +208,23 @@ export const registrationMachine = setup({
   },
   guards: {
     linkUp: stateIn('#registration.link.up'),
-    // 423 with a Min-Expires above what we asked: ask again with it. Anything else would loop.
+    // 423 with a Min-Expires above what we asked, within MAX_EXPIRES_SEC, and not too often: ask again with it.
+    // Anything else would loop, or bind for longer than anyone should.
     canRaiseExpires: ({ context, event }) => {
       const outcome = outputOf(event);
-      return outcome.type === 'intervalTooBrief' && outcome.minExpires > context.expires;
+      return (
+        outcome.type === 'intervalTooBrief' &&
+        outcome.minExpires > context.expires &&
+        outcome.minExpires <= MAX_EXPIRES_SEC &&
+        context.intervalTooBriefRetries < MAX_INTERVAL_TOO_BRIEF_RETRIES
+      );
     },
     intervalTooBrief: ({ event }) => outputOf(event).type === 'intervalTooBrief',
+    // A 2xx that grants 0 s leaves no binding: not registered.
+    grantedNothing: ({ context, event }) => {
+      const outcome = outputOf(event);
+      return outcome.type === 'registered' && grantedSeconds(outcome.expires, context.expires) === 0;
+    },
     // 408, transaction timeouts, transport errors and 5xx may succeed later; auth failures and other 4xx/6xx won't.
     retryable: ({ event }) => {
       const error = errorOf(event);
@@ -131,40 +234,56 @@ export const registrationMachine = setup({
     bindingMayLapse: ({ context }) => context.expiresAt !== undefined,
   },
   delays: {
-    refreshDelay: ({ context }) => context.refreshDelayMs ?? MIN_DELAY_MS,
-    retryDelay: ({ context }) => context.retryDelayMs ?? MIN_DELAY_MS,
+    refreshDelay: ({ context }) => clampDelay(context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
+    retryDelay: ({ context }) => clampDelay(context.retryDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
     untilBindingLapses: ({ context }) =>
-      Math.max(0, (context.expiresAt ?? context.environment.now()) - context.environment.now()),
+      clampDelay((context.expiresAt ?? context.environment.now()) - context.environment.now()),
+    untilRegisterAllowed: ({ context }) => clampDelay(untilSendAllowed(context)),
   },
   actions: {
-    clearError: assign({ error: undefined, attempt: 0, retryAt: undefined, retryDelayMs: undefined }),
+    clearError: assign({ error: undefined, attempt: 0, retryAt: undefined, retryDelayMs: undefined, intervalTooBriefRetries: 0 }),
     resetExpires: assign(({ context }) => ({ expires: context.requestedExpires })),
-    raiseExpires: assign(({ event }) => {
+    markSent: assign(({ context }) => ({ lastSentAt: context.environment.now() })),
+    raiseExpires: assign(({ context, event }) => {
       const outcome = outputOf(event);
-      return outcome.type === 'intervalTooBrief' ? { expires: outcome.minExpires } : {};
+      return outcome.type === 'intervalTooBrief'
+        ? { expires: outcome.minExpires, intervalTooBriefRetries: context.intervalTooBriefRetries + 1 }
+        : {};
     }),
     recordIntervalTooBrief: assign(({ context, event }) => {
       const outcome = outputOf(event);
-      const minExpires = outcome.type === 'intervalTooBrief' ? outcome.minExpires : undefined;
+      const minExpires = outcome.type === 'intervalTooBrief' ? outcome.minExpires : Number.NaN;
+      const why =
+        !(minExpires > context.expires)
+          ? `not above the ${context.expires} s asked`
+          : minExpires > MAX_EXPIRES_SEC
+            ? `above the ${MAX_EXPIRES_SEC} s sipstate accepts`
+            : `after ${context.intervalTooBriefRetries} raises already (at most ${MAX_INTERVAL_TOO_BRIEF_RETRIES} are followed)`;
       return {
-        error: new SipError(
-          'rejected',
-          `Registrar answered 423 Interval Too Brief with Min-Expires ${minExpires}, not above the ${context.expires} s asked`,
-          { code: 423, reason: 'Interval Too Brief' },
-        ),
+        error: new SipError('rejected', `Registrar answered 423 Interval Too Brief with Min-Expires ${minExpires}, ${why}`, {
+          code: 423,
+          reason: 'Interval Too Brief',
+        }),
       };
+    }),
+    recordNothingGranted: assign({
+      error: () =>
+        new SipError('rejected', 'REGISTER accepted, but the registrar granted no time (expires 0): not registered', {
+          reason: 'no time granted',
+        }),
     }),
     recordBinding: assign(({ context, event }) => {
       const outcome = outputOf(event);
-      const granted = outcome.type === 'registered' ? outcome.expires : context.expires;
+      const granted = grantedSeconds(outcome.type === 'registered' ? outcome.expires : context.expires, context.expires);
       const now = context.environment.now();
       const [low, high] = context.refreshWindow;
       const fraction = low + (high - low) * context.environment.random();
       return {
         grantedExpires: granted,
         expiresAt: now + granted * 1000,
-        refreshDelayMs: Math.max(MIN_DELAY_MS, Math.round(granted * 1000 * fraction)),
+        refreshDelayMs: clampDelay(granted * 1000 * fraction, untilSendAllowed(context)),
         attempt: 0,
+        intervalTooBriefRetries: 0,
         error: undefined,
         retryAt: undefined,
         retryDelayMs: undefined,
@@ -172,19 +291,21 @@ export const registrationMachine = setup({
     }),
     forgetBinding: assign({ grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined }),
     recordFailure: assign(({ event }) => ({ error: errorOf(event) })),
-    scheduleRetry: assign(({ context, event }) => {
-      const error = errorOf(event);
+    // Follows recordFailure or recordNothingGranted, which put the error in the context.
+    scheduleRetry: assign(({ context }) => {
+      const error = context.error ?? new SipError('transport', 'REGISTER failed');
       const attempt = context.attempt + 1;
       const now = context.environment.now();
+      const retryAfter = error.retryAfter;
       let delay =
-        error.retryAfter !== undefined
-          ? error.retryAfter * 1000
+        retryAfter !== undefined && retryAfter >= 0
+          ? Math.min(retryAfter, MAX_RETRY_AFTER_SEC) * 1000
           : backoffDelay(context.retry, attempt, context.environment.random);
       // A refresh that failed is retried while the binding still stands: no later than halfway to its lapse.
       if (context.expiresAt !== undefined && context.expiresAt > now) {
         delay = Math.min(delay, Math.floor((context.expiresAt - now) / 2));
       }
-      delay = Math.max(MIN_DELAY_MS, delay);
+      delay = clampDelay(delay, untilSendAllowed(context));
       const lapsed = context.expiresAt !== undefined && context.expiresAt <= now;
       return {
         attempt,
@@ -200,11 +321,12 @@ export const registrationMachine = setup({
   id: 'registration',
   type: 'parallel',
   context: ({ input }) => ({
-    requestedExpires: input.expires,
-    expires: input.expires,
+    requestedExpires: requestableExpires(input.expires),
+    expires: requestableExpires(input.expires),
     attempt: 0,
-    retry: input.retry ?? { ...DEFAULT_REGISTRATION_RETRY_POLICY },
-    refreshWindow: input.refreshWindow ?? [0.8, 0.9],
+    intervalTooBriefRetries: 0,
+    retry: input.retry ? backoffPolicyOr(input.retry, DEFAULT_REGISTRATION_RETRY_POLICY) : { ...DEFAULT_REGISTRATION_RETRY_POLICY },
+    refreshWindow: refreshWindowOr(input.refreshWindow),
     environment: input.environment ?? defaultMachineEnvironment,
   }),
   states: {
@@ -247,19 +369,30 @@ export const registrationMachine = setup({
             },
             registering: {
               tags: 'registering',
+              entry: 'markSent',
               invoke: {
                 src: 'sendRegister',
                 input: ({ context }) => ({ expires: context.expires }),
                 onDone: [
-                  { guard: 'canRaiseExpires', target: 'registering', reenter: true, actions: 'raiseExpires' },
-                  { guard: 'intervalTooBrief', target: '#registration.binding.failed', actions: 'recordIntervalTooBrief' },
+                  { guard: 'canRaiseExpires', target: 'raisingExpires', actions: 'raiseExpires' },
+                  {
+                    guard: 'intervalTooBrief',
+                    target: '#registration.binding.failed',
+                    actions: ['recordIntervalTooBrief', 'forgetBinding'],
+                  },
+                  { guard: 'grantedNothing', target: 'retrying', actions: ['forgetBinding', 'recordNothingGranted', 'scheduleRetry'] },
                   { target: 'registered', actions: 'recordBinding' },
                 ],
                 onError: [
-                  { guard: 'retryable', target: 'retrying', actions: 'scheduleRetry' },
+                  { guard: 'retryable', target: 'retrying', actions: ['recordFailure', 'scheduleRetry'] },
                   { target: '#registration.binding.failed', actions: ['recordFailure', 'forgetBinding'] },
                 ],
               },
+            },
+            // A 423 asked for a longer expiry: ask again with it, no sooner than the pacing allows.
+            raisingExpires: {
+              tags: 'registering',
+              after: { untilRegisterAllowed: 'registering' },
             },
             registered: {
               tags: 'registered',
@@ -269,13 +402,14 @@ export const registrationMachine = setup({
                   after: { refreshDelay: 'refreshing' },
                 },
                 refreshing: {
+                  entry: 'markSent',
                   invoke: {
                     src: 'sendRegister',
                     input: ({ context }) => ({ expires: context.expires }),
                     onDone: [
                       {
                         guard: 'canRaiseExpires',
-                        target: '#registration.binding.active.registering',
+                        target: '#registration.binding.active.raisingExpires',
                         actions: 'raiseExpires',
                       },
                       {
@@ -283,10 +417,19 @@ export const registrationMachine = setup({
                         target: '#registration.binding.failed',
                         actions: ['recordIntervalTooBrief', 'forgetBinding'],
                       },
+                      {
+                        guard: 'grantedNothing',
+                        target: '#registration.binding.active.retrying',
+                        actions: ['forgetBinding', 'recordNothingGranted', 'scheduleRetry'],
+                      },
                       { target: 'bound', actions: 'recordBinding' },
                     ],
                     onError: [
-                      { guard: 'retryable', target: '#registration.binding.active.retrying', actions: 'scheduleRetry' },
+                      {
+                        guard: 'retryable',
+                        target: '#registration.binding.active.retrying',
+                        actions: ['recordFailure', 'scheduleRetry'],
+                      },
                       { target: '#registration.binding.failed', actions: ['recordFailure', 'forgetBinding'] },
                     ],
                   },

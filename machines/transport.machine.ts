@@ -1,6 +1,7 @@
 import { assign, fromCallback, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from '../src/errors';
-import { backoffDelay, DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from './backoff';
+import { backoffDelay, backoffPolicyOr, DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from './backoff';
+import { clampDelay, durationOr } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
 
 /**
@@ -24,15 +25,52 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  *
  * Two regions run side by side: `network` (`online`/`offline`) and `connection`.
  *
+ * Backoff a flapping server cannot reset. A server that accepts the WebSocket and closes it at once must not get a
+ * connection every few hundred ms forever, so:
+ * - reaching `connected` does not reset the attempt counter; staying connected {@link STABLE_CONNECTION_MS} does
+ *   (`connectionStable`, cancelled when the connection is left). Until then each drop is one more attempt: the delays
+ *   keep growing, and `maxAttempts` (attempts since the connection was last stable) ends in `failed` when finite;
+ * - every reconnect delay is at least {@link MIN_RECONNECT_DELAY_MS}, and the backoff grows from
+ *   `max(initialDelayMs, MIN_RECONNECT_DELAY_MS)`, whatever the options say (`initialDelayMs: 0` still backs off);
+ * - `RECONNECT` (the application's `reconnect()`) and the network coming back still try at once: that is the
+ *   application's or the platform's say, not the server's.
+ * Every delay goes through `clampDelay` (at most 2^31-1 ms; NaN inputs take the default).
+ *
  * Status is read from tags: each state carries exactly one of `disconnected`, `connecting`, `connected`,
  * `reconnecting`, `failed`.
  */
+
+/**
+ * The shortest delay before any reconnection attempt the machine schedules by itself, whatever `reconnect` says, in ms.
+ *
+ * @example
+ * ```ts
+ * import { MIN_RECONNECT_DELAY_MS } from 'sipstate/machines';
+ * MIN_RECONNECT_DELAY_MS; // 250
+ * ```
+ */
+export const MIN_RECONNECT_DELAY_MS = 250;
+
+/**
+ * How long a connection must stay up before it counts as recovered and the reconnect backoff starts over, in ms: long
+ * enough to start the user agent and register over it.
+ *
+ * @example
+ * ```ts
+ * import { STABLE_CONNECTION_MS } from 'sipstate/machines';
+ * STABLE_CONNECTION_MS; // 10_000
+ * ```
+ */
+export const STABLE_CONNECTION_MS = 10_000;
 
 /** Input of {@link transportMachine}. */
 export interface TransportInput {
   /** WebSocket URLs, tried in order; a failure moves on to the next. */
   servers: readonly string[];
-  /** Backoff between attempts; `false`: no reconnection, a failure is final. */
+  /**
+   * Backoff between attempts; `false`: no reconnection, a failure is final. Every delay is at least
+   * {@link MIN_RECONNECT_DELAY_MS}; `maxAttempts` counts attempts since the connection was last stable.
+   */
   reconnect?: BackoffPolicy | false;
   /** An attempt that has not opened after this long counts as failed. Default 10 s. */
   connectTimeoutMs?: number;
@@ -54,7 +92,10 @@ export interface TransportContext {
   servers: readonly string[];
   /** Index into `servers` of the server in use, or to be tried next. */
   serverIndex: number;
-  /** Reconnection attempts since the last successful connection (0 while connected or on the first attempt). */
+  /**
+   * Reconnection attempts since the connection was last stable (stayed up {@link STABLE_CONNECTION_MS}); 0 on the first
+   * attempt. Not reset by merely connecting: a server that accepts and drops connections keeps it growing.
+   */
   attempt: number;
   reconnect: BackoffPolicy | false;
   connectTimeoutMs: number;
@@ -115,21 +156,23 @@ export const transportMachine = setup({
     keepsAliveWithOptions: ({ context }) => context.keepAliveMethod === 'options',
   },
   delays: {
-    connectTimeout: ({ context }) => context.connectTimeoutMs,
-    connectJitter: ({ context }) => Math.round(context.connectJitterMs * context.environment.random()),
-    reconnectDelay: ({ context }) => context.retryDelayMs ?? 0,
-    keepAliveInterval: ({ context }) => context.keepAliveIntervalMs,
-    keepAliveTimeout: ({ context }) => context.keepAliveTimeoutMs,
+    connectTimeout: ({ context }) => clampDelay(context.connectTimeoutMs),
+    connectJitter: ({ context }) => clampDelay(context.connectJitterMs * context.environment.random()),
+    reconnectDelay: ({ context }) => clampDelay(context.retryDelayMs ?? MIN_RECONNECT_DELAY_MS, MIN_RECONNECT_DELAY_MS),
+    keepAliveInterval: ({ context }) => clampDelay(context.keepAliveIntervalMs),
+    keepAliveTimeout: ({ context }) => clampDelay(context.keepAliveTimeoutMs),
+    connectionStable: () => clampDelay(STABLE_CONNECTION_MS),
   },
   actions: {
     startFresh: assign({ attempt: 0, serverIndex: 0, error: undefined, retryAt: undefined, retryDelayMs: undefined }),
+    // The attempt counter is left alone: only `connectionStable` says the server has recovered.
     markConnected: assign({
-      attempt: 0,
       error: undefined,
       retryAt: undefined,
       retryDelayMs: undefined,
       keepAliveMethod: 'crlf' as const,
     }),
+    resetBackoff: assign({ attempt: 0 }),
     useOptionsKeepAlive: assign({ keepAliveMethod: 'options' as const }),
     recordAttemptError: assign({
       error: ({ event }) => asSipError((event as { error?: unknown }).error, 'WebSocket connection failed'),
@@ -159,7 +202,7 @@ export const transportMachine = setup({
     scheduleRetry: assign(({ context }) => {
       const attempt = context.attempt + 1;
       const policy = context.reconnect === false ? DEFAULT_RECONNECT_POLICY : context.reconnect;
-      const retryDelayMs = backoffDelay(policy, attempt, context.environment.random);
+      const retryDelayMs = backoffDelay(policy, attempt, context.environment.random, MIN_RECONNECT_DELAY_MS);
       return { attempt, retryDelayMs, retryAt: context.environment.now() + retryDelayMs };
     }),
     // `reconnect()` skips the wait: the attempt starts now and counts as the next one.
@@ -176,11 +219,14 @@ export const transportMachine = setup({
     servers: input.servers,
     serverIndex: 0,
     attempt: 0,
-    reconnect: input.reconnect === undefined ? { ...DEFAULT_RECONNECT_POLICY } : input.reconnect,
-    connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
-    connectJitterMs: input.connectJitterMs ?? 0,
-    keepAliveIntervalMs: input.keepAliveIntervalMs ?? 30_000,
-    keepAliveTimeoutMs: input.keepAliveTimeoutMs ?? 10_000,
+    reconnect:
+      input.reconnect === undefined
+        ? { ...DEFAULT_RECONNECT_POLICY }
+        : input.reconnect && backoffPolicyOr(input.reconnect, DEFAULT_RECONNECT_POLICY),
+    connectTimeoutMs: durationOr(input.connectTimeoutMs, 10_000),
+    connectJitterMs: durationOr(input.connectJitterMs, 0),
+    keepAliveIntervalMs: durationOr(input.keepAliveIntervalMs, 30_000),
+    keepAliveTimeoutMs: durationOr(input.keepAliveTimeoutMs, 10_000),
     keepAliveMethod: 'crlf',
     environment: input.environment ?? defaultMachineEnvironment,
   }),
@@ -232,6 +278,8 @@ export const transportMachine = setup({
         },
         connected: {
           tags: 'connected',
+          // Up long enough to count as recovered: the next drop starts the backoff over.
+          after: { connectionStable: { actions: 'resetBackoff' } },
           invoke: {
             src: 'watchConnection',
             input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),

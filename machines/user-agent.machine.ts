@@ -1,5 +1,6 @@
 import { and, assign, enqueueActions, fromPromise, sendTo, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from '../src/errors';
+import { clampDelay, durationOr } from './delay';
 import { registrationMachine, registrationStatusOf, type RegistrationInput, type RegistrationStatus } from './registration.machine';
 import { transportMachine, transportStatusOf, type TransportInput, type TransportStatus } from './transport.machine';
 
@@ -16,6 +17,8 @@ import { transportMachine, transportStatusOf, type TransportInput, type Transpor
  * - `startUserAgent` (promise): create and start the SIP user agent on the connected transport.
  * - `stopUserAgent` (promise): stop it, ending its dialogs and transactions.
  * - `transport`, `registration`: the two child machines, with their own actors provided.
+ *
+ * Its one timer, `stopStepTimeout`, goes through `clampDelay` (at most 2^31-1 ms; NaN takes the default).
  *
  * Status is read from tags: `stopped`, `starting`, `started`, `stopping`.
  */
@@ -90,7 +93,7 @@ export const userAgentMachine = setup({
     halted: stateIn('#userAgent.halting.steps.done'),
   },
   delays: {
-    stopStepTimeout: ({ context }) => context.stopStepTimeoutMs,
+    stopStepTimeout: ({ context }) => clampDelay(context.stopStepTimeoutMs),
   },
   actions: {
     connectTransport: sendTo('transport', { type: 'CONNECT' }),
@@ -114,7 +117,7 @@ export const userAgentMachine = setup({
   id: 'userAgent',
   context: ({ input }) => ({
     autoRegister: input.register ?? false,
-    stopStepTimeoutMs: input.stopStepTimeoutMs ?? 5_000,
+    stopStepTimeoutMs: durationOr(input.stopStepTimeoutMs, 5_000),
     transportStatus: 'disconnected',
     registrationStatus: 'unregistered',
     transportInput: input.transport,

@@ -19,7 +19,11 @@ export interface TransportState {
   status: TransportStatus;
   /** The server in use, being tried, or to be tried next. Absent while disconnected. */
   server?: string;
-  /** Reconnection attempts since the connection was last up: 0 while connected or on the first attempt. */
+  /**
+   * Reconnection attempts since the connection was last stable (stayed up 10 s, `STABLE_CONNECTION_MS`): 0 while
+   * connected and on the first attempt. Connecting alone does not reset it: against a server that accepts connections
+   * and drops them, each reconnection counts, the delays keep growing, and `reconnect.maxAttempts` applies.
+   */
   attempt: number;
   /** While waiting to reconnect: when the next attempt starts, epoch ms. */
   retryAt?: number;
@@ -103,7 +107,9 @@ export interface IdentityState {
 export function selectTransportState(snapshot: TransportSnapshot): TransportState {
   const status = transportStatusOf(snapshot);
   const { context } = snapshot;
-  const state: TransportState = { status, attempt: context.attempt };
+  // While connected the count is kept (only a stable connection resets the backoff), but shown as 0: nothing is being
+  // retried.
+  const state: TransportState = { status, attempt: status === 'connected' ? 0 : context.attempt };
   if (status !== 'disconnected') state.server = context.servers[context.serverIndex];
   if (status === 'reconnecting' && context.retryAt !== undefined) state.retryAt = context.retryAt;
   if ((status === 'reconnecting' || status === 'failed') && context.error) state.error = context.error;

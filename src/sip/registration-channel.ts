@@ -1,5 +1,5 @@
 import { Core, type UserAgent } from 'sip.js';
-import type { RegisterOutcome } from '../../machines/registration.machine';
+import { MAX_EXPIRES_SEC, type RegisterOutcome } from '../../machines/registration.machine';
 import { SipError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -8,6 +8,58 @@ type OutgoingRequest = Core.OutgoingRequest;
 type OutgoingRequestMessage = Core.OutgoingRequestMessage;
 
 const ALLOW = 'ACK,CANCEL,INVITE,MESSAGE,BYE,OPTIONS,INFO,NOTIFY,REFER';
+
+/** RFC 3261 delta-seconds, at most 10 digits (above 2^32, which any cap in the machine is far below). */
+const DELTA_SECONDS = /^\d{1,10}$/;
+/** Retry-After: delta-seconds, then maybe a comment and parameters (RFC 3261 20.33), and nothing else. */
+const LEADING_DELTA_SECONDS = /^(\d{1,10})(?=\s*(?:$|[(;]))/;
+
+/**
+ * A header or parameter value that must be RFC 3261 delta-seconds: its number when it is 1 to 10 digits (surrounding
+ * white space allowed), else `undefined`. `1e300`, `0x10`, `-5`, `2.5` and 11 digits or more are not delta-seconds
+ * (where `Number()` would accept most of them). The machine caps what it accepts.
+ *
+ * @example
+ * ```ts
+ * parseDeltaSeconds(' 600 ');  // 600
+ * parseDeltaSeconds('1e300');  // undefined
+ * ```
+ */
+export function parseDeltaSeconds(value: unknown): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  return DELTA_SECONDS.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * A Retry-After value: the delta-seconds it starts with when a comment, parameters or nothing follows, else
+ * `undefined` (`1e300` and `0x10` start with a digit, but are not delta-seconds).
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('120 (maintenance);duration=60'); // 120
+ * parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT');  // undefined
+ * ```
+ */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = LEADING_DELTA_SECONDS.exec(value.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The `expires` value to put in a REGISTER's Contact: the decimal digits of an integer 0..MAX_EXPIRES_SEC, or
+ * `undefined` for anything else (a float would print as `1e+300`), which is then never sent.
+ *
+ * @example
+ * ```ts
+ * formatExpires(600);   // '600'
+ * formatExpires(1e300); // undefined
+ * ```
+ */
+export function formatExpires(expires: number): string | undefined {
+  return Number.isSafeInteger(expires) && expires >= 0 && expires <= MAX_EXPIRES_SEC ? expires.toFixed(0) : undefined;
+}
 
 interface InFlight {
   readonly request: OutgoingRequest;
@@ -66,6 +118,12 @@ export class RegistrationChannel {
   }
 
   private transact(expires: number): Promise<RegisterOutcome> {
+    const formatted = formatExpires(expires);
+    if (formatted === undefined) {
+      return Promise.reject(
+        new SipError('config', `REGISTER not sent: expires must be an integer 0..${MAX_EXPIRES_SEC}, got ${String(expires)}`),
+      );
+    }
     if (!this.userAgent.transport.isConnected()) {
       return Promise.reject(new SipError('transport', 'Not connected: REGISTER not sent'));
     }
@@ -73,7 +131,7 @@ export class RegistrationChannel {
     request.cseq++;
     request.setHeader('cseq', `${request.cseq} REGISTER`);
     request.extraHeaders = [
-      `Contact: ${this.userAgent.contact.toString({ register: true })};expires=${expires}`,
+      `Contact: ${this.userAgent.contact.toString({ register: true })};expires=${formatted}`,
       `Allow: ${ALLOW}`,
     ];
     return new Promise<RegisterOutcome>((resolve, reject) => {
@@ -103,7 +161,10 @@ export class RegistrationChannel {
     });
   }
 
-  /** The expiry the registrar granted our Contact: its `expires` param, else the Expires header, else what we asked. */
+  /**
+   * The expiry the registrar granted our Contact: its `expires` param, else the Expires header, else what we asked.
+   * Only delta-seconds count (anything else is as if absent); the machine caps the value.
+   */
   private grantedExpires(response: IncomingResponse, asked: number): number {
     const message = response.message;
     const ours = this.userAgent.contact.uri;
@@ -113,13 +174,13 @@ export class RegistrationChannel {
         | { uri?: { user?: string; host?: string }; getParam(name: string): string | undefined }
         | undefined;
       if (contact && contact.uri?.user === ours.user) {
-        const value = Number(contact.getParam('expires'));
-        if (Number.isFinite(value) && value >= 0) return value;
+        const value = parseDeltaSeconds(contact.getParam('expires'));
+        if (value !== undefined) return value;
       }
     }
     // sip.js computes NaN here and re-registers in a tight loop (its issue #932); we fall back instead.
-    const header = Number(message.getHeader('expires'));
-    if (Number.isFinite(header) && header >= 0) return header;
+    const header = parseDeltaSeconds(message.getHeader('expires'));
+    if (header !== undefined) return header;
     if (asked > 0) this.logger.warn(`200 to REGISTER gave no expiry for our Contact; assuming the ${asked} s asked`);
     return asked;
   }
@@ -127,8 +188,9 @@ export class RegistrationChannel {
 
 function intervalTooBrief(response: IncomingResponse): RegisterOutcome | undefined {
   if (response.message.statusCode !== 423) return undefined;
-  const minExpires = Number(response.message.getHeader('min-expires'));
-  return Number.isFinite(minExpires) && minExpires > 0 ? { type: 'intervalTooBrief', minExpires } : undefined;
+  // A Min-Expires that is not delta-seconds: a plain 423 (failed). One above MAX_EXPIRES_SEC: the machine refuses it.
+  const minExpires = parseDeltaSeconds(response.message.getHeader('min-expires'));
+  return minExpires !== undefined && minExpires > 0 ? { type: 'intervalTooBrief', minExpires } : undefined;
 }
 
 /** Maps a final non-2xx response (real or synthesised by sip.js) to a SipError. */
@@ -139,8 +201,8 @@ export function errorFromResponse(response: IncomingResponse, method = 'REGISTER
   const status = `${code}${reason ? ` ${reason}` : ''}`;
   // sip.js synthesises 408 on transaction timeout and 503 on a transport error; neither has a Call-ID.
   const synthetic = !message.callId;
-  const retryAfterHeader = Number.parseInt(message.getHeader?.('retry-after') ?? '', 10);
-  const retryAfter = Number.isFinite(retryAfterHeader) && retryAfterHeader >= 0 ? retryAfterHeader : undefined;
+  // As the server sent it (the machine caps how long it waits).
+  const retryAfter = parseRetryAfter(message.getHeader?.('retry-after'));
   const details = { code, ...(reason && { reason }), ...(retryAfter !== undefined && { retryAfter }) };
   if (code === 408) return new SipError('timeout', `${method} timed out: ${status}`, details);
   if (synthetic && code === 503) return new SipError('transport', `${method} could not be sent: connection lost`, details);

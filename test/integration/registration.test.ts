@@ -1,6 +1,7 @@
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { MIN_REGISTER_INTERVAL_MS } from '../../machines/registration.machine';
 import { createSipClient, SipError, type SipClient, type SipClientOptions, type SipClientState } from '../../src/index';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
@@ -83,9 +84,14 @@ describe('registration against Kamailio', () => {
     expect(carol.getState().registration).toMatchObject({ status: 'registered', expires: 4 });
     await kamailio.waitForReplies({ method: 'REGISTER', user: 'carol', code: 200 }, 1);
     expect(kamailio.replies({ method: 'REGISTER', user: 'carol' }).map((r) => r.code)).toContain(423);
-    const asked = kamailio.requests({ method: 'REGISTER', user: 'carol' }).map((r) => r.expires);
+    const requests = kamailio.requests({ method: 'REGISTER', user: 'carol' });
+    const asked = requests.map((r) => r.expires);
     expect(asked[0]).toBe('2');
     expect(asked.at(-1)).toBe('4');
+    // the REGISTER after the 423 waits MIN_REGISTER_INTERVAL_MS (1 s) after the one before it (it used to follow at
+    // once); half of it as the bound, since the harness stamps the log lines as it reads them, in batches
+    const first423 = requests.findIndex((r) => r.expires === '4');
+    expect(requests[first423]!.at - requests[first423 - 1]!.at).toBeGreaterThanOrEqual(MIN_REGISTER_INTERVAL_MS / 2);
   });
 
   it('a wrong password ends failed with kind auth, after a bounded number of REGISTERs', async () => {

@@ -6,6 +6,7 @@
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { MIN_RECONNECT_DELAY_MS } from '../../machines/transport.machine';
 import { createSipClient, SipError, type SipClient, type SipClientOptions, type SipClientState } from '../../src/index';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { FAULT_USERS, LOAD_USER_PASSWORD, startKamailio, type KamailioServer } from '../support/kamailio';
@@ -89,10 +90,12 @@ describe('fault injection against Kamailio', () => {
       const cutAt = Date.now();
       proxy.reset();
       const reconnecting = await down;
-      expect(reconnecting.transport.attempt, `cycle ${cycle}`).toBeGreaterThanOrEqual(1);
-      expect(reconnecting.transport.retryAt).toBeGreaterThanOrEqual(cutAt);
-      // initialDelayMs 100, jitter 0.5: the first retry is 50..100 ms after the loss (plus a loaded machine's slack)
-      expect(reconnecting.transport.retryAt).toBeLessThanOrEqual(Date.now() + 100);
+      // Each connection is cut well before it has stayed up 10 s (STABLE_CONNECTION_MS): the attempts since the last
+      // stable connection keep counting, one per cut.
+      expect(reconnecting.transport.attempt, `cycle ${cycle}`).toBe(cycle);
+      // initialDelayMs 100 is raised to the 250 ms floor; then 250..500 ms (maxDelayMs 500, jitter 0.5)
+      expect(reconnecting.transport.retryAt).toBeGreaterThanOrEqual(cutAt + MIN_RECONNECT_DELAY_MS);
+      expect(reconnecting.transport.retryAt).toBeLessThanOrEqual(Date.now() + (cycle === 1 ? MIN_RECONNECT_DELAY_MS : 500));
       expect(reconnecting.transport.error).toBeInstanceOf(SipError);
       expect(reconnecting.transport.error?.kind).toBe('transport');
       expect(reconnecting.registration.status).not.toBe('registered');

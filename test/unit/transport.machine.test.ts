@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { transportStatusOf, type TransportInput } from '../../machines/transport.machine';
+import { MAX_TIMER_DELAY_MS } from '../../machines/delay';
+import {
+  MIN_RECONNECT_DELAY_MS,
+  STABLE_CONNECTION_MS,
+  transportStatusOf,
+  type TransportInput,
+} from '../../machines/transport.machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
 import { flush } from '../support/fake-actors';
@@ -67,12 +73,14 @@ describe('transport machine', () => {
   });
 
   it('gives up after maxAttempts reconnection attempts with the last error', async () => {
+    // 100 ms asked for: every delay is MIN_RECONNECT_DELAY_MS (250 ms) anyway
     const t = setup({ reconnect: { initialDelayMs: 100, maxDelayMs: 100, multiplier: 1, jitter: 0, maxAttempts: 2 } });
     t.actor.send({ type: 'CONNECT' });
     for (let i = 0; i < 3; i++) {
       t.connect.last.reject(new SipError('transport', `refused ${i}`));
       await flush();
-      await vi.advanceTimersByTimeAsync(100);
+      if (i < 2) expect(t.state().retryAt).toBe(Date.now() + MIN_RECONNECT_DELAY_MS);
+      await vi.advanceTimersByTimeAsync(MIN_RECONNECT_DELAY_MS);
     }
     expect(t.connect.calls).toHaveLength(3);
     expect(t.status()).toBe('failed');
@@ -263,5 +271,192 @@ describe('transport machine', () => {
     t.actor.stop();
     expect(t.watching).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('transport machine: backoff a flapping server cannot reset', () => {
+  /** Opens the pending attempt, and drops it at once; returns the delay scheduled before the next attempt. */
+  async function openAndDrop(t: ReturnType<typeof setup>): Promise<number> {
+    t.connect.last.resolve();
+    await flush();
+    expect(t.status()).toBe('connected');
+    t.lose();
+    const delay = t.actor.getSnapshot().context.retryDelayMs!;
+    await vi.advanceTimersByTimeAsync(delay);
+    return delay;
+  }
+
+  it('a connection that opens and drops at once, again and again, sees growing delays', async () => {
+    const t = setup(); // default reconnect: 500 ms doubling to 30 s, jitter 0.5 (random 0.5 here: 75% of each)
+    t.actor.send({ type: 'CONNECT' });
+    const delays: number[] = [];
+    const attempts: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      delays.push(await openAndDrop(t));
+      attempts.push(t.state().attempt);
+    }
+    expect(delays).toEqual([375, 750, 1_500, 3_000, 6_000, 12_000, 22_500, 22_500, 22_500]);
+    expect(attempts).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(t.connect.calls).toHaveLength(10);
+  });
+
+  it('a server that accepts and drops forever ends failed after maxAttempts since the last stable connection', async () => {
+    const t = setup({ reconnect: { initialDelayMs: 500, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5, maxAttempts: 3 } });
+    t.actor.send({ type: 'CONNECT' });
+    for (let i = 0; i < 3; i++) await openAndDrop(t);
+    t.connect.last.resolve();
+    await flush();
+    // connected: nothing is being retried, so the public count says 0; the machine still remembers 3
+    expect(t.state()).toEqual({ status: 'connected', server: 'ws://b.test', attempt: 0 });
+    t.lose(new SipError('transport', 'closed again'));
+    expect(t.state()).toMatchObject({ status: 'failed', attempt: 3, error: { message: 'closed again' } });
+    expect(t.connect.calls).toHaveLength(4);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a connection that stays up STABLE_CONNECTION_MS resets the backoff; one that drops a moment earlier does not', async () => {
+    const t = setup();
+    t.actor.send({ type: 'CONNECT' });
+    for (let i = 0; i < 3; i++) await openAndDrop(t);
+    expect(t.state().attempt).toBe(3);
+    // up for all but 1 ms of the stable time: the next delay is the fourth
+    t.connect.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(STABLE_CONNECTION_MS - 1);
+    t.lose();
+    expect(t.state()).toMatchObject({ attempt: 4, retryAt: Date.now() + 3_000 });
+    await vi.advanceTimersByTimeAsync(3_000);
+    // up for the stable time: back to the first delay
+    t.connect.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(STABLE_CONNECTION_MS);
+    expect(t.actor.getSnapshot().context.attempt).toBe(0);
+    t.lose();
+    expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 1, retryAt: Date.now() + 375 });
+  });
+
+  it('initialDelayMs 0 is floored: every delay is at least MIN_RECONNECT_DELAY_MS and the backoff grows from it', async () => {
+    const t = setup({ reconnect: { initialDelayMs: 0, maxDelayMs: 30_000, multiplier: 2, jitter: 1, maxAttempts: Infinity } });
+    t.actor.send({ type: 'CONNECT' });
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) delays.push(await openAndDrop(t));
+    // jitter 1 and random 0.5: half of 250, 500, 1000, ... but never under 250
+    expect(delays).toEqual([250, 250, 500, 1_000, 2_000]);
+    expect(Math.min(...delays)).toBe(MIN_RECONNECT_DELAY_MS);
+  });
+
+  it('maxDelayMs and initialDelayMs of 0 give MIN_RECONNECT_DELAY_MS between attempts, never less', async () => {
+    const t = setup({ reconnect: { initialDelayMs: 0, maxDelayMs: 0, multiplier: 1, jitter: 0, maxAttempts: Infinity } });
+    t.actor.send({ type: 'CONNECT' });
+    for (let i = 0; i < 4; i++) {
+      t.connect.last.reject(new SipError('transport', 'refused'));
+      await flush();
+      await vi.advanceTimersByTimeAsync(MIN_RECONNECT_DELAY_MS - 1);
+      expect(t.connect.calls).toHaveLength(i + 1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.connect.calls).toHaveLength(i + 2);
+    }
+  });
+
+  it('reconnect() and the network coming back still try at once while the backoff is long', async () => {
+    const t = setup();
+    t.actor.send({ type: 'CONNECT' });
+    for (let i = 0; i < 6; i++) await openAndDrop(t);
+    t.connect.last.resolve();
+    await flush();
+    t.lose();
+    expect(t.state().retryAt! - Date.now()).toBeGreaterThanOrEqual(12_000);
+    t.actor.send({ type: 'RECONNECT' });
+    expect(t.connect.calls).toHaveLength(8);
+    t.connect.last.resolve();
+    await flush();
+    t.setOnline(false);
+    t.lose();
+    t.setOnline(true);
+    expect(t.connect.calls).toHaveLength(9);
+  });
+
+  it('a stable connection timer does not outlive the connection', async () => {
+    const t = setup();
+    t.actor.send({ type: 'CONNECT' });
+    await openAndDrop(t);
+    t.connect.last.resolve();
+    await flush();
+    t.actor.send({ type: 'DISCONNECT' });
+    t.disconnect.last.resolve();
+    await flush();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('transport machine: no delay input fires early', () => {
+  const HUGE = [2 ** 53, 1e300, Infinity, Number.NaN];
+
+  /** Nothing more happens after 1 ms, nor after 1 s. */
+  async function quietFor1s(observe: () => unknown): Promise<void> {
+    const before = JSON.stringify(observe());
+    await vi.advanceTimersByTimeAsync(1);
+    expect(JSON.stringify(observe())).toBe(before);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(JSON.stringify(observe())).toBe(before);
+  }
+
+  it.each(HUGE)('connectTimeoutMs %s', async (value) => {
+    const t = setup({ connectTimeoutMs: value });
+    t.actor.send({ type: 'CONNECT' });
+    await quietFor1s(() => [t.state(), t.connect.calls.length, t.connect.last.signal.aborted]);
+    expect(t.status()).toBe('connecting');
+  });
+
+  it.each([2 ** 53, 1e300, Infinity])('connectJitterMs %s (NaN: no jitter, as by default)', async (value) => {
+    const t = setup({ connectJitterMs: value });
+    t.actor.send({ type: 'CONNECT' });
+    await quietFor1s(() => [t.state(), t.connect.calls.length]);
+    expect(t.connect.calls).toHaveLength(0);
+  });
+
+  it('connectJitterMs NaN: no jitter, as by default', async () => {
+    const t = setup({ connectJitterMs: Number.NaN });
+    t.actor.send({ type: 'CONNECT' });
+    expect(t.connect.calls).toHaveLength(1);
+  });
+
+  it.each(HUGE)('keepAliveIntervalMs %s', async (value) => {
+    const t = setup({ keepAliveIntervalMs: value });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    await quietFor1s(() => [t.state(), t.keepAlive.calls.length]);
+    expect(t.keepAlive.calls).toHaveLength(0);
+  });
+
+  it.each(HUGE)('keepAliveTimeoutMs %s', async (value) => {
+    const t = setup({ keepAliveIntervalMs: 30_000, keepAliveTimeoutMs: value });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    t.setOnline(false); // probe at once
+    expect(t.keepAlive.calls).toHaveLength(1);
+    await quietFor1s(() => [t.state(), t.optionsKeepAlive.calls.length]);
+    expect(t.optionsKeepAlive.calls).toHaveLength(0);
+  });
+
+  it.each([2 ** 53, 1e300, Infinity])('reconnect initialDelayMs and maxDelayMs %s: the longest timer, not 1 ms', async (value) => {
+    const t = setup({ reconnect: { initialDelayMs: value, maxDelayMs: value, multiplier: 2, jitter: 0, maxAttempts: Infinity } });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(t.state().retryAt).toBe(Date.now() + MAX_TIMER_DELAY_MS);
+    await quietFor1s(() => [t.state(), t.connect.calls.length]);
+    expect(t.connect.calls).toHaveLength(1);
+  });
+
+  it('reconnect fields NaN take the defaults (the first delay 375 ms here), not 0', async () => {
+    const nan = Number.NaN;
+    const t = setup({ reconnect: { initialDelayMs: nan, maxDelayMs: nan, multiplier: nan, jitter: nan, maxAttempts: nan } });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(t.state()).toMatchObject({ status: 'reconnecting', retryAt: Date.now() + 375 });
   });
 });
