@@ -91,6 +91,18 @@ export const MAX_RECORD_ROUTE_ENTRIES = 32;
  */
 export const MAX_CONTACT_ENTRIES = 64;
 
+/**
+ * Largest `Expires` accepted on an incoming INVITE, in seconds: sip.js 0.21.2 starts `setTimeout(expires * 1000)` for
+ * it (RFC 3261 13.3.1) without a clamp, and a timer above 2^31-1 ms fires after 1 ms, so `Expires: 1e10` would end the
+ * call at once with 487. An INVITE whose Expires is not 1 to 7 decimal digits within this bound is dropped.
+ *
+ * @example
+ * ```ts
+ * checkMessageShape('INVITE sip:a@b SIP/2.0\r\nExpires: 1e10\r\n\r\n'); // 'INVITE Expires is not 0..2147483 seconds'
+ * ```
+ */
+export const MAX_INVITE_EXPIRES_SEC = Math.floor((2 ** 31 - 1) / 1000);
+
 const SP = 0x20;
 const HT = 0x09;
 const COLON = 0x3a;
@@ -138,6 +150,7 @@ export function checkMessageShape(text: string): string | undefined {
   const startEnd = lineEnd(text, 0);
   if (startEnd > MAX_START_LINE_LENGTH) return `start line longer than ${MAX_START_LINE_LENGTH} characters`;
 
+  const isInvite = text.startsWith('INVITE ');
   const entries = new Map<string, number>();
   // The counted header the current line belongs to (a continuation line belongs to the header before it).
   let counted: { name: string; max: number } | undefined;
@@ -165,10 +178,11 @@ export function checkMessageShape(text: string): string | undefined {
       const colon = text.indexOf(':', position);
       if (colon === -1 || colon >= end) return `header line ${lines} has no colon`;
       sawHeader = true;
-      counted =
-        colon - position <= LONGEST_COUNTED_NAME
-          ? COUNTED.get(text.slice(position, colon).trim().toLowerCase())
-          : undefined;
+      const name = colon - position <= LONGEST_COUNTED_NAME ? text.slice(position, colon).trim().toLowerCase() : undefined;
+      counted = name === undefined ? undefined : COUNTED.get(name);
+      if (isInvite && name === 'expires' && !isTimerSeconds(text.slice(colon + 1, end))) {
+        return `INVITE Expires is not 0..${MAX_INVITE_EXPIRES_SEC} seconds`;
+      }
       inQuotes = false;
       inAngles = false;
       if (counted !== undefined) {
@@ -209,4 +223,15 @@ export function checkMessageShape(text: string): string | undefined {
 function lineEnd(text: string, from: number): number {
   const end = text.indexOf('\r\n', from);
   return end === -1 ? text.length : end;
+}
+
+/** Whether `value` is plain decimal seconds (1 to 7 digits, spaces around allowed) no larger than the INVITE bound. */
+function isTimerSeconds(value: string): boolean {
+  const digits = value.trim();
+  if (digits.length === 0 || digits.length > 7) return false;
+  for (let index = 0; index < digits.length; index += 1) {
+    const code = digits.charCodeAt(index);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return Number(digits) <= MAX_INVITE_EXPIRES_SEC;
 }

@@ -1,4 +1,5 @@
 import { UserAgent, type LogLevel, type SessionDescriptionHandlerFactory, type UserAgentDelegate, type UserAgentOptions } from 'sip.js';
+import { MAX_UNANSWERED_TIMEOUT_SEC } from '../call-options';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
 import type { SipWebSocketTransport } from './websocket-transport';
@@ -28,6 +29,9 @@ export function createUserAgent(
     ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
     transportConstructor,
     transportOptions: {},
+    // sip.js rejects an incoming call with 480 after its own noAnswerTimeout (default 60 s); sipstate's call machine
+    // owns that timeout (`unansweredTimeoutSec`, up to 3,600 s), so sip.js's is only a backstop behind it.
+    noAnswerTimeout: options.sipOptions.noAnswerTimeout ?? MAX_UNANSWERED_TIMEOUT_SEC + 60,
     logBuiltinEnabled: false,
     logConfiguration: false,
     logLevel: options.logLevel as LogLevel,

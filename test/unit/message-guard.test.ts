@@ -10,6 +10,7 @@ import {
   MAX_CONTACT_ENTRIES,
   MAX_HEADER_LINE_LENGTH,
   MAX_HEADER_LINES,
+  MAX_INVITE_EXPIRES_SEC,
   MAX_RECORD_ROUTE_ENTRIES,
   MAX_ROUTE_ENTRIES,
   MAX_START_LINE_LENGTH,
@@ -166,5 +167,28 @@ describe('message guard: entry counts', () => {
     expect(checkMessageShape(response(...folded))).toBe(`more than ${MAX_CONTACT_ENTRIES} Contact entries`);
     expect(checkMessageShape(response(`Supported: ${list(500, (i) => `ext${i}`)}`))).toBeUndefined();
     expect(checkMessageShape(response(`Contactx: ${list(500, (i) => `<sip:c${i}@h>`)}`))).toBeUndefined();
+  });
+});
+
+describe('message guard: an INVITE Expires sip.js would turn into a timer', () => {
+  const invite = (...headers: string[]): string =>
+    message('INVITE sip:alice@sipstate.test SIP/2.0', ['Via: SIP/2.0/WS h.invalid;branch=z9hG4bK1', ...BASE_HEADERS, ...headers]);
+
+  it(`accepts plain seconds up to ${MAX_INVITE_EXPIRES_SEC} (the largest that fits a timer) and no Expires at all`, () => {
+    expect(checkMessageShape(invite())).toBeUndefined();
+    expect(checkMessageShape(invite('Expires: 180'))).toBeUndefined();
+    expect(checkMessageShape(invite(`Expires:  ${MAX_INVITE_EXPIRES_SEC} `))).toBeUndefined();
+  });
+
+  it('rejects one past the bound, and anything that is not plain decimal seconds', () => {
+    const reason = `INVITE Expires is not 0..${MAX_INVITE_EXPIRES_SEC} seconds`;
+    for (const value of [`${MAX_INVITE_EXPIRES_SEC + 1}`, '1e10', '0x10', '-5', '', '9007199254740992', '60 ; x']) {
+      expect(checkMessageShape(invite(`Expires: ${value}`)), value).toBe(reason);
+    }
+  });
+
+  it('leaves the Expires of other messages to their own checks (a registrar may grant 2^32-1 s)', () => {
+    expect(checkMessageShape(response('Expires: 4294967295'))).toBeUndefined();
+    expect(checkMessageShape(message('MESSAGE sip:a@b SIP/2.0', [...BASE_HEADERS, 'Expires: 1e10']))).toBeUndefined();
   });
 });
