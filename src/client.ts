@@ -1,13 +1,13 @@
 import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
 import { Invitation, Inviter, Messager, UserAgent, type Message } from 'sip.js';
-import { createActor, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import { createActor, type InspectionEvent } from 'xstate';
 import type { RegistrationActorRef } from '../machines/registration.machine';
 import type { TransportActorRef } from '../machines/transport.machine';
 import type { UserAgentCommand } from '../machines/user-agent.machine';
 import { createCall, type Call, type CallDependencies, type CallHandle, type CallOptions } from './call';
 import { LiveCallList } from './call-list';
 import { validateCallOptions, validateMessageOptions } from './call-options';
-import { attachRuntime, clientMachine, type ClientMachine, type ClientRuntime } from './client-machine';
+import { attachRuntime, clientMachine, type ClientRuntime } from './client-machine';
 import { SipError, toSipError } from './errors';
 import { installFastParser } from './fast-parser';
 import { createLogger, type Logger } from './logger';
@@ -430,12 +430,10 @@ export function createSipClient(options: SipClientOptions): SipClient {
     wasConnected = connected;
   });
 
-  const subscriptions = [actor, transportActor, registrationActor].map((ref) =>
-    (ref as ActorRefFrom<ClientMachine>).subscribe({
-      next: publish,
-      error: (error) => logger.error(`machine error: ${String(error)}`),
-    }),
-  );
+  const observe = (ref: { subscribe(observer: { next(): void; error(error: unknown): void }): { unsubscribe(): void } }) =>
+    ref.subscribe({ next: publish, error: (error) => logger.error(`machine error: ${String(error)}`) });
+  // The root's observer (errors included) goes on before anything starts; a child's error reaches the root too.
+  const subscriptions = [observe(actor)];
 
   /**
    * Sends a command and returns a promise settled by `check`, which sees every state from the one right after the
@@ -622,6 +620,11 @@ export function createSipClient(options: SipClientOptions): SipClient {
     actor.start();
     const started = actor.getSnapshot();
     if (started.status === 'error') throw toSipError(started.error, 'config', 'sipstate could not start its machines');
+    // The children's observers go on after the root has started, so that the root's own observers of its children
+    // (through which it tells the registration the link is down) run first: a transport$ 'reconnecting' must never
+    // be published beside a registration$ still 'registered'.
+    subscriptions.push(observe(transportActor), observe(registrationActor));
+    publish();
   } catch (error) {
     client.dispose();
     throw error;
