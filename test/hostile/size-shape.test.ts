@@ -14,7 +14,6 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage, SipClient } from '../../src/index';
 import { ROOT } from '../support/built';
@@ -41,6 +40,7 @@ interface Delivery {
   maxEventLoopDelayMs: number;
   retainedHeapBytes: number;
   committedHeapGrowthBytes: number;
+  heapGrowthBytes: number;
   elapsedMs: number;
   registeredAfter: boolean;
 }
@@ -56,7 +56,6 @@ async function deliver(build: (target: PayloadTarget) => string): Promise<Delive
   const target = server.registeredContact()!;
   const payload = build(target);
   const connection = server.openConnection!;
-  const committedBefore = getHeapStatistics().total_heap_size;
   const measured = await measure(async () => {
     server.send(payload, connection.id);
     const probe = server.sendProbe(connection.id)!;
@@ -75,7 +74,6 @@ async function deliver(build: (target: PayloadTarget) => string): Promise<Delive
       'the probe answered, or a reconnection and a new REGISTER',
     );
   });
-  const committedHeapGrowthBytes = getHeapStatistics().total_heap_size - committedBefore;
   const registeredAfter = await waitRegistered(client, server);
   return {
     bytes: Buffer.byteLength(payload),
@@ -83,7 +81,8 @@ async function deliver(build: (target: PayloadTarget) => string): Promise<Delive
     messages,
     maxEventLoopDelayMs: measured.maxEventLoopDelayMs,
     retainedHeapBytes: measured.retainedHeapBytes,
-    committedHeapGrowthBytes,
+    committedHeapGrowthBytes: measured.committedHeapGrowthBytes,
+    heapGrowthBytes: measured.heapGrowthBytes,
     elapsedMs: measured.elapsedMs,
     registeredAfter,
   };
@@ -99,7 +98,8 @@ function describeDelivery(what: string, d: Delivery): string {
   return (
     `${what}: ${(d.bytes / 1024).toFixed(0)} KB; connection ${d.connection === 'open' ? 'stayed open' : `closed with ${d.connection}`}; ` +
     `messages$ ${d.messages.length}; longest event-loop block ${d.maxEventLoopDelayMs.toFixed(0)} ms; ` +
-    `heap retained ${(d.retainedHeapBytes / MB).toFixed(1)} MB, committed +${(d.committedHeapGrowthBytes / MB).toFixed(1)} MB; ` +
+    `heap retained ${(d.retainedHeapBytes / MB).toFixed(1)} MB, used right after +${(d.heapGrowthBytes / MB).toFixed(1)} MB, ` +
+    `committed +${(d.committedHeapGrowthBytes / MB).toFixed(1)} MB; ` +
     `${d.elapsedMs.toFixed(0)} ms; registered after: ${d.registeredAfter}`
   );
 }

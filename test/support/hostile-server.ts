@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -798,8 +798,10 @@ export interface Measurement<T> {
   maxEventLoopDelayMs: number;
   /** Heap used after a full GC, minus before, bytes: what stayed. */
   retainedHeapBytes: number;
-  /** Heap used right after (no GC), minus before: what stayed plus the garbage made. */
+  /** Heap used right after (no GC), minus before: what stayed plus the garbage not yet collected. */
   heapGrowthBytes: number;
+  /** Heap committed by V8 right after (no GC), minus before: grows when the work needed more heap at some point. */
+  committedHeapGrowthBytes: number;
   elapsedMs: number;
 }
 
@@ -807,6 +809,7 @@ export interface Measurement<T> {
 export async function measure<T>(work: () => Promise<T>): Promise<Measurement<T>> {
   collectGarbage();
   const before = process.memoryUsage().heapUsed;
+  const committedBefore = getHeapStatistics().total_heap_size;
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const start = performance.now();
@@ -820,6 +823,7 @@ export async function measure<T>(work: () => Promise<T>): Promise<Measurement<T>
   }
   const elapsedMs = performance.now() - start;
   const after = process.memoryUsage().heapUsed;
+  const committedAfter = getHeapStatistics().total_heap_size;
   collectGarbage();
   const retained = process.memoryUsage().heapUsed;
   return {
@@ -827,6 +831,7 @@ export async function measure<T>(work: () => Promise<T>): Promise<Measurement<T>
     maxEventLoopDelayMs: histogram.max / 1e6,
     retainedHeapBytes: retained - before,
     heapGrowthBytes: after - before,
+    committedHeapGrowthBytes: committedAfter - committedBefore,
     elapsedMs,
   };
 }
