@@ -77,7 +77,7 @@ describe('sipstate/view in Chromium', () => {
     await page.waitForSelector('[data-machine="transport"][data-status="reconnecting"]', { timeout: 20_000 });
     expect(await activeStates('transport')).toEqual(['transport.connection.attemptFailed', 'transport.connection.waitingToReconnect', 'transport.connection.waitingForNetwork', 'transport.connection.reconnecting']);
     expect(await page.getAttribute('[data-machine="registration"]', 'data-status')).toBe('registering');
-    expect(await activeStates('registration')).toEqual(['registration.binding.active.waitingForLink', 'registration.binding.active.registering']);
+    expect(await activeStates('registration')).toEqual(['registration.binding.active.waitingForLink', 'registration.binding.active.registering', 'registration.binding.active.raisingExpires']);
     // The highlight is drawn: the active boxes use the highlight fill, the others do not.
     const fills = await page.$$eval('[data-machine="transport"] g[data-state] > rect.box', (rects) =>
       rects.map((rect) => [rect.parentElement?.getAttribute('data-state'), getComputedStyle(rect).fill]),
