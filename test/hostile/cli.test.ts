@@ -98,8 +98,8 @@ describe('sipstate watch against a server that sends terminal escapes', { timeou
     expect(stdout).toMatch(/registration failed.*FORGED/);
     const sipLines = stdout.split('\n').filter((line) => /^\S+\s+sip\s/.test(line));
     const arrowsOf = (pattern: RegExp): string[] => sipLines.filter((line) => pattern.test(line)).map((line) => line.replace(/^\S+\s+sip\s+/, '').slice(0, 40));
-    expect(arrowsOf(/[←→] (INVITE|MESSAGE) /), 'requests from the server').toEqual(expect.arrayContaining([expect.stringMatching(/^← INVITE/), expect.stringMatching(/^← MESSAGE/)]));
-    expect(arrowsOf(/→ (INVITE|MESSAGE) /), 'requests shown as sent (the CLI sent none)').toEqual([]);
+    expect(arrowsOf(/[←→] (INVITE|MESSAGE)\b/), 'requests from the server').toEqual(expect.arrayContaining([expect.stringMatching(/^← INVITE/), expect.stringMatching(/^← MESSAGE/)]));
+    expect(arrowsOf(/→ (INVITE|MESSAGE)\b/), 'requests shown as sent (the CLI sent none)').toEqual([]);
     expect(arrowsOf(/← \d{3} .*\((INVITE|MESSAGE)/), "the CLI's own answers shown as received").toEqual([]);
     for (const secret of ['s3cr3t', 't0k3n']) expect(output, `the URL's ${secret}`).not.toContain(secret);
   });
