@@ -29,6 +29,7 @@ import { escapeControl } from './redact';
 import { checkReferTo, cleanReferredBy } from './sip/refer-target';
 import { sdpDirection } from './sip/signaling-only-sdh';
 import { sameState } from './state';
+import { stateStream, type StateStream } from './store';
 
 /**
  * A call, as `call.state$` emits it.
@@ -196,7 +197,7 @@ export interface Call {
   readonly id: string;
   readonly direction: CallDirection;
   /** The call's state: emits the current value on subscribe, then each change; completes once the call has ended. */
-  readonly state$: Observable<CallState>;
+  readonly state$: StateStream<CallState>;
   /** DTMF tones received from the peer as SIP INFO (one emission per tone). Does not replay; completes at the end. */
   readonly dtmf$: Observable<string>;
   /** The state, now. */
@@ -651,7 +652,7 @@ export function createCall(
   const call: Call = {
     id,
     direction,
-    state$: state$.asObservable(),
+    state$: stateStream(state$),
     dtmf$: dtmf$.asObservable(),
     getState: () => state$.getValue(),
 

@@ -18,6 +18,7 @@ import { RegistrationChannel } from './sip/registration-channel';
 import { sessionDescriptionHandlerFactoryFor } from './sip/media';
 import { createUserAgent } from './sip/user-agent';
 import { SipWebSocketTransport } from './sip/websocket-transport';
+import { stateStream, type StateStream } from './store';
 import {
   sameState,
   selectRegistrationState,
@@ -45,13 +46,13 @@ import {
  */
 export interface SipClient {
   /** The WebSocket connection. Emits its current value on subscribe, then each change; completes on `dispose()`. */
-  readonly transport$: Observable<TransportState>;
+  readonly transport$: StateStream<TransportState>;
   /** The SIP user agent's lifecycle. Same replay and completion rules. */
-  readonly userAgent$: Observable<UserAgentState>;
+  readonly userAgent$: StateStream<UserAgentState>;
   /** Registration with the registrar. Same replay and completion rules. */
-  readonly registration$: Observable<RegistrationState>;
+  readonly registration$: StateStream<RegistrationState>;
   /** The three together: emits when any of them changes. */
-  readonly state$: Observable<SipClientState>;
+  readonly state$: StateStream<SipClientState>;
   /** The combined state, now. */
   getState(): SipClientState;
   /**
@@ -93,7 +94,7 @@ export interface SipClient {
    * changes made together (a burst of INVITEs handled in one tick) come out as one emission with the final list, and a
    * list equal to the last one emitted is not emitted again. Completes on `dispose()` (after an empty list).
    */
-  readonly calls$: Observable<readonly Call[]>;
+  readonly calls$: StateStream<readonly Call[]>;
   /**
    * Sends a SIP MESSAGE. Resolves on a 2xx; rejects with a SipError otherwise (kind `rejected` with the code, e.g.
    * 404; `timeout`; `transport` when the client is not started and connected; `config` for a bad target or option:
@@ -460,10 +461,10 @@ export function createSipClient(options: SipClientOptions): SipClient {
   };
 
   const client: SipClient = {
-    transport$: transport$.asObservable(),
-    userAgent$: userAgent$.asObservable(),
-    registration$: registration$.asObservable(),
-    state$: state$.asObservable(),
+    transport$: stateStream(transport$),
+    userAgent$: stateStream(userAgent$),
+    registration$: stateStream(registration$),
+    state$: stateStream(state$),
     getState: () => state$.getValue(),
 
     start: () =>
@@ -550,7 +551,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
       return handle.call;
     },
     incomingCalls$: incomingCalls$.asObservable(),
-    calls$: liveCallList.calls$,
+    calls$: stateStream(liveCallList.calls$, () => liveCallList.current()),
     messages$: messages$.asObservable(),
 
     message: (target, body, given) => {

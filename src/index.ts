@@ -26,6 +26,7 @@ export {
 export { activeParser, type ActiveParser } from './fast-parser';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
+export type { StateStream, StateSubscription } from './store';
 export type { CallDefaults, NetworkOptions, OnlineSource, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
