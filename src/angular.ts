@@ -1,8 +1,14 @@
 /**
  * Angular glue for sipstate: a client whose lifetime is tied to an injection context.
  *
- * The streams need no adapter in Angular: they replay their current value synchronously, so
- * `toSignal(client.registration$, { requireSync: true })` and the `async` pipe work as they are.
+ * The streams need no adapter in Angular, but they come in two kinds:
+ *
+ * - State streams replay their current value synchronously: `client.transport$`, `userAgent$`, `registration$`,
+ *   `state$`, `calls$` and `call.state$`. Use `toSignal(stream, { requireSync: true })` (a value at once, never
+ *   `undefined`) or the `async` pipe.
+ * - Event streams do not replay: `client.incomingCalls$`, `messages$` and `call.dtmf$` have no current value, and
+ *   `requireSync` would throw. Subscribe (in the constructor, with `takeUntilDestroyed()`), or use `toSignal` without
+ *   `requireSync` for the latest event (`undefined` until the first).
  *
  * @example
  * ```ts
@@ -11,7 +17,8 @@
  * @Component({ template: `{{ registration().status }}` })
  * export class Phone {
  *   readonly client = injectSipClient({ server: 'wss://sip.example.com', uri: 'sip:alice@example.com' });
- *   readonly registration = toSignal(this.client.registration$, { requireSync: true });
+ *   readonly registration = toSignal(this.client.registration$, { requireSync: true }); // state: replays
+ *   readonly lastMessage = toSignal(this.client.messages$);                            // events: no requireSync
  * }
  * ```
  *

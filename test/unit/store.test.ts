@@ -93,6 +93,24 @@ describe('StateStream: an RxJS Observable', () => {
   });
 });
 
+describe("Angular's toSignal on the client's streams", () => {
+  it('state streams give a value at once with requireSync; event streams throw with it and are undefined without', () => {
+    const injector = createEnvironmentInjector([], Injector.create({ providers: [] }) as EnvironmentInjector);
+    const client = createSipClient(options);
+    try {
+      runInInjectionContext(injector, () => {
+        expect(toSignal(client.registration$, { requireSync: true })()).toBe(client.getState().registration);
+        expect(toSignal(client.calls$, { requireSync: true })()).toEqual([]);
+        expect(() => toSignal(client.messages$, { requireSync: true })).toThrow(/NG0601/);
+        expect(toSignal(client.messages$)()).toBeUndefined();
+      });
+    } finally {
+      injector.destroy();
+      client.dispose();
+    }
+  });
+});
+
 describe('StateStream: an external store ({ subscribe, getSnapshot })', () => {
   it('getSnapshot returns the same object until the state changes, then the new one', () => {
     const { subject, stream } = counter();

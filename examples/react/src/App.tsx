@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { createSipClient, type SipClient, type SipClientOptions, type SipClientState, type SipError } from 'sipstate';
-import { useNow, useSipState } from './useSipState';
+import { useSipState } from 'sipstate/react';
+import { useNow } from './useNow';
 
 interface Settings {
   server: string;
@@ -42,6 +43,7 @@ export function App() {
   // One client per applied form; replacing it (or leaving the page) disposes the old one.
   useEffect(() => () => session?.client.dispose(), [session]);
 
+  // The client's state, re-rendering on each change; undefined until a client exists.
   const state = useSipState(session?.client.state$);
 
   /** The client for the current form: the running one, or a new one when the form changed. */
