@@ -25,7 +25,15 @@ export interface BackoffPolicy {
   maxAttempts: number;
 }
 
-/** The reconnect policy used when the `reconnect` option is left out. */
+/**
+ * The reconnect policy used when the `reconnect` option is left out: 500 ms doubling to 30 s, jitter 0.5, never gives
+ * up.
+ *
+ * @example
+ * ```ts
+ * createActor(transportMachine, { input: { reconnect: { ...DEFAULT_RECONNECT_POLICY, maxAttempts: 5 } } });
+ * ```
+ */
 export const DEFAULT_RECONNECT_POLICY: Readonly<BackoffPolicy> = Object.freeze({
   initialDelayMs: 500,
   maxDelayMs: 30_000,
@@ -34,7 +42,15 @@ export const DEFAULT_RECONNECT_POLICY: Readonly<BackoffPolicy> = Object.freeze({
   maxAttempts: Infinity,
 });
 
-/** The policy for retrying a REGISTER after 408, a transaction timeout or a 5xx. */
+/**
+ * The policy for retrying a REGISTER after 408, a transaction timeout or a 5xx: 1 s doubling to 60 s, jitter 0.5,
+ * never gives up.
+ *
+ * @example
+ * ```ts
+ * createActor(registrationMachine, { input: { retry: { ...DEFAULT_REGISTRATION_RETRY_POLICY, maxDelayMs: 300_000 } } });
+ * ```
+ */
 export const DEFAULT_REGISTRATION_RETRY_POLICY: Readonly<BackoffPolicy> = Object.freeze({
   initialDelayMs: 1_000,
   maxDelayMs: 60_000,

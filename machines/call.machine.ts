@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import { SipError } from '../src/errors';
+import { SipError } from './errors';
 import { clampDelay, durationOr } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
 
@@ -68,9 +68,19 @@ export type CallEndReason =
   | 'transferred'
   | 'failed';
 
-/** Input of {@link callMachine}. */
+/**
+ * Input of {@link callMachine}. Every field is optional, and so is the input itself: `createActor(callMachine)` runs
+ * on the defaults below, as an outgoing call in `dialing`.
+ *
+ * @example
+ * ```ts
+ * const input: CallInput = { direction: 'incoming', unansweredTimeoutMs: 30_000 };
+ * createActor(callMachine, { input });
+ * ```
+ */
 export interface CallInput {
-  direction: CallDirection;
+  /** Who placed the call. Default `'outgoing'`: the call starts in `dialing`. */
+  direction?: CallDirection;
   /** How long an outgoing call may go unanswered before it is cancelled, and an incoming one before it is rejected (480). ms, default 60 000. */
   unansweredTimeoutMs?: number;
   /** Range of the random delay before retrying a re-INVITE answered 491 or 500, ms. Default [500, 2000]. */
@@ -79,6 +89,7 @@ export interface CallInput {
   maxHoldAttempts?: number;
   /** Longest wait for a CANCEL, BYE or rejection to finish before the call is `ended` anyway, ms. Default 10 000. */
   endingTimeoutMs?: number;
+  /** Clock and random source. Default `defaultMachineEnvironment` (`Date.now`, `Math.random`). */
   environment?: MachineEnvironment;
 }
 
@@ -88,7 +99,7 @@ export interface CallRequestResult {
   error?: SipError;
 }
 
-/** Context of {@link callMachine}. */
+/** Context of {@link callMachine}: its input with the defaults applied, and what has happened to the call. */
 export interface CallContext {
   direction: CallDirection;
   startedAt: number;
@@ -195,7 +206,10 @@ function holdRetryRangeOr(range: readonly [number, number] | undefined): readonl
 }
 
 /**
- * The call machine, with default actors that fail (`invite`, `answer`, `reinvite`, `sendDtmf`, `refer`) or do nothing.
+ * The call machine. Its default actors let it run alone: `invite`, `answer`, `cancel`, `bye` and `reject` do nothing
+ * and succeed (drive the call with session events: `PROGRESS`, `ACCEPTED`, `REMOTE_BYE`, ...); `reinvite`, `sendDtmf`
+ * and `refer` fail with a `config` SipError, which the call records (`holdError`, `dtmfResult`, `transferResult`)
+ * without ending. `createActor(callMachine).start()` is an outgoing call in `dialing`.
  *
  * @example
  * ```ts
@@ -211,18 +225,17 @@ function holdRetryRangeOr(range: readonly [number, number] | undefined): readonl
  */
 export const callMachine = setup({
   types: {
-    input: {} as CallInput,
+    // `| void`, not `| undefined` (which setup's inference drops): makes the input optional in createActor.
+    input: {} as CallInput | void,
     context: {} as CallContext,
     events: {} as CallEvent,
     tags: {} as CallStatus,
   },
   actors: {
-    invite: fromPromise<void, void>(async () => {
-      throw new SipError('config', 'call: invite actor not provided');
-    }),
-    answer: fromPromise<void, void>(async () => {
-      throw new SipError('config', 'call: answer actor not provided');
-    }),
+    // Inert, so the machine runs alone (tests, simulators) driven by session events: `invite` only sends, its
+    // responses arrive as PROGRESS/ACCEPTED/REJECTED; `answer` succeeds as if the 200 OK had been acknowledged.
+    invite: fromPromise<void, void>(async () => {}),
+    answer: fromPromise<void, void>(async () => {}),
     reject: fromPromise<void, { code: number }>(async () => {}),
     cancel: fromPromise<void, void>(async () => {}),
     bye: fromPromise<void, void>(async () => {}),
@@ -315,10 +328,10 @@ export const callMachine = setup({
 }).createMachine({
   id: 'call',
   initial: 'start',
-  context: ({ input }) => {
+  context: ({ input = {} }) => {
     const environment = input.environment ?? defaultMachineEnvironment;
     return {
-      direction: input.direction,
+      direction: input.direction ?? 'outgoing',
       startedAt: environment.now(),
       muted: false,
       interrupted: false,

@@ -15,7 +15,14 @@
  * ```
  */
 
-/** The longest delay a timer can take: 2^31-1 ms, about 24.8 days. */
+/**
+ * The longest delay a timer can take: 2^31-1 ms, about 24.8 days.
+ *
+ * @example
+ * ```ts
+ * MAX_TIMER_DELAY_MS; // 2_147_483_647
+ * ```
+ */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /**
@@ -24,6 +31,13 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
  *
  * @param ms - the delay asked for, in milliseconds.
  * @param floorMs - the shortest delay allowed (default 0).
+ *
+ * @example
+ * ```ts
+ * clampDelay(2 ** 53);    // 2_147_483_647
+ * clampDelay(Number.NaN); // 0
+ * clampDelay(10, 250);    // 250
+ * ```
  */
 export function clampDelay(ms: number, floorMs = 0): number {
   const floor = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Number.isFinite(floorMs) ? Math.round(floorMs) : 0));

@@ -16,7 +16,14 @@ export interface MachineEnvironment {
   random(): number;
 }
 
-/** `Date.now` and `Math.random`. */
+/**
+ * `Date.now` and `Math.random`: what every machine uses when its input has no `environment`.
+ *
+ * @example
+ * ```ts
+ * const noJitter: MachineEnvironment = { ...defaultMachineEnvironment, random: () => 0 };
+ * ```
+ */
 export const defaultMachineEnvironment: MachineEnvironment = {
   now: () => Date.now(),
   random: () => Math.random(),

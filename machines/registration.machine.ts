@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import { SipError } from '../src/errors';
+import { SipError } from './errors';
 import { backoffDelay, backoffPolicyOr, DEFAULT_REGISTRATION_RETRY_POLICY, type BackoffPolicy } from './backoff';
 import { clampDelay } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
@@ -90,21 +90,48 @@ export const MAX_RETRY_AFTER_SEC = 3_600;
  */
 export const MAX_INTERVAL_TOO_BRIEF_RETRIES = 3;
 
-/** Input of {@link registrationMachine}. */
+/**
+ * The expiry {@link registrationMachine} asks for when its input names none, in seconds (ten minutes: short enough
+ * that a binding left behind by a client that vanished lapses soon, long enough that refreshes stay rare).
+ *
+ * @example
+ * ```ts
+ * createActor(registrationMachine).start().getSnapshot().context.expires; // 600
+ * ```
+ */
+export const DEFAULT_EXPIRES_SEC = 600;
+
+/**
+ * Input of {@link registrationMachine}. Every field is optional, and so is the input itself:
+ * `createActor(registrationMachine)` runs on the defaults below.
+ *
+ * @example
+ * ```ts
+ * const input: RegistrationInput = { expires: 300, refreshWindow: [0.5, 0.6] };
+ * createActor(registrationMachine, { input });
+ * ```
+ */
 export interface RegistrationInput {
-  /** Seconds to ask for in REGISTER: an integer 1..{@link MAX_EXPIRES_SEC} (others are brought into that range). */
-  expires: number;
-  /** Backoff for retrying after 408, a timeout, a transport error or a 5xx. */
+  /**
+   * Seconds to ask for in REGISTER: an integer 1..{@link MAX_EXPIRES_SEC} (others are brought into that range).
+   * Default {@link DEFAULT_EXPIRES_SEC} (600).
+   */
+  expires?: number;
+  /**
+   * Backoff for retrying after 408, a timeout, a transport error or a 5xx. Default `DEFAULT_REGISTRATION_RETRY_POLICY`
+   * (1 s doubling to 60 s, jitter 0.5, never gives up).
+   */
   retry?: BackoffPolicy;
   /**
    * When to refresh, as a fraction of the granted expiry: a random point between the two bounds, so that many clients
    * registered together do not refresh together. Default `[0.8, 0.9]`.
    */
   refreshWindow?: readonly [number, number];
+  /** Clock and random source. Default `defaultMachineEnvironment` (`Date.now`, `Math.random`). */
   environment?: MachineEnvironment;
 }
 
-/** Context of {@link registrationMachine}. */
+/** Context of {@link registrationMachine}: its input with the defaults applied, and where the binding stands. */
 export interface RegistrationContext {
   /** Seconds asked for by the application. */
   requestedExpires: number;
@@ -155,12 +182,11 @@ const REGISTRATION_STATUSES: readonly RegistrationStatus[] = [
   'failed',
 ];
 
-const DEFAULT_EXPIRES_SEC = 600;
 const DEFAULT_REFRESH_WINDOW: readonly [number, number] = [0.8, 0.9];
 
-/** The expiry to ask for: an integer 1..MAX_EXPIRES_SEC (NaN: the default). */
-function requestableExpires(expires: number): number {
-  if (Number.isNaN(expires)) return DEFAULT_EXPIRES_SEC;
+/** The expiry to ask for: an integer 1..MAX_EXPIRES_SEC (absent or NaN: the default). */
+function requestableExpires(expires: number | undefined): number {
+  if (expires === undefined || Number.isNaN(expires)) return DEFAULT_EXPIRES_SEC;
   return Math.min(MAX_EXPIRES_SEC, Math.max(1, Math.floor(expires)));
 }
 
@@ -193,9 +219,27 @@ function outputOf(event: unknown): RegisterOutcome {
   return (event as { output: RegisterOutcome }).output;
 }
 
+/**
+ * The registration machine (described at the top of this file), with inert default actors: `sendRegister` fails with
+ * a `config` SipError (a final failure), `sendUnregister` does nothing.
+ *
+ * @example
+ * ```ts
+ * import { createActor, fromPromise } from 'xstate';
+ * import { registrationMachine, registrationStatusOf } from 'sipstate/machines';
+ *
+ * const actor = createActor(
+ *   registrationMachine.provide({ actors: { sendRegister: fromPromise(async () => ({ type: 'registered' as const, expires: 600 })) } }),
+ * ).start();
+ * actor.send({ type: 'LINK_UP' });
+ * actor.send({ type: 'REGISTER' });
+ * registrationStatusOf(actor.getSnapshot()); // 'registering', then 'registered'
+ * ```
+ */
 export const registrationMachine = setup({
   types: {
-    input: {} as RegistrationInput,
+    // `| void`, not `| undefined` (which setup's inference drops): makes the input optional in createActor.
+    input: {} as RegistrationInput | void,
     context: {} as RegistrationContext,
     events: {} as RegistrationEvent,
     tags: {} as RegistrationStatus,
@@ -320,7 +364,7 @@ export const registrationMachine = setup({
 }).createMachine({
   id: 'registration',
   type: 'parallel',
-  context: ({ input }) => ({
+  context: ({ input = {} }) => ({
     requestedExpires: requestableExpires(input.expires),
     expires: requestableExpires(input.expires),
     attempt: 0,

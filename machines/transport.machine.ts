@@ -1,5 +1,5 @@
 import { assign, fromCallback, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import { SipError } from '../src/errors';
+import { SipError } from './errors';
 import { backoffDelay, backoffPolicyOr, DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from './backoff';
 import { clampDelay, durationOr } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
@@ -63,13 +63,36 @@ export const MIN_RECONNECT_DELAY_MS = 250;
  */
 export const STABLE_CONNECTION_MS = 10_000;
 
-/** Input of {@link transportMachine}. */
+/**
+ * The servers {@link transportMachine} uses when its input names none: one placeholder on `example.com`, a domain
+ * reserved for documentation (RFC 2606), so a machine started without input (in a test, a simulator, Stately's
+ * editor) shows a real-looking server in its context and can never reach a real one, even with a working
+ * `connectTransport` provided. `createSipClient` always passes the servers from its options.
+ *
+ * @example
+ * ```ts
+ * createActor(transportMachine).start().getSnapshot().context.servers; // ['wss://sip.example.com']
+ * ```
+ */
+export const DEFAULT_TRANSPORT_SERVERS: readonly string[] = Object.freeze(['wss://sip.example.com']);
+
+/**
+ * Input of {@link transportMachine}. Every field is optional, and so is the input itself: `createActor(transportMachine)`
+ * runs on the defaults below.
+ *
+ * @example
+ * ```ts
+ * const input: TransportInput = { servers: ['wss://sip.example.com/ws'], reconnect: { ...DEFAULT_RECONNECT_POLICY, maxAttempts: 5 } };
+ * createActor(transportMachine, { input });
+ * ```
+ */
 export interface TransportInput {
-  /** WebSocket URLs, tried in order; a failure moves on to the next. */
-  servers: readonly string[];
+  /** WebSocket URLs, tried in order; a failure moves on to the next. Default {@link DEFAULT_TRANSPORT_SERVERS}. */
+  servers?: readonly string[];
   /**
    * Backoff between attempts; `false`: no reconnection, a failure is final. Every delay is at least
-   * {@link MIN_RECONNECT_DELAY_MS}; `maxAttempts` counts attempts since the connection was last stable.
+   * {@link MIN_RECONNECT_DELAY_MS}; `maxAttempts` counts attempts since the connection was last stable. Default
+   * `DEFAULT_RECONNECT_POLICY` (500 ms doubling to 30 s, jitter 0.5, never gives up).
    */
   reconnect?: BackoffPolicy | false;
   /** An attempt that has not opened after this long counts as failed. Default 10 s. */
@@ -83,11 +106,11 @@ export interface TransportInput {
   keepAliveIntervalMs?: number;
   /** A ping (then an OPTIONS) not answered within this long means the connection is dead. Default 10 s. */
   keepAliveTimeoutMs?: number;
-  /** Clock and random source. */
+  /** Clock and random source. Default `defaultMachineEnvironment` (`Date.now`, `Math.random`). */
   environment?: MachineEnvironment;
 }
 
-/** Context of {@link transportMachine}. */
+/** Context of {@link transportMachine}: its input with the defaults applied, and where the connection stands. */
 export interface TransportContext {
   servers: readonly string[];
   /** Index into `servers` of the server in use, or to be tried next. */
@@ -130,9 +153,24 @@ function asSipError(error: unknown, fallback: string): SipError {
   return error instanceof SipError ? error : new SipError('transport', fallback, { cause: error });
 }
 
+/**
+ * The transport machine (described at the top of this file), with inert default actors: `connectTransport` fails
+ * with a `config` SipError (so an unprovided machine retries with backoff), the others do nothing.
+ *
+ * @example
+ * ```ts
+ * import { createActor, fromPromise } from 'xstate';
+ * import { transportMachine, transportStatusOf } from 'sipstate/machines';
+ *
+ * const actor = createActor(transportMachine.provide({ actors: { connectTransport: fromPromise(async () => {}) } })).start();
+ * actor.send({ type: 'CONNECT' });
+ * transportStatusOf(actor.getSnapshot()); // 'connecting', then 'connected'
+ * ```
+ */
 export const transportMachine = setup({
   types: {
-    input: {} as TransportInput,
+    // `| void`, not `| undefined` (which setup's inference drops): makes the input optional in createActor.
+    input: {} as TransportInput | void,
     context: {} as TransportContext,
     events: {} as TransportEvent,
     tags: {} as TransportStatus,
@@ -215,8 +253,8 @@ export const transportMachine = setup({
   },
 }).createMachine({
   id: 'transport',
-  context: ({ input }) => ({
-    servers: input.servers,
+  context: ({ input = {} }) => ({
+    servers: input.servers ?? DEFAULT_TRANSPORT_SERVERS,
     serverIndex: 0,
     attempt: 0,
     reconnect:

@@ -1,5 +1,5 @@
 import { and, assign, enqueueActions, fromPromise, sendTo, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import { SipError } from '../src/errors';
+import { SipError } from './errors';
 import { clampDelay, durationOr } from './delay';
 import { registrationMachine, registrationStatusOf, type RegistrationInput, type RegistrationStatus } from './registration.machine';
 import { transportMachine, transportStatusOf, type TransportInput, type TransportStatus } from './transport.machine';
@@ -23,17 +23,28 @@ import { transportMachine, transportStatusOf, type TransportInput, type Transpor
  * Status is read from tags: `stopped`, `starting`, `started`, `stopping`.
  */
 
-/** Input of {@link userAgentMachine}. */
+/**
+ * Input of {@link userAgentMachine}. Every field is optional, and so is the input itself:
+ * `createActor(userAgentMachine)` runs on the defaults below (and its children on theirs).
+ *
+ * @example
+ * ```ts
+ * const input: UserAgentInput = { transport: { servers: ['wss://sip.example.com/ws'] }, registration: { expires: 300 }, register: true };
+ * createActor(userAgentMachine, { input });
+ * ```
+ */
 export interface UserAgentInput {
-  transport: TransportInput;
-  registration: RegistrationInput;
-  /** Register as soon as started, and stay registered. */
+  /** Input of the transport machine it invokes. Default `{}`: the transport's own defaults. */
+  transport?: TransportInput;
+  /** Input of the registration machine it invokes. Default `{}`: the registration's own defaults (600 s). */
+  registration?: RegistrationInput;
+  /** Register as soon as started, and stay registered. Default false. */
   register?: boolean;
   /** Deadline for each step of halting (unregister, stop), ms. Default 5 s. */
   stopStepTimeoutMs?: number;
 }
 
-/** Context of {@link userAgentMachine}. */
+/** Context of {@link userAgentMachine}: its input with the defaults applied, and its children's statuses. */
 export interface UserAgentContext {
   autoRegister: boolean;
   stopStepTimeoutMs: number;
@@ -69,9 +80,23 @@ function errorOf(event: unknown, fallback: string): SipError {
   return error instanceof SipError ? error : new SipError('transport', fallback, { cause: error });
 }
 
+/**
+ * The user agent machine (described at the top of this file), invoking {@link transportMachine} and
+ * {@link registrationMachine} with their default actors; `startUserAgent` and `stopUserAgent` do nothing by default.
+ *
+ * @example
+ * ```ts
+ * import { createActor } from 'xstate';
+ * import { userAgentMachine, userAgentStatusOf } from 'sipstate/machines';
+ *
+ * const actor = createActor(userAgentMachine).start();
+ * userAgentStatusOf(actor.getSnapshot()); // 'stopped'
+ * ```
+ */
 export const userAgentMachine = setup({
   types: {
-    input: {} as UserAgentInput,
+    // `| void`, not `| undefined` (which setup's inference drops): makes the input optional in createActor.
+    input: {} as UserAgentInput | void,
     context: {} as UserAgentContext,
     events: {} as UserAgentEvent,
     tags: {} as UserAgentStatus,
@@ -115,13 +140,13 @@ export const userAgentMachine = setup({
   },
 }).createMachine({
   id: 'userAgent',
-  context: ({ input }) => ({
+  context: ({ input = {} }) => ({
     autoRegister: input.register ?? false,
     stopStepTimeoutMs: durationOr(input.stopStepTimeoutMs, 5_000),
     transportStatus: 'disconnected',
     registrationStatus: 'unregistered',
-    transportInput: input.transport,
-    registrationInput: input.registration,
+    transportInput: input.transport ?? {},
+    registrationInput: input.registration ?? {},
   }),
   invoke: [
     {

@@ -14,7 +14,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { InspectionEvent } from 'xstate';
 import type { SipClient } from './client';
 import { errorText, eventText, sipSummary, stateValueText, terminalText, unexpectedErrorText } from './cli/format';
-import { describeMachine, MACHINE_NAMES, MACHINES, type MachineName } from './diagram/definition';
+import { describeMachine, DIAGRAM_MACHINES, DIAGRAM_NAMES, type DiagramName } from './diagram/definition';
 import { toMermaid } from './diagram/mermaid';
 import { toSvg } from './diagram/svg';
 import { SipError } from './errors';
@@ -41,7 +41,7 @@ const HELP: Record<'main' | 'watch' | 'diagram' | 'doctor', string> = {
 
 Commands:
   watch     register and print a live timeline of every state transition and SIP status code
-  diagram   print a lifecycle machine as Mermaid, JSON or SVG
+  diagram   print a machine (user agent, transport, registration, call) as Mermaid, JSON or SVG
   doctor    check a SIP WebSocket server: TLS, subprotocol 'sip', keep-alive, auth, expiry, re-registration
 
 Run 'sipstate <command> --help' for a command's options.
@@ -64,8 +64,8 @@ Options:
 Password: SIPSTATE_PASSWORD, else a hidden prompt when stdin is a terminal, else none.`,
   diagram: `Usage: sipstate diagram [machine] [--format mermaid|json|svg]
 
-Prints a lifecycle machine's diagram, generated from its definition. machine: userAgent, transport or registration
-(default: all three; svg needs exactly one).
+Prints a machine's diagram, generated from its definition. machine: userAgent, transport, registration (the
+client's lifecycle machines) or call (the machine each call runs). Default: all four; svg needs exactly one.
 
 Options:
   --format <f>   mermaid (default): a Mermaid stateDiagram-v2
@@ -321,12 +321,13 @@ async function watch(args: string[]): Promise<number> {
 
 // ---- diagram ----
 
-const MACHINE_ALIASES: Record<string, MachineName> = {
+const MACHINE_ALIASES: Record<string, DiagramName> = {
   useragent: 'userAgent',
   'user-agent': 'userAgent',
   ua: 'userAgent',
   transport: 'transport',
   registration: 'registration',
+  call: 'call',
 };
 
 async function diagram(args: string[]): Promise<number> {
@@ -338,14 +339,14 @@ async function diagram(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`expected at most one machine, got ${positionals.join(' ')}`);
   const format = values.format as string;
   if (!['mermaid', 'json', 'svg'].includes(format)) throw new UsageError(`--format must be mermaid, json or svg, got ${JSON.stringify(format)}`);
-  let names: MachineName[] = [...MACHINE_NAMES];
+  let names: DiagramName[] = [...DIAGRAM_NAMES];
   if (positionals[0] !== undefined) {
-    const name = MACHINE_ALIASES[positionals[0].toLowerCase()];
-    if (!name) throw new UsageError(`unknown machine ${JSON.stringify(positionals[0])}: expected userAgent, transport or registration`);
+    const name = Object.hasOwn(MACHINE_ALIASES, positionals[0].toLowerCase()) ? MACHINE_ALIASES[positionals[0].toLowerCase()] : undefined;
+    if (!name) throw new UsageError(`unknown machine ${JSON.stringify(positionals[0])}: expected userAgent, transport, registration or call`);
     names = [name];
   }
-  if (format === 'svg' && names.length !== 1) throw new UsageError('--format svg draws one machine: name it (userAgent, transport or registration)');
-  const definitions = names.map((name) => describeMachine(MACHINES[name]));
+  if (format === 'svg' && names.length !== 1) throw new UsageError('--format svg draws one machine: name it (userAgent, transport, registration or call)');
+  const definitions = names.map((name) => describeMachine(DIAGRAM_MACHINES[name]));
   if (format === 'json') out(JSON.stringify(definitions.length === 1 ? definitions[0] : definitions, null, 2));
   else if (format === 'svg') process.stdout.write(toSvg(definitions[0]!));
   else process.stdout.write(definitions.map((definition) => `%% ${definition.id}\n${toMermaid(definition)}`).join('\n'));

@@ -1,4 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
+import { callMachine } from '../../machines/call.machine';
 import { registrationMachine } from '../../machines/registration.machine';
 import { transportMachine } from '../../machines/transport.machine';
 import { userAgentMachine } from '../../machines/user-agent.machine';
@@ -15,7 +16,7 @@ import { userAgentMachine } from '../../machines/user-agent.machine';
  * ```
  */
 export interface MachineDefinition {
-  /** The machine's id (`transport`, `registration`, `userAgent`). */
+  /** The machine's id (`transport`, `registration`, `userAgent`, `call`). */
   id: string;
   root: StateDefinition;
 }
@@ -84,6 +85,27 @@ export type MachineName = keyof typeof MACHINES;
 
 /** The machine names, parents first. */
 export const MACHINE_NAMES: readonly MachineName[] = ['userAgent', 'transport', 'registration'];
+
+/**
+ * Every machine that can be drawn: the three lifecycle machines of the client's tree, and the call machine (one actor
+ * per call, not part of that tree, so not in {@link MACHINES}).
+ *
+ * @example
+ * ```ts
+ * const definition = describeMachine(DIAGRAM_MACHINES.call);
+ * definition.id; // 'call'
+ * ```
+ */
+export const DIAGRAM_MACHINES = {
+  ...MACHINES,
+  call: callMachine,
+} as const satisfies Record<string, AnyStateMachine>;
+
+/** A machine that can be drawn: {@link MachineName} or `call`. */
+export type DiagramName = keyof typeof DIAGRAM_MACHINES;
+
+/** The drawable machine names: the lifecycle machines, parents first, then the call machine. */
+export const DIAGRAM_NAMES: readonly DiagramName[] = [...MACHINE_NAMES, 'call'];
 
 // The structural parts of xstate's StateNode this walker reads (its public fields, typed loosely enough to walk).
 interface NodeLike {

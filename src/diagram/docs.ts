@@ -1,14 +1,14 @@
 import type { AnyStateMachine } from 'xstate';
-import { callMachine } from '../../machines/call.machine';
-import { describeMachine, MACHINE_NAMES, MACHINES, type MachineName, type MachineDefinition } from './definition';
+import { describeMachine, DIAGRAM_MACHINES, DIAGRAM_NAMES, type DiagramName, type MachineDefinition } from './definition';
 import { internalLabel, toMermaid } from './mermaid';
 import { toSvg } from './svg';
 
 /** Title, source file and SVG file of each machine in the docs. */
-export const MACHINE_DOCS: Readonly<Record<MachineName, { title: string; source: string; svg: string }>> = {
+export const MACHINE_DOCS: Readonly<Record<DiagramName, { title: string; source: string; svg: string }>> = {
   userAgent: { title: 'User agent', source: 'machines/user-agent.machine.ts', svg: 'user-agent.svg' },
   transport: { title: 'Transport', source: 'machines/transport.machine.ts', svg: 'transport.svg' },
   registration: { title: 'Registration', source: 'machines/registration.machine.ts', svg: 'registration.svg' },
+  call: { title: 'Call', source: 'machines/call.machine.ts', svg: 'call.svg' },
 };
 
 const LEGEND = `Each diagram is generated from the machine's definition (\`machine.root\`, XState's StateNode tree) by
@@ -59,10 +59,9 @@ export function renderDiagramFiles(): Map<string, string> {
     LEGEND,
   ];
   // The three lifecycle machines, then the machine each call runs (one actor per call, not part of the client's tree).
-  const documented: { machine: AnyStateMachine; title: string; source: string; svg: string }[] = [
-    ...MACHINE_NAMES.map((name) => ({ machine: MACHINES[name] as AnyStateMachine, ...MACHINE_DOCS[name] })),
-    { machine: callMachine, title: 'Call', source: 'machines/call.machine.ts', svg: 'call.svg' },
-  ];
+  const documented: { machine: AnyStateMachine; title: string; source: string; svg: string }[] = DIAGRAM_NAMES.map(
+    (name) => ({ machine: DIAGRAM_MACHINES[name] as AnyStateMachine, ...MACHINE_DOCS[name] }),
+  );
   for (const { machine, ...doc } of documented) {
     const definition = describeMachine(machine);
     sections.push(

@@ -1,4 +1,4 @@
-import { describeMachine, MACHINES, type MachineName } from '../diagram/definition';
+import { describeMachine, DIAGRAM_MACHINES, MACHINES, type DiagramName, type MachineName } from '../diagram/definition';
 import { toSvg } from '../diagram/svg';
 import type { SipClientState } from '../state';
 
@@ -23,7 +23,7 @@ import type { SipClientState } from '../state';
  */
 export function mountStatechart(element: Element, client: StatechartSource, options: StatechartViewOptions = {}): StatechartView {
   const machine = options.machine ?? 'registration';
-  if (!(machine in MACHINES)) {
+  if (!Object.hasOwn(MACHINES, machine)) {
     throw new TypeError(`sipstate/view: \`machine\` must be one of ${Object.keys(MACHINES).join(', ')}, got ${JSON.stringify(machine)}`);
   }
   const previous = element.innerHTML;
@@ -65,7 +65,10 @@ export function mountStatechart(element: Element, client: StatechartSource, opti
  * ```
  */
 export interface StatechartViewOptions {
-  /** Which machine to draw: `'userAgent'`, `'transport'` or `'registration'` (default). */
+  /**
+   * Which of the client's machines to draw: `'userAgent'`, `'transport'` or `'registration'` (default). The call
+   * machine follows a call, not the client: draw it with `statechartSvg('call')`.
+   */
   machine?: MachineName;
 }
 
@@ -99,18 +102,23 @@ export interface StatechartView {
   dispose(): void;
 }
 
-export type { MachineName };
+export type { DiagramName, MachineName };
 
 /**
- * The SVG markup the view draws for a machine (standalone, also usable without a client).
+ * The SVG markup the view draws for a machine (standalone, also usable without a client): one of the lifecycle
+ * machines (`'userAgent'`, `'transport'`, `'registration'`) or the call machine (`'call'`).
  *
  * @example
  * ```ts
  * container.innerHTML = statechartSvg('transport');
+ * callPanel.innerHTML = statechartSvg('call');
  * ```
  */
-export function statechartSvg(machine: MachineName): string {
-  return toSvg(describeMachine(MACHINES[machine]));
+export function statechartSvg(machine: DiagramName): string {
+  if (!Object.hasOwn(DIAGRAM_MACHINES, machine)) {
+    throw new TypeError(`sipstate/view: machine must be one of ${Object.keys(DIAGRAM_MACHINES).join(', ')}, got ${JSON.stringify(machine)}`);
+  }
+  return toSvg(describeMachine(DIAGRAM_MACHINES[machine]));
 }
 
 function statusOf(machine: MachineName, state: SipClientState): string {

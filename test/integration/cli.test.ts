@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { describeMachine, MACHINES } from '../../src/diagram/definition';
+import { describeMachine, DIAGRAM_MACHINES } from '../../src/diagram/definition';
 import { toMermaid } from '../../src/diagram/mermaid';
 import { copyOfDist } from '../support/built';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
@@ -92,8 +92,8 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
   it('diagram prints the Mermaid generated from each definition, and JSON and SVG', async () => {
     const all = await run(['diagram']);
     expect(all.code).toBe(0);
-    for (const name of ['userAgent', 'transport', 'registration'] as const) {
-      const mermaid = toMermaid(describeMachine(MACHINES[name]));
+    for (const name of ['userAgent', 'transport', 'registration', 'call'] as const) {
+      const mermaid = toMermaid(describeMachine(DIAGRAM_MACHINES[name]));
       expect(all.stdout).toContain(`%% ${name}\n${mermaid}`);
     }
     const transport = await run(['diagram', 'transport', '--format', 'mermaid']);
@@ -107,6 +107,9 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     expect(svg.code).toBe(0);
     expect(svg.stdout).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg.stdout).toContain('data-state="userAgent.halting.steps.stoppingUserAgent"');
+    const call = await run(['diagram', 'call', '--format', 'svg']);
+    expect(call.code).toBe(0);
+    expect(call.stdout).toContain('data-state="call.active.localHold.holdRetryWait"');
   });
 
   it('watch prints every transition with timestamps and SIP codes, and on SIGINT unregisters and exits 0', async () => {
