@@ -396,8 +396,9 @@ export function createCall(
               // A response that ends the call with no better reason ('failed') carries the SipError of the one
               // response mapping (a synthetic 503 is kind 'transport', a final 401/407 'auth'); the others (busy,
               // declined, not-found, unanswered, cancelled) are reasons, not errors.
-              if (reasonForResponse(code) === 'failed') send({ type: 'TERMINATED', error: errorFromResponse(response, 'INVITE') });
-              else {
+              if (reasonForResponse(code) === 'failed') {
+                send({ type: 'TERMINATED', error: errorFromResponse(response, 'INVITE') });
+              } else {
                 send({
                   type: 'REJECTED',
                   code,
@@ -724,7 +725,8 @@ export function createCall(
       const waitHeld = supersedable<CallSnapshot>({
         done: (s) => inLocalHold(s, 'held'),
         inProgress: (s) => inLocalHold(s, 'holding', 'holdRetryWait'),
-        ended: (s) => (s.status === 'done' ? endedError(s) : (s.context.holdError ?? new SipError('cancelled', 'hold() was superseded'))),
+        ended: (s) =>
+          s.status === 'done' ? endedError(s) : (s.context.holdError ?? new SipError('cancelled', 'hold() was superseded')),
       });
       return command(inLocalHold(snapshot, 'notHeld') ? { type: 'HOLD' } : undefined, waitHeld);
     },
@@ -736,7 +738,10 @@ export function createCall(
       const waitResumed = supersedable<CallSnapshot>({
         done: (s) => inLocalHold(s, 'notHeld'),
         inProgress: (s) => inLocalHold(s, 'resuming', 'resumeRetryWait'),
-        ended: (s) => (s.status === 'done' ? endedError(s) : (s.context.holdError ?? new SipError('cancelled', 'unhold() was superseded'))),
+        ended: (s) =>
+          s.status === 'done'
+            ? endedError(s)
+            : (s.context.holdError ?? new SipError('cancelled', 'unhold() was superseded')),
       });
       return command(inLocalHold(snapshot, 'held', 'holdRetryWait') ? { type: 'UNHOLD' } : undefined, waitResumed);
     },

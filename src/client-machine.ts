@@ -93,12 +93,26 @@ export function clientMachine(): ClientMachine {
   return shared;
 }
 
-/** A client's root actor: the shared client machine, run with one client's input and runtime. */
+/**
+ * A client's root actor: the shared client machine, run with one client's input and runtime.
+ *
+ * @example
+ * ```ts
+ * const actor: ClientActor = createClientActor(config, logger);
+ * ```
+ */
 export type ClientActor = Actor<ClientMachine>;
 
 /**
  * Creates (does not start) a client's root actor from its resolved options: the machines, and so inspectors and
  * transport$, see the servers redacted. Tie it to its runtime with {@link attachRuntime} before starting it.
+ *
+ * @example
+ * ```ts
+ * const actor = createClientActor(config, logger);
+ * attachRuntime(actor.system, runtime);
+ * actor.start();
+ * ```
  */
 export function createClientActor(config: ResolvedOptions, logger: Logger): ClientActor {
   const actor = createActor(clientMachine(), {

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { UserAgentCommand } from '../machines/user-agent.machine';
 import type { Call, CallOptions } from './call';
 import { CallsAndMessages, type IncomingMessage, type MessageOptions, type Readiness } from './client/calls';
 import { createSipRuntime, type RuntimeFactory } from './client/runtime';
@@ -7,7 +8,7 @@ import { attachRuntime, createClientActor } from './client-machine';
 import { SipError, toSipError } from './errors';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
-import { refused, supersedable } from './settle';
+import { refused, supersedable, type Check } from './settle';
 import type { IdentityState, RegistrationState, SipClientState, TransportState, UserAgentState } from './state';
 
 export type { IncomingMessage, MessageOptions } from './client/calls';
@@ -164,7 +165,7 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
   });
 
   /** Sends a client command; its promise is settled by `check` (src/settle.ts) on every state from the next one on. */
-  const command = (event: Parameters<typeof actor.send>[0], check: Parameters<typeof streams.commands.run>[1]): Promise<void> =>
+  const command = (event: UserAgentCommand, check: Check<SipClientState>): Promise<void> =>
     disposed ? refused(cancelled('The client is disposed')) : streams.commands.run(() => actor.send(event), check);
 
   const dispose = (): void => {
@@ -210,7 +211,8 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
             // REGISTER always moves the registration to 'registering' first; what it shows before that is stale.
             supersedable<SipClientState>({
               done: ({ registration }) => registration.status === 'registered',
-              inProgress: ({ registration }) => registration.status === 'registering' || registration.status === 'retrying',
+              inProgress: ({ registration }) =>
+                registration.status === 'registering' || registration.status === 'retrying',
               ended: ({ registration }) =>
                 registration.status === 'failed'
                   ? (registration.error ?? new SipError('rejected', 'Registration failed'))

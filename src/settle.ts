@@ -137,7 +137,7 @@ export class CommandSettler<State> {
     for (const waiter of waiting) if (this.#waiters.has(waiter)) this.#settle(waiter, state);
   }
 
-  /** Rejects every command still waiting with `error`. Later `run()`s still work; the caller refuses them if it must. */
+  /** Rejects every command still waiting with `error`. Later `run()`s still work: the caller refuses them. */
   close(error: SipError): void {
     const waiting = [...this.#waiters];
     this.#waiters.clear();
@@ -149,7 +149,7 @@ export class CommandSettler<State> {
     try {
       verdict = waiter.check(state);
     } catch (error) {
-      verdict = error instanceof SipError ? error : new SipError('config', `A command's check failed: ${String(error)}`);
+      verdict = error instanceof SipError ? error : new SipError('config', `A command's check threw: ${String(error)}`);
     }
     if (verdict === 'wait') return;
     this.#waiters.delete(waiter);

@@ -6,7 +6,7 @@ import { validateCallOptions, validateMessageOptions } from '../call-options';
 import { SipError, toSipError } from '../errors';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
-import { refused } from '../settle';
+import { handled, refused } from '../settle';
 import type { SipRuntime } from './runtime';
 
 /**
@@ -45,13 +45,28 @@ export interface IncomingMessage {
   receivedAt: number;
 }
 
-/** Why the client cannot place a call or send a MESSAGE now (disposed, not started, not connected); undefined: it can. */
+/**
+ * Why the client cannot place a call or send a MESSAGE now (disposed, not started, not connected); undefined: it can.
+ *
+ * @example
+ * ```ts
+ * const readiness: Readiness = (what) =>
+ *   connected ? undefined : new SipError('transport', `${what} needs a connection`);
+ * ```
+ */
 export type Readiness = (what: string) => SipError | undefined;
 
 /**
  * One client's calls and messages: the live calls (against `calls.maxIncoming`, listed by `calls$`), incoming INVITE
  * and MESSAGE, outgoing calls and MESSAGEs, transfers the application accepted, and what the calls hear about the
  * connection. It owns its streams (`incomingCalls$`, `calls$`, `messages$`) and completes them on `close()`.
+ *
+ * @example
+ * ```ts
+ * const calls = new CallsAndMessages(config, logger);
+ * calls.connect(runtime, readiness);
+ * const call = calls.place('bob', undefined, readiness);
+ * ```
  */
 export class CallsAndMessages {
   readonly #live = new Map<Call, CallHandle>();
@@ -158,11 +173,11 @@ export class CallsAndMessages {
     const offline = readiness('message()');
     if (offline) return refused(offline);
     const uri = this.normalizeTarget(target);
-    if (!uri) return refused(new SipError('config', `message() needs a SIP URI or user name, got ${showTarget(target)}`));
+    if (!uri) {
+      return refused(new SipError('config', `message() needs a SIP URI or user name, got ${showTarget(target)}`));
+    }
     if (typeof body !== 'string') return refused(new SipError('config', 'message() needs a string body'));
-    const sent = this.#runtime!.sendMessage(uri, body, options.contentType ?? 'text/plain', options.extraHeaders);
-    sent.catch(() => undefined);
-    return sent;
+    return handled(this.#runtime!.sendMessage(uri, body, options.contentType ?? 'text/plain', options.extraHeaders));
   }
 
   /** The connection dropped: a sip.js session outlives it, so each call is told. */
@@ -212,7 +227,9 @@ export class CallsAndMessages {
     const max = this.#config.calls.maxIncoming;
     if (this.#liveIncoming >= max) {
       // No Call, no machine, no emission: sip.js's Invitation ends (and is disposed) with this final answer.
-      this.#logger.debug(`INVITE answered 486: ${this.#liveIncoming} incoming calls already (calls.maxIncoming ${max})`);
+      this.#logger.debug(
+        `INVITE answered 486: ${this.#liveIncoming} incoming calls already (calls.maxIncoming ${max})`,
+      );
       try {
         invitation.reject({ statusCode: 486 }).catch(() => undefined);
       } catch {

@@ -13,7 +13,14 @@ import { errorFromResponse } from '../sip/response-error';
 import { createUserAgent } from '../sip/user-agent';
 import { SipWebSocketTransport } from '../sip/websocket-transport';
 
-/** What the calls and messages part gives the runtime: who answers incoming INVITE and MESSAGE, and how calls end. */
+/**
+ * What the calls and messages part gives the runtime: who answers incoming INVITE and MESSAGE, and how calls end.
+ *
+ * @example
+ * ```ts
+ * const hooks: RuntimeHooks = { delegate: calls.delegate, endCalls: () => calls.endAll() };
+ * ```
+ */
 export interface RuntimeHooks {
   /** sip.js's user agent delegate (incoming INVITE and MESSAGE). */
   delegate: UserAgentDelegate;
@@ -25,15 +32,27 @@ export interface RuntimeHooks {
  * Everything the client does through sip.js: what the machines' actors call ({@link ClientRuntime}), plus placing
  * calls, sending MESSAGEs and telling calls about the connection. Internal: a test supplies a fake one through
  * `createSipClientWith` (no sockets, no sip.js).
+ *
+ * @example
+ * ```ts
+ * const runtime: SipRuntime = createSipRuntime(config, logger, hooks);
+ * if (!runtime.hasUserAgent()) console.log('not started');
+ * ```
  */
 export interface SipRuntime extends ClientRuntime {
   /** Whether a user agent exists (between `startUserAgent()` and `stopUserAgent()`). */
   hasUserAgent(): boolean;
   /** A sip.js Inviter to `uri` (a checked SIP URI), not yet sent. Throws when there is no user agent. */
   createInviter(uri: string, extraHeaders?: string[]): Inviter;
-  /** Sends a MESSAGE; resolves on a 2xx, rejects with the SipError of the final response (or `transport` at once when the connection drops first). */
+  /**
+   * Sends a MESSAGE; resolves on a 2xx, rejects with the SipError of the final response (or `transport` at once when
+   * the connection drops first).
+   */
   sendMessage(uri: string, body: string, contentType: string, extraHeaders?: string[]): Promise<void>;
-  /** Tracks a request of a call waiting for its final response; it fails (`transport`) at once if the connection drops. Returns the untrack function. */
+  /**
+   * Tracks a request of a call waiting for its final response; it fails (`transport`) at once if the connection
+   * drops. Returns the untrack function.
+   */
   trackRequest(what: string, request: { dispose(): void }, fail: (error: SipError) => void): () => void;
   /** Calls `listener` when the open connection drops. Returns the unsubscribe function. */
   onConnectionLost(listener: (error: SipError) => void): () => void;
@@ -41,19 +60,36 @@ export interface SipRuntime extends ClientRuntime {
   dispose(): void;
 }
 
-/** Builds a client's runtime from its resolved options; the seam through which tests supply a fake one. */
+/**
+ * Builds a client's runtime from its resolved options; the seam through which tests supply a fake one.
+ *
+ * @example
+ * ```ts
+ * const fake: RuntimeFactory = () => fakeRuntime; // test/unit/facade.test.ts
+ * createSipClientWith(options, fake);
+ * ```
+ */
 export type RuntimeFactory = (config: ResolvedOptions, logger: Logger, hooks: RuntimeHooks) => SipRuntime;
 
 /**
  * The sip.js runtime of one client: its WebSocket transport, its sip.js user agent (which exists only while started),
  * the REGISTER channel, and the requests in flight. Every transaction still waiting when the connection leaves
  * 'connected' is ended at once with kind `transport`: its response could only come back on the connection that is gone.
+ *
+ * @example
+ * ```ts
+ * const runtime = createSipRuntime(resolveOptions(options), logger, { delegate, endCalls });
+ * attachRuntime(actor.system, runtime);
+ * ```
  */
 export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
   if (config.fastParser) installFastParser(logger);
   const transport = new SipWebSocketTransport(config.webSocket, logger, { maxMessageBytes: config.maxMessageBytes });
-  const sessionDescriptionHandlerFactory = sessionDescriptionHandlerFactoryFor(config.calls.media, config.calls.iceServers);
+  const sessionDescriptionHandlerFactory = sessionDescriptionHandlerFactoryFor(
+    config.calls.media,
+    config.calls.iceServers,
+  );
   const inFlight = new InFlightRequests();
 
   // What exists only while started: the sip.js user agent and its REGISTER channel.
@@ -122,11 +158,9 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
         // sip.js's Messager, without it: its request is the one to track (Messager keeps it private).
         const core = requireUserAgent('message()').userAgentCore;
         const target = UserAgent.makeURI(uri)!;
-        const request = core.makeOutgoingRequestMessage('MESSAGE', target, core.configuration.aor, target, {}, extraHeaders, {
-          contentDisposition: 'render',
-          contentType,
-          content: body,
-        });
+        const content = { contentDisposition: 'render', contentType, content: body };
+        const from = core.configuration.aor;
+        const request = core.makeOutgoingRequestMessage('MESSAGE', target, from, target, {}, extraHeaders, content);
         let untrack = (): void => {};
         let settled = false;
         const settle = (error?: SipError): void => {

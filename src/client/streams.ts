@@ -29,6 +29,13 @@ interface Observable {
  * that fails while starting reports to it), the children's after the root has started (`observeChildren()`), so that
  * the root's own observers of its children, through which it tells the registration the link is down, run first: a
  * transport$ 'reconnecting' is never published beside a registration$ still 'registered'.
+ *
+ * @example
+ * ```ts
+ * const streams = new ClientStreams(actor, identity, logger); // root observer attached
+ * actor.start();
+ * streams.observeChildren(); // children's observers, then the first publish
+ * ```
  */
 export class ClientStreams {
   readonly transport$: BehaviorSubject<TransportState>;

@@ -36,7 +36,7 @@ export class InFlightRequests {
     };
   }
 
-  /** Ends every request waiting: disposes its transaction (no retransmission, no Timer F) and fails it, kind `transport`. */
+  /** Ends every request waiting: disposes its transaction (no retransmission, no Timer F), fails it (`transport`). */
   abandonAll(reason?: string): void {
     const entries = [...this.#entries];
     this.#entries.clear();

@@ -41,6 +41,11 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
 /**
  * The part of a final response the mapping reads: sip.js's `IncomingResponse` (`{ message }`) or its message. Typed
  * structurally so that tests build one without sip.js.
+ *
+ * @example
+ * ```ts
+ * const timedOut: FinalResponseLike = { message: { statusCode: 408, reasonPhrase: 'Request Timeout' } };
+ * ```
  */
 export interface FinalResponseLike {
   readonly message: {
@@ -79,7 +84,9 @@ export function errorFromResponse(response: FinalResponseLike, what: string): Si
   const retryAfter = parseRetryAfter(message.getHeader?.('retry-after'));
   const details = { code, ...(reason && { reason }), ...(retryAfter !== undefined && { retryAfter }) };
   if (code === 408) return new SipError('timeout', `${what} timed out: ${status}`, details);
-  if (synthetic && code === 503) return new SipError('transport', `${what} could not be sent: connection lost`, details);
+  if (synthetic && code === 503) {
+    return new SipError('transport', `${what} could not be sent: connection lost`, details);
+  }
   if (code === 401 || code === 407 || code === 403) {
     return new SipError('auth', `${what} refused: ${status} (credentials rejected)`, details);
   }
