@@ -61,8 +61,9 @@ export interface SipClient {
    * Places a call to `target` (`sip:bob@example.com`, `bob@example.com`, or `bob` in this client's domain) and returns
    * it at once. Never throws: when the client is not started and connected, the target is not a SIP address, or an
    * option is invalid (`unansweredTimeoutSec` outside >0..3,600, an extra header that is not one `Name: value` line,
-   * an unknown option), the Call comes back already ending, with `reason: 'failed'` and a SipError (kind `transport`,
-   * or `config` naming the option) that `call.connected()` rejects with.
+   * an unknown option), the Call comes back already ended (status `ended` as `call()` returns), with
+   * `reason: 'failed'` and a SipError (kind `transport`, or `config` naming the option) that `call.connected()` rejects
+   * with.
    */
   call(target: string, options?: CallOptions): Call;
   /**
