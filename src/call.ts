@@ -14,6 +14,7 @@ import { createActor, fromPromise } from 'xstate';
 import {
   callMachine,
   callStatusOf,
+  reasonForResponse,
   isLocallyHeld,
   isRemotelyHeld,
   type CallDirection,
@@ -26,7 +27,9 @@ import { clampDelay } from '../machines/delay';
 import { SipError, toSipError } from './errors';
 import type { Logger } from './logger';
 import { escapeControl } from './redact';
+import { CommandSettler, handled, refused, supersedable, type Check } from './settle';
 import { checkReferTo, cleanReferredBy } from './sip/refer-target';
+import { errorFromResponse } from './sip/response-error';
 import { sdpDirection } from './sip/signaling-only-sdh';
 import { sameState } from './state';
 import { stateStream, type StateStream } from './store';
@@ -236,6 +239,11 @@ export interface CallDependencies {
   acceptTransfer?: TransferDecider | undefined;
   /** A transfer was accepted (202 sent): place the new outgoing call to `target`, as `client.call(target)` does. */
   followTransfer(target: string): void;
+  /**
+   * Tracks an in-dialog request (BYE, re-INVITE, INFO, REFER) until its final response: if the connection drops
+   * first, `fail` is called at once (kind `transport`). Returns the untrack function. Absent: not tracked.
+   */
+  trackRequest?(what: string, request: { dispose(): void }, fail: (error: SipError) => void): () => void;
 }
 
 /** A Call and the handles its client drives it with. */
@@ -250,8 +258,6 @@ export interface CallHandle {
   dispose(): void;
 }
 
-type Verdict = 'wait' | 'resolve' | SipError;
-
 let nextCallId = 1;
 
 const DTMF_DIGITS = /^[0-9A-D*#]+$/i;
@@ -259,18 +265,6 @@ const DTMF_DIGITS = /^[0-9A-D*#]+$/i;
 /** A value as an error message shows it; never throws (JSON.stringify does on a BigInt). */
 function show(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
-}
-
-function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
-}
-
-function responseError(response: Core.IncomingResponse, what: string): SipError {
-  const code = response.message.statusCode ?? 0;
-  const reason = response.message.reasonPhrase ?? '';
-  const kind = code === 408 ? 'timeout' : code === 401 || code === 407 || code === 403 ? 'auth' : 'rejected';
-  return new SipError(kind, `${what}: ${code} ${reason}`.trim(), { code, reason });
 }
 
 /** The peer's offer in a re-INVITE puts us on hold when it stops sending to us. */
@@ -287,6 +281,13 @@ function toneOf(info: Info): string | undefined {
   if (type.startsWith('application/dtmf-relay')) return /Signal\s*=\s*([0-9A-D*#])/i.exec(body)?.[1]?.toUpperCase();
   if (type.startsWith('application/dtmf')) return /^\s*([0-9A-D*#])/i.exec(body)?.[1]?.toUpperCase();
   return undefined;
+}
+
+/** The requestDelegate of an in-dialog request: every final response settles it. */
+interface FinalResponseDelegate {
+  onAccept(): void;
+  onReject(response: Core.IncomingResponse): void;
+  onRedirect(response: Core.IncomingResponse): void;
 }
 
 interface PeerConnectionLike {
@@ -347,11 +348,33 @@ export function createCall(
     return sipSession;
   };
 
-  /** A promise that settles on the final response of an in-dialog request sent with a requestDelegate. */
-  const finalResponse = (what: string, send: (delegate: { onAccept(): void; onReject(response: Core.IncomingResponse): void }) => Promise<unknown>): Promise<void> =>
+  /**
+   * A promise that settles on the final response of an in-dialog request sent with a requestDelegate (mapped by the
+   * one response mapping), or at once with kind `transport` when the connection drops while it waits.
+   */
+  const finalResponse = (
+    what: string,
+    send: (delegate: FinalResponseDelegate) => Promise<{ dispose(): void } | undefined | void>,
+  ): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      send({ onAccept: () => resolve(), onReject: (response) => reject(responseError(response, what)) }).catch((error: unknown) =>
-        reject(toSipError(error, 'rejected', what)),
+      let settled = false;
+      let untrack = (): void => {};
+      const settle = (error?: SipError): void => {
+        if (settled) return;
+        settled = true;
+        untrack();
+        if (error) reject(error);
+        else resolve();
+      };
+      send({
+        onAccept: () => settle(),
+        onReject: (response) => settle(errorFromResponse(response, what)),
+        onRedirect: (response) => settle(errorFromResponse(response, what)),
+      }).then(
+        (request) => {
+          if (!settled && request) untrack = deps.trackRequest?.(what, request, settle) ?? untrack;
+        },
+        (error: unknown) => settle(toSipError(error, 'rejected', what)),
       );
     });
 
@@ -369,12 +392,21 @@ export function createCall(
               send({ type: 'PROGRESS', earlyMedia });
             },
             onAccept: () => send({ type: 'ACCEPTED' }),
-            onReject: (response) =>
-              send({
-                type: 'REJECTED',
-                code: response.message.statusCode ?? 0,
-                ...(response.message.reasonPhrase !== undefined && { reasonPhrase: response.message.reasonPhrase }),
-              }),
+            onReject: (response) => {
+              const code = response.message.statusCode ?? 0;
+              // A response that ends the call with no better reason ('failed') carries the SipError of the one
+              // response mapping (a synthetic 503 is kind 'transport', a final 401/407 'auth'); the others (busy,
+              // declined, not-found, unanswered, cancelled) are reasons, not errors.
+              if (reasonForResponse(code) === 'failed') {
+                send({ type: 'TERMINATED', error: errorFromResponse(response, 'INVITE') });
+              } else {
+                send({
+                  type: 'REJECTED',
+                  code,
+                  ...(response.message.reasonPhrase !== undefined && { reasonPhrase: response.message.reasonPhrase }),
+                });
+              }
+            },
           },
           sessionDescriptionHandlerOptions: sdhOptions(),
         }).catch((error: unknown) => {
@@ -495,7 +527,6 @@ export function createCall(
     };
   };
 
-  const waiters = new Set<(snapshot: CallSnapshot) => boolean>();
   const endedListeners: (() => void)[] = [];
 
   // ---- transfers asked by the peer (incoming REFER) ----
@@ -591,13 +622,20 @@ export function createCall(
     };
   }
 
+  // The call's command promises, judged on every snapshot; one that ends the call settles what still waits.
+  const commands = new CommandSettler<CallSnapshot>(() => actor.getSnapshot());
+
   actor.start();
+  // A call that could not be placed (client not started, bad option or target) is already ended when createCall
+  // returns: 'failed', with its SipError, not 'dialing' for a microtask.
+  if (session instanceof SipError) send({ type: 'TERMINATED', error: session });
   const state$ = new BehaviorSubject(read(actor.getSnapshot()));
   actor.subscribe({
     next: (snapshot) => {
       const next = read(snapshot);
-      if (!sameState(next, state$.getValue())) state$.next(next);
-      for (const waiter of [...waiters]) if (waiter(snapshot)) waiters.delete(waiter);
+      commands.judge(snapshot, () => {
+        if (!sameState(next, state$.getValue())) state$.next(next);
+      });
       if (snapshot.status === 'done') finish();
     },
     error: (error) => deps.logger.error(`call machine error: ${String(error)}`),
@@ -608,32 +646,24 @@ export function createCall(
     if (finished) return;
     finished = true;
     abandonDecision?.();
-    for (const waiter of [...waiters]) waiter(actor.getSnapshot());
-    waiters.clear();
+    // Every check settles on an ended call (`command` turns its 'wait' into why the call ended); a backstop.
+    commands.close(endedError(actor.getSnapshot()));
     state$.complete();
     dtmf$.complete();
     for (const listener of endedListeners.splice(0)) listener();
   }
 
-  /** Sends `event` (if any) and settles by `check`, which sees every snapshot from the one right after it on. */
-  const command = (event: CallEvent | undefined, check: (snapshot: CallSnapshot) => Verdict): Promise<void> =>
-    handled(
-      new Promise<void>((resolve, reject) => {
-        const waiter = (snapshot: CallSnapshot): boolean => {
-          let verdict = check(snapshot);
-          if (verdict === 'wait' && snapshot.status === 'done') verdict = endedError(snapshot);
-          if (verdict === 'wait') return false;
-          if (verdict === 'resolve') resolve();
-          else reject(verdict);
-          return true;
-        };
-        waiters.add(waiter);
-        if (event) actor.send(event);
-        if (waiters.has(waiter) && waiter(actor.getSnapshot())) waiters.delete(waiter);
-      }),
-    );
+  /**
+   * Sends `event` (if any) and settles by `check`, which sees every snapshot from the one right after it on; a check
+   * still waiting when the call has ended rejects with why it ended.
+   */
+  const command = (event: CallEvent | undefined, check: Check<CallSnapshot>): Promise<void> =>
+    commands.run(event && (() => actor.send(event)), (snapshot) => {
+      const verdict = check(snapshot);
+      return verdict === 'wait' && snapshot.status === 'done' ? endedError(snapshot) : verdict;
+    });
 
-  const refuse = (error: SipError): Promise<void> => handled(Promise.reject(error));
+  const refuse = (error: SipError): Promise<void> => refused(error);
   const statusNow = (): CallStatus => callStatusOf(actor.getSnapshot());
   const endedError = (snapshot: CallSnapshot): SipError => {
     const { reason, error } = snapshot.context;
@@ -693,12 +723,12 @@ export function createCall(
       const snapshot = actor.getSnapshot();
       if (isLocallyHeld(snapshot) && !inLocalHold(snapshot, 'resuming', 'resumeRetryWait')) return handled(Promise.resolve());
       if (statusNow() !== 'active' || inLocalHold(snapshot, 'resuming', 'resumeRetryWait')) return refuse(notNow('hold'));
-      const waitHeld = (s: CallSnapshot): Verdict => {
-        if (inLocalHold(s, 'held')) return 'resolve';
-        if (inLocalHold(s, 'holding', 'holdRetryWait')) return 'wait';
-        if (s.status === 'done') return endedError(s);
-        return s.context.holdError ?? new SipError('cancelled', 'hold() was superseded');
-      };
+      const waitHeld = supersedable<CallSnapshot>({
+        done: (s) => inLocalHold(s, 'held'),
+        inProgress: (s) => inLocalHold(s, 'holding', 'holdRetryWait'),
+        ended: (s) =>
+          s.status === 'done' ? endedError(s) : (s.context.holdError ?? new SipError('cancelled', 'hold() was superseded')),
+      });
       return command(inLocalHold(snapshot, 'notHeld') ? { type: 'HOLD' } : undefined, waitHeld);
     },
 
@@ -706,12 +736,14 @@ export function createCall(
       const snapshot = actor.getSnapshot();
       if (statusNow() === 'active' && inLocalHold(snapshot, 'notHeld')) return handled(Promise.resolve());
       if (statusNow() !== 'active' || inLocalHold(snapshot, 'holding')) return refuse(notNow('unhold'));
-      const waitResumed = (s: CallSnapshot): Verdict => {
-        if (inLocalHold(s, 'notHeld')) return 'resolve';
-        if (inLocalHold(s, 'resuming', 'resumeRetryWait')) return 'wait';
-        if (s.status === 'done') return endedError(s);
-        return s.context.holdError ?? new SipError('cancelled', 'unhold() was superseded');
-      };
+      const waitResumed = supersedable<CallSnapshot>({
+        done: (s) => inLocalHold(s, 'notHeld'),
+        inProgress: (s) => inLocalHold(s, 'resuming', 'resumeRetryWait'),
+        ended: (s) =>
+          s.status === 'done'
+            ? endedError(s)
+            : (s.context.holdError ?? new SipError('cancelled', 'unhold() was superseded')),
+      });
       return command(inLocalHold(snapshot, 'held', 'holdRetryWait') ? { type: 'UNHOLD' } : undefined, waitResumed);
     },
 
@@ -771,6 +803,9 @@ export function createCall(
       });
     },
   };
+
+  // A call that could not be placed ended before anything subscribed: no snapshot will follow, so finish it here.
+  if (actor.getSnapshot().status === 'done') finish();
 
   return {
     call,

@@ -1,9 +1,12 @@
-import { fromCallback, fromPromise } from 'xstate';
+import { createActor, fromCallback, fromPromise, type Actor, type InspectionEvent } from 'xstate';
 import type { RegisterOutcome } from '../machines/registration.machine';
 import { registrationMachine } from '../machines/registration.machine';
 import { transportMachine, type TransportEvent } from '../machines/transport.machine';
 import { userAgentMachine } from '../machines/user-agent.machine';
 import { SipError } from './errors';
+import type { Logger } from './logger';
+import type { ResolvedOptions } from './options';
+import { redactUrl } from './redact';
 
 /**
  * What the machines' actors do for one client: its socket, its sip.js user agent, its REGISTER channel. Each client
@@ -88,4 +91,64 @@ let shared: ClientMachine | undefined;
 export function clientMachine(): ClientMachine {
   shared ??= provideClientMachine();
   return shared;
+}
+
+/**
+ * A client's root actor: the shared client machine, run with one client's input and runtime.
+ *
+ * @example
+ * ```ts
+ * const actor: ClientActor = createClientActor(config, logger);
+ * ```
+ */
+export type ClientActor = Actor<ClientMachine>;
+
+/**
+ * Creates (does not start) a client's root actor from its resolved options: the machines, and so inspectors and
+ * transport$, see the servers redacted. Tie it to its runtime with {@link attachRuntime} before starting it.
+ *
+ * @example
+ * ```ts
+ * const actor = createClientActor(config, logger);
+ * attachRuntime(actor.system, runtime);
+ * actor.start();
+ * ```
+ */
+export function createClientActor(config: ResolvedOptions, logger: Logger): ClientActor {
+  const actor = createActor(clientMachine(), {
+    input: {
+      transport: {
+        // The machines (and so inspectors and transport$) see URLs without their user-info or query values.
+        servers: config.servers.map(redactUrl),
+        reconnect: config.reconnect,
+        keepAliveIntervalMs: config.keepAliveIntervalMs,
+        // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.
+        keepAliveTimeoutMs: Math.min(10_000, config.keepAliveIntervalMs),
+        connectJitterMs: config.connectJitterMs,
+      },
+      registration: { expires: config.expires },
+      register: config.register,
+    },
+    ...(config.inspect !== undefined && { inspect: guardedInspector(config.inspect, logger) }),
+  });
+  return actor;
+}
+
+/**
+ * The `inspect` option as XState gets it: an inspector that throws is the application's bug, and must not stop a
+ * machine or surface as an uncaught exception from inside sip.js or RxJS. The first throw is logged, later ones not
+ * (an inspector that always throws would flood the log).
+ */
+function guardedInspector(inspect: NonNullable<ResolvedOptions['inspect']>, logger: Logger): (event: InspectionEvent) => void {
+  const next = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
+  let reported = false;
+  return (event) => {
+    try {
+      next(event);
+    } catch (error) {
+      if (reported) return;
+      reported = true;
+      logger.error(`the inspect option threw (this and later throws are ignored): ${String(error)}`);
+    }
+  };
 }

@@ -97,7 +97,22 @@ export function stateStream<T>(subject: BehaviorSubject<T>): StateStream<T>;
 export function stateStream<T>(source: Observable<T>, getSnapshot: () => T): StateStream<T>;
 export function stateStream<T>(source: Observable<T>, getSnapshot?: () => T): StateStream<T> {
   const snapshot = getSnapshot ?? (() => (source as BehaviorSubject<T>).getValue());
-  return new StateStream<T>((subscriber) => source.subscribe(subscriber), snapshot);
+  return new StateStream<T>((subscriber) => {
+    // A completed BehaviorSubject completes new subscribers without its value (an ended call, a disposed client):
+    // a state stream still replays its last state first, as it promises.
+    let replayed = false;
+    return source.subscribe({
+      next: (value) => {
+        replayed = true;
+        subscriber.next(value);
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        if (!replayed) subscriber.next(snapshot());
+        subscriber.complete();
+      },
+    });
+  }, snapshot);
 }
 
 function callable(subscription: Subscription): StateSubscription {

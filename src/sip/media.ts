@@ -1,4 +1,7 @@
-import { Web, type SessionDescriptionHandlerFactory } from 'sip.js';
+import type { SessionDescriptionHandlerFactory } from 'sip.js';
+// The one module of sip.js's web platform sipstate runs, imported alone: the `Web` namespace would bring its
+// SessionManager, SimpleUser and Transport (~36 KB minified) into every bundle that imports createSipClient.
+import { defaultSessionDescriptionHandlerFactory } from 'sip.js/lib/platform/web/session-description-handler/session-description-handler-factory-default.js';
 import { signalingOnlySessionDescriptionHandlerFactory } from './signaling-only-sdh';
 
 /**
@@ -19,7 +22,7 @@ export function sessionDescriptionHandlerFactoryFor(
   iceServers?: readonly { urls: string | string[]; username?: string; credential?: string }[],
 ): SessionDescriptionHandlerFactory {
   if (media === 'signaling' || (media === 'auto' && !hasWebRtc())) return signalingOnlySessionDescriptionHandlerFactory;
-  const web = Web.defaultSessionDescriptionHandlerFactory();
+  const web = defaultSessionDescriptionHandlerFactory();
   if (iceServers === undefined) return web;
   return (session, options?: { peerConnectionConfiguration?: object }) =>
     web(session, { ...options, peerConnectionConfiguration: { ...options?.peerConnectionConfiguration, iceServers: [...iceServers] } });

@@ -1,51 +1,16 @@
-import { Core, type UserAgent } from 'sip.js';
+import type { Core, UserAgent } from 'sip.js';
 import { MAX_EXPIRES_SEC, type RegisterOutcome } from '../../machines/registration.machine';
 import { SipError } from '../errors';
 import type { Logger } from '../logger';
+import { errorFromResponse, parseDeltaSeconds } from './response-error';
+
+export { parseDeltaSeconds, parseRetryAfter } from './response-error';
 
 type IncomingResponse = Core.IncomingResponse;
 type OutgoingRequest = Core.OutgoingRequest;
 type OutgoingRequestMessage = Core.OutgoingRequestMessage;
 
 const ALLOW = 'ACK,CANCEL,INVITE,MESSAGE,BYE,OPTIONS,INFO,NOTIFY,REFER';
-
-/** RFC 3261 delta-seconds, at most 10 digits (above 2^32, which any cap in the machine is far below). */
-const DELTA_SECONDS = /^\d{1,10}$/;
-/** Retry-After: delta-seconds, then maybe a comment and parameters (RFC 3261 20.33), and nothing else. */
-const LEADING_DELTA_SECONDS = /^(\d{1,10})(?=\s*(?:$|[(;]))/;
-
-/**
- * A header or parameter value that must be RFC 3261 delta-seconds: its number when it is 1 to 10 digits (surrounding
- * white space allowed), else `undefined`. `1e300`, `0x10`, `-5`, `2.5` and 11 digits or more are not delta-seconds
- * (where `Number()` would accept most of them). The machine caps what it accepts.
- *
- * @example
- * ```ts
- * parseDeltaSeconds(' 600 ');  // 600
- * parseDeltaSeconds('1e300');  // undefined
- * ```
- */
-export function parseDeltaSeconds(value: unknown): number | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const text = String(value).trim();
-  return DELTA_SECONDS.test(text) ? Number(text) : undefined;
-}
-
-/**
- * A Retry-After value: the delta-seconds it starts with when a comment, parameters or nothing follows, else
- * `undefined` (`1e300` and `0x10` start with a digit, but are not delta-seconds).
- *
- * @example
- * ```ts
- * parseRetryAfter('120 (maintenance);duration=60'); // 120
- * parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT');  // undefined
- * ```
- */
-export function parseRetryAfter(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const match = LEADING_DELTA_SECONDS.exec(value.trim());
-  return match ? Number(match[1]) : undefined;
-}
 
 /**
  * The `expires` value to put in a REGISTER's Contact: the decimal digits of an integer 0..MAX_EXPIRES_SEC, or
@@ -153,9 +118,9 @@ export class RegistrationChannel {
           if (!settle()) return;
           const outcome = intervalTooBrief(response);
           if (outcome) resolve(outcome);
-          else reject(errorFromResponse(response));
+          else reject(errorFromResponse(response, 'REGISTER'));
         },
-        onRedirect: (response) => fail(errorFromResponse(response)),
+        onRedirect: (response) => fail(errorFromResponse(response, 'REGISTER')),
       });
       this.inFlight = { request: outgoing, fail };
     });
@@ -191,23 +156,4 @@ function intervalTooBrief(response: IncomingResponse): RegisterOutcome | undefin
   // A Min-Expires that is not delta-seconds: a plain 423 (failed). One above MAX_EXPIRES_SEC: the machine refuses it.
   const minExpires = parseDeltaSeconds(response.message.getHeader('min-expires'));
   return minExpires !== undefined && minExpires > 0 ? { type: 'intervalTooBrief', minExpires } : undefined;
-}
-
-/** Maps a final non-2xx response (real or synthesised by sip.js) to a SipError. */
-export function errorFromResponse(response: IncomingResponse, method = 'REGISTER'): SipError {
-  const message = response.message;
-  const code = message.statusCode ?? 0;
-  const reason = message.reasonPhrase || undefined;
-  const status = `${code}${reason ? ` ${reason}` : ''}`;
-  // sip.js synthesises 408 on transaction timeout and 503 on a transport error; neither has a Call-ID.
-  const synthetic = !message.callId;
-  // As the server sent it (the machine caps how long it waits).
-  const retryAfter = parseRetryAfter(message.getHeader?.('retry-after'));
-  const details = { code, ...(reason && { reason }), ...(retryAfter !== undefined && { retryAfter }) };
-  if (code === 408) return new SipError('timeout', `${method} timed out: ${status}`, details);
-  if (synthetic && code === 503) return new SipError('transport', `${method} could not be sent: connection lost`, details);
-  if (code === 401 || code === 407 || code === 403) {
-    return new SipError('auth', `${method} refused: ${status} (credentials rejected)`, details);
-  }
-  return new SipError('rejected', `${method} rejected: ${status}`, details);
 }

@@ -1,7 +1,8 @@
-import { firstValueFrom, timeout } from 'rxjs';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createSipClient, type SipClient } from '../../src/index';
+import { createSipClient, SipError, type SipClient } from '../../src/index';
+import { startFaultProxy } from '../support/fault-proxy';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
 let kamailio: KamailioServer;
@@ -83,5 +84,53 @@ describe('messages through Kamailio', () => {
     await expect(stopped.message('bob', 'x')).rejects.toMatchObject({ kind: 'transport' });
     await expect(alice.message('', 'x')).rejects.toMatchObject({ kind: 'config' });
     stopped.dispose();
+  });
+});
+
+describe('a MESSAGE whose connection drops mid-transaction', () => {
+  it('rejects kind transport at once (not a 408 after Timer F, 32 s later), and the client reconnects', async () => {
+    // Through the fault proxy: black-holed, the MESSAGE goes out and no answer can come back; then the connection is
+    // cut with a reset while it waits for its final response.
+    const proxy = await startFaultProxy({ targetPort: kamailio.wsPort });
+    const carol = createSipClient({
+      server: proxy.url,
+      uri: `sip:carol@${kamailio.domain}`,
+      authorizationUsername: 'carol',
+      authorizationPassword: kamailio.users.carol!,
+      webSocket: WebSocket,
+      logLevel: 'error',
+      reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
+    });
+    try {
+      await carol.start();
+      proxy.blackhole();
+      const sending = carol.message('bob', 'lost in transit');
+      let settled = false;
+      sending.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      // In flight: sent, and nothing can answer it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(settled).toBe(false);
+      expect(proxy.stats().bytesDropped).toBeGreaterThan(0);
+      const cutAt = Date.now();
+      proxy.reset();
+      const error = await sending.catch((caught: unknown) => caught);
+      const rejectedAfterMs = Date.now() - cutAt;
+      expect(error).toBeInstanceOf(SipError);
+      expect(error).toMatchObject({ kind: 'transport' });
+      expect((error as SipError).code).not.toBe(408);
+      expect(rejectedAfterMs).toBeLessThan(1_000);
+      // The link comes back, and a MESSAGE goes through again.
+      proxy.pass();
+      await firstValueFrom(carol.transport$.pipe(filter(({ status }) => status === 'connected'), timeout(10_000)));
+      const atBob = firstValueFrom(bob.messages$.pipe(filter(({ body }) => body === 'after the cut'), timeout(10_000)));
+      await carol.message('bob', 'after the cut');
+      expect((await atBob).from).toBe(`sip:carol@${kamailio.domain}`);
+    } finally {
+      carol.dispose();
+      await proxy.close();
+    }
   });
 });

@@ -7,8 +7,8 @@ import { Core, EmitterImpl, TransportState, UserAgent, type Transport } from 'si
 import { describe, expect, it } from 'vitest';
 import { MAX_EXPIRES_SEC, type RegisterOutcome } from '../../machines/registration.machine';
 import { SipError } from '../../src/errors';
+import { errorFromResponse } from '../../src/sip/response-error';
 import {
-  errorFromResponse,
   formatExpires,
   parseDeltaSeconds,
   parseRetryAfter,
@@ -176,7 +176,7 @@ describe('RegistrationChannel', () => {
 
   it('errorFromResponse keeps only a delta-seconds Retry-After', () => {
     const parse = (text: string) => ({ message: Core.Parser.parseMessage(text, { error() {}, warn() {}, log() {}, debug() {} } as never) }) as Core.IncomingResponse;
-    expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 0x10']))).retryAfter).toBeUndefined();
-    expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 7']))).retryAfter).toBe(7);
+    expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 0x10'])), 'REGISTER').retryAfter).toBeUndefined();
+    expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 7'])), 'REGISTER').retryAfter).toBe(7);
   });
 });

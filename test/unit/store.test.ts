@@ -164,6 +164,20 @@ describe('StateStream: a Svelte store', () => {
   });
 });
 
+describe('StateStream: after its source completed', () => {
+  it('still replays the last state on subscribe, then completes (an ended call, a disposed client)', () => {
+    const subject = new BehaviorSubject({ status: 'ended' });
+    const stream = stateStream(subject);
+    subject.complete();
+    const seen: unknown[] = [];
+    let completed = false;
+    stream.subscribe({ next: (value) => seen.push(value), complete: () => (completed = true) });
+    expect(seen).toEqual([{ status: 'ended' }]);
+    expect(completed).toBe(true);
+    expect(get(stream)).toEqual({ status: 'ended' });
+  });
+});
+
 describe("the client's streams", () => {
   it('state streams are stores whose snapshot is the state now; event streams are neither', async () => {
     const client = createSipClient(options);
