@@ -11,6 +11,7 @@ import { startKamailio, type KamailioServer } from '../support/kamailio';
 const root = resolve(import.meta.dirname, '../..');
 let kamailio: KamailioServer;
 let project: string;
+let tarball: string;
 
 function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
@@ -21,7 +22,7 @@ beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'sipstate-pack-'));
   run('npm', ['run', 'build', '--silent'], root);
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project], root)) as { filename: string }[];
-  const tarball = join(project, packed[0]!.filename);
+  tarball = join(project, packed[0]!.filename);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   // Peers at the versions this repository tests with; --prefer-offline uses the npm cache the repo's install filled.
   const version = (name: string) =>
@@ -47,9 +48,11 @@ beforeAll(async () => {
   );
 }, 180_000);
 
+const olderProjects: string[] = [];
+
 afterAll(async () => {
   await kamailio?.stop();
-  if (project) rmSync(project, { recursive: true, force: true });
+  for (const dir of [project, ...olderProjects]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const body = (importLines: string) => `${importLines}
@@ -236,4 +239,60 @@ describe('one SipError for require and import', () => {
     const result = JSON.parse(run('node', ['identity.cjs'], project).trim().split('\n').at(-1)!) as Record<string, boolean>;
     expect(result).toEqual({ sameClass: true, requiredIsImported: true, importedIsRequired: true, sameMachines: true, machinesSipError: true });
   });
+});
+
+describe('with the earlier sip.js 0.21 patch releases (peer range ~0.21.0)', () => {
+  // sip.js 0.21.0 and 0.21.1 differ from 0.21.2 only in SessionManager and SimpleUser (which sipstate does not use) and
+  // in the version they report (0.20.1 and 0.21.0): the fast parser is generated from 0.21.2, so it stays off and
+  // sip.js's own parser runs, with one warning.
+  it.each(['0.21.0', '0.21.1'])('installs next to sip.js %s without peer errors, falls back to its parser, and registers', (sipJs) => {
+    const dir = mkdtempSync(join(tmpdir(), `sipstate-sipjs-${sipJs}-`));
+    olderProjects.push(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0', type: 'module' }));
+    const version = (name: string) => (JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root)) as string);
+    // No --legacy-peer-deps: npm's peer check is part of what is tested (ERESOLVE while the peer was exactly 0.21.2).
+    run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `sip.js@${sipJs}`, `xstate@${version('xstate')}`, `rxjs@${version('rxjs')}`, `ws@${version('ws')}`],
+      dir,
+    );
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import WebSocket from 'ws';
+import { version } from 'sip.js';
+import { activeParser, createSipClient } from 'sipstate';
+const warnings = [];
+const client = createSipClient({
+  server: ${JSON.stringify(kamailio.wsUrl)},
+  uri: 'sip:alice@sipstate.test',
+  authorizationUsername: 'alice',
+  authorizationPassword: 'alice-secret',
+  webSocket: WebSocket,
+  logger: { debug() {}, info() {}, warn: (line) => warnings.push(line), error: (line) => warnings.push(line) },
+});
+const seen = [];
+client.registration$.subscribe(({ status }) => seen.push(status));
+await client.start();
+await client.register();
+const expires = client.getState().registration.expires;
+await client.stop();
+client.dispose();
+console.log(JSON.stringify({ reported: version, parser: activeParser(), seen, expires, warnings }));
+`,
+    );
+    const result = JSON.parse(run('node', ['--no-warnings', 'register.mjs'], dir).trim().split('\n').at(-1)!) as {
+      reported: string;
+      parser: string;
+      seen: string[];
+      expires: number;
+      warnings: string[];
+    };
+    expect(JSON.parse(run('node', ['-p', "JSON.stringify(require('sip.js/package.json').version)"], dir))).toBe(sipJs);
+    expect(result.parser).toBe('sip.js');
+    expect(result.warnings).toEqual([
+      `[sipstate] fast SIP parser not installed, sip.js's own parser stays in use: the installed sip.js reports version ${result.reported}; the fast parser was generated from sip.js 0.21.2 (which reports 0.21.1)`,
+    ]);
+    expect(result.seen).toEqual(['unregistered', 'registering', 'registered', 'unregistering', 'unregistered']);
+    expect(result.expires).toBeGreaterThan(0);
+  }, 180_000);
 });
