@@ -12,8 +12,8 @@ import { redactUrl } from './redact';
  */
 export type SipLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent' | 'log';
 
-/** The methods every log sink has, whatever it calls its `info` level. */
-export interface SipLogMethods {
+/** The methods every log sink has, whatever it calls its `info` level (see {@link SipLogSink}). */
+interface SipLogMethods {
   debug(message: string): void;
   warn(message: string): void;
   error(message: string): void;
