@@ -1,15 +1,42 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', machines: 'machines/index.ts', view: 'src/view/statechart-view.ts', cli: 'src/cli.ts', angular: 'src/angular.ts', react: 'src/react.ts' },
-  format: ['esm', 'cjs'],
-  // Type declarations for the library entries; the CLI is a program, not an import.
-  dts: { entry: { index: 'src/index.ts', machines: 'machines/index.ts', view: 'src/view/statechart-view.ts', angular: 'src/angular.ts', react: 'src/react.ts' } },
-  // Both entries share src/errors.ts: one chunk keeps `instanceof SipError` true across them.
-  splitting: true,
-  sourcemap: true,
-  clean: true,
+/** The entries applications import; the CLI is a program, not an import. */
+const LIBRARY = {
+  index: 'src/index.ts',
+  machines: 'machines/index.ts',
+  view: 'src/view/statechart-view.ts',
+  angular: 'src/angular.ts',
+  react: 'src/react.ts',
+};
+
+const shared: Options = {
   target: 'es2022',
-  treeshake: true,
   external: ['sip.js', 'xstate', 'rxjs', 'ws', '@angular/core', 'react'],
-});
+  // `npm run build` empties dist/ first: the two builds below run side by side, and one's clean would race the other.
+  clean: false,
+};
+
+export default defineConfig([
+  // The one JavaScript build: ES modules. `require('sipstate')` loads this same build too (dist/*.cjs, written by
+  // scripts/cjs-entries.mjs, is `module.exports = require('./index.js')`), so there is one copy of each class:
+  // `instanceof SipError` holds whichever way it was loaded. Chunks shared by several entries (errors, machines) are
+  // one file each.
+  {
+    ...shared,
+    entry: { ...LIBRARY, cli: 'src/cli.ts' },
+    format: ['esm'],
+    dts: { entry: LIBRARY },
+    splitting: true,
+    sourcemap: true,
+    treeshake: true,
+  },
+  // Declarations for `require` (.d.cts): the same types, as CommonJS declarations, so a CommonJS TypeScript project
+  // (module node16/nodenext) reads them without TS1479. scripts/cjs-entries.mjs then marks their sip.js imports
+  // `resolution-mode: import` (sip.js ships ES module types only).
+  {
+    ...shared,
+    entry: LIBRARY,
+    format: ['cjs'],
+    dts: { entry: LIBRARY, only: true },
+  },
+]);

@@ -100,6 +100,9 @@ export const userAgentMachine = setup({
     context: {} as UserAgentContext,
     events: {} as UserAgentEvent,
     tags: {} as UserAgentStatus,
+    // Every child by id: published declarations then list exactly these (no index signature, which with the typed
+    // `transport` and `registration` beside it is TS2411 for consumers that check libraries, skipLibCheck: false).
+    children: {} as { transport: 'transport'; registration: 'registration'; startUserAgent: 'startUserAgent'; stopUserAgent: 'stopUserAgent' },
   },
   actors: {
     transport: transportMachine,
@@ -206,6 +209,7 @@ export const userAgentMachine = setup({
         },
         launching: {
           invoke: {
+            id: 'startUserAgent',
             src: 'startUserAgent',
             onDone: '#userAgent.started',
             onError: { target: '#userAgent.halting', actions: 'recordStartError' },
@@ -237,7 +241,7 @@ export const userAgentMachine = setup({
             },
             stoppingUserAgent: {
               entry: 'linkDown',
-              invoke: { src: 'stopUserAgent', onDone: 'disconnecting', onError: 'disconnecting' },
+              invoke: { id: 'stopUserAgent', src: 'stopUserAgent', onDone: 'disconnecting', onError: 'disconnecting' },
               after: { stopStepTimeout: 'disconnecting' },
             },
             disconnecting: {

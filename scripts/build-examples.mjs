@@ -2,7 +2,10 @@
 // Builds the example apps (examples/angular, svelte, react) the way a user gets sipstate: from the packed package.
 //
 // 1. `npm pack` the repository root (its dist/ must be built: `npm run build`, which `npm test` runs first) into
-//    examples/.pack/sipstate.tgz, which each example depends on as "file:../.pack/sipstate.tgz".
+//    examples/built-by-npm-run-test-examples/sipstate.tgz, which each example depends on as
+//    "file:../built-by-npm-run-test-examples/sipstate.tgz". The folder's name is the message: in a fresh clone,
+//    `npm install` in an example fails with ENOENT on that path before any script of the example could run (npm
+//    resolves file: dependencies first, and runs even `preinstall` after installing them).
 // 2. In each example: `npm ci` when node_modules is missing or its lockfile changed; when only sipstate changed,
 //    `npm install --no-save` of the tarball replaces that one package (2 s instead of a full install).
 // 3. Build each example for production, unless nothing it is built from changed since its last build.
@@ -15,7 +18,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PACK_DIR = join(ROOT, 'examples/.pack');
+const PACK_DIR = join(ROOT, 'examples/built-by-npm-run-test-examples');
 const TARBALL = join(PACK_DIR, 'sipstate.tgz');
 /** Each example and where its build lands. */
 const APPS = { angular: 'dist/browser', svelte: 'dist', react: 'dist' };
@@ -102,7 +105,7 @@ async function prepare(app, distFolder, tarballHash) {
     await run('npm', ['ci', '--no-audit', '--no-fund'], dir);
   } else if (installed.tarballHash !== tarballHash) {
     log(`${app}: sipstate changed, reinstalling it`);
-    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '../.pack/sipstate.tgz'], dir);
+    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '../built-by-npm-run-test-examples/sipstate.tgz'], dir);
   }
   writeFileSync(join(dir, INSTALL_STAMP), JSON.stringify({ lockHash, tarballHash }));
 

@@ -1,20 +1,88 @@
 import { redactUrl } from './redact';
 
-/** How much sipstate logs: each level includes the ones after it. */
-export type SipLogLevel = 'debug' | 'log' | 'warn' | 'error';
+/**
+ * How much sipstate logs: each level includes the ones after it (`debug` < `info` < `warn` < `error`); `silent` logs
+ * nothing. `'log'` is the former name of `'info'`, kept as an alias.
+ *
+ * @example
+ * ```ts
+ * createSipClient({ ..., logLevel: 'info' }); // connections, warnings and errors; no SIP messages
+ * createSipClient({ ..., logLevel: 'silent' }); // nothing at all
+ * ```
+ */
+export type SipLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent' | 'log';
 
-/** Where log lines go. `console` fits; so does any logger with these four methods. */
-export interface SipLogSink {
+/** The methods every log sink has, whatever it calls its `info` level (see {@link SipLogSink}). */
+interface SipLogMethods {
   debug(message: string): void;
-  log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
 
-/** The levels in order of severity. */
-export const LOG_LEVELS: readonly SipLogLevel[] = ['debug', 'log', 'warn', 'error'];
+/**
+ * Where log lines go: any object with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston, a
+ * logger of your own). A sink with `log` in place of `info` (the shape sipstate asked for before) still works; when
+ * a sink has both, `info` is used. Methods are called on the sink (`sink.info(line)`), so a logger whose methods need
+ * their `this` works too.
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino';
+ *
+ * createSipClient({ ..., logger: pino(), logLevel: 'info' });
+ * createSipClient({ ..., logger: { debug() {}, info: sendToServer, warn: sendToServer, error: sendToServer } });
+ * ```
+ */
+export type SipLogSink = SipLogMethods & ({ info(message: string): void } | { log(message: string): void });
 
-/** A logger bound to a level: lines below it are dropped before they are formatted. */
+/** The levels a line can be written at, in order of severity. */
+type LineLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Every value `logLevel` accepts, in order of severity (`'log'`, the alias of `'info'`, last). */
+export const LOG_LEVELS: readonly SipLogLevel[] = ['debug', 'info', 'warn', 'error', 'silent', 'log'];
+
+/** Rank of each level: a line is written when its rank is at least the logger's. */
+const RANK: Readonly<Record<SipLogLevel, number>> = { debug: 0, info: 1, log: 1, warn: 2, error: 3, silent: 4 };
+
+/**
+ * `level` with the alias `'log'` turned into `'info'`.
+ *
+ * @example
+ * ```ts
+ * normalizeLogLevel('log'); // 'info'
+ * ```
+ */
+export function normalizeLogLevel(level: SipLogLevel): Exclude<SipLogLevel, 'log'> {
+  return level === 'log' ? 'info' : level;
+}
+
+/**
+ * The sip.js `logLevel` that lets through what sipstate's `level` writes, no more: sip.js has no `info` (its `log`)
+ * and no `silent` (its `error` is the quietest; sipstate's logger then drops those lines too).
+ *
+ * @example
+ * ```ts
+ * new UserAgent({ ..., logLevel: sipJsLogLevel('info') }); // 'log'
+ * ```
+ */
+export function sipJsLogLevel(level: SipLogLevel): 'debug' | 'log' | 'warn' | 'error' {
+  switch (level) {
+    case 'debug':
+    case 'warn':
+    case 'error':
+      return level;
+    case 'info':
+    case 'log':
+      return 'log';
+    case 'silent':
+      return 'error';
+  }
+}
+
+/**
+ * A logger bound to a level: lines below it are dropped before they are formatted. Its `log` writes at `info` (the
+ * sink's `info`, or its `log`): sip.js's name for that level, since sip.js's log connector calls `logger[level]`.
+ */
 export interface Logger {
   debug(message: string | (() => string)): void;
   log(message: string | (() => string)): void;
@@ -74,11 +142,16 @@ export function redactUrlsIn(text: string): string {
  * ```
  */
 export function createLogger(level: SipLogLevel, sink: SipLogSink): Logger {
-  const threshold = LOG_LEVELS.indexOf(level);
-  const write = (at: SipLogLevel) => (message: string | (() => string)) => {
-    if (LOG_LEVELS.indexOf(at) < threshold) return;
-    const text = typeof message === 'function' ? message() : message;
-    sink[at](`[sipstate] ${redactUrlsIn(redactSipMessage(text))}`);
+  const threshold = RANK[level];
+  // `info` when the sink has it, else its `log` (the former shape); called on the sink, for loggers that need `this`.
+  const infoMethod = typeof (sink as { info?: unknown }).info === 'function' ? 'info' : 'log';
+  const write = (at: LineLevel) => {
+    const method = at === 'info' ? infoMethod : at;
+    return (message: string | (() => string)) => {
+      if (RANK[at] < threshold) return;
+      const text = typeof message === 'function' ? message() : message;
+      (sink as unknown as Record<string, (line: string) => void>)[method]!(`[sipstate] ${redactUrlsIn(redactSipMessage(text))}`);
+    };
   };
-  return { debug: write('debug'), log: write('log'), warn: write('warn'), error: write('error') };
+  return { debug: write('debug'), log: write('info'), warn: write('warn'), error: write('error') };
 }

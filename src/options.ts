@@ -4,7 +4,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backoff';
 import { SipConfigError } from './errors';
 import { isSafeHeaderValue } from './header-values';
-import { LOG_LEVELS, type SipLogLevel, type SipLogSink } from './logger';
+import { LOG_LEVELS, normalizeLogLevel, type SipLogLevel, type SipLogSink } from './logger';
 import { redactUrl } from './redact';
 import { DEFAULT_MAX_MESSAGE_BYTES, type WebSocketConstructor } from './sip/websocket-transport';
 import { isUnansweredTimeoutSec, MAX_UNANSWERED_TIMEOUT_SEC } from './call-options';
@@ -60,10 +60,17 @@ export interface SipClientOptions {
    * (`UserAgent.makeURI('sip:alice@example.com')`). Leave it out for an anonymous client.
    */
   uri?: string | URI;
-  /** User name for digest authentication. */
-  authorizationUsername?: string;
-  /** Password for digest authentication; needs `authorizationUsername`. Never logged, never in any state. */
-  authorizationPassword?: string;
+  /**
+   * User name for digest authentication. `undefined` is the same as leaving it out (so `process.env.SIP_USER` fits
+   * under `exactOptionalPropertyTypes`).
+   */
+  authorizationUsername?: string | undefined;
+  /**
+   * Password for digest authentication; needs `authorizationUsername`. Never logged, never in any state. `undefined`
+   * is the same as leaving it out (`authorizationPassword: process.env.SIP_PASSWORD` compiles under
+   * `exactOptionalPropertyTypes`).
+   */
+  authorizationPassword?: string | undefined;
   /** Seconds asked for in REGISTER: an integer from 1 to 86,400 (a day). Default 600. The server may grant less. */
   expires?: number;
   /** `true`: register as soon as started, and stay registered. Default `false`. */
@@ -78,12 +85,15 @@ export interface SipClientOptions {
    * inspector that throws is logged once (at `error`) and otherwise ignored: it cannot stop a machine.
    */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** Lowest level written to the log. Default `'warn'`. */
+  /**
+   * Lowest level written to the log: `'debug'` (every SIP message, credentials masked), `'info'`, `'warn'`,
+   * `'error'`, or `'silent'` (nothing). Default `'warn'`. `'log'` is accepted as the former name of `'info'`.
+   */
   logLevel?: SipLogLevel;
   /**
-   * Where log lines go: an object with `debug`, `log`, `warn` and `error` methods. Default `console` (when left out;
-   * `null` is refused). Lines carry no credentials: Authorization-like header values are masked and URLs lose their
-   * user-info and query values.
+   * Where log lines go: any object with `debug`, `info`, `warn` and `error` methods (`console`, pino, winston, ...);
+   * one with `log` in place of `info` works too. Default `console` (when left out; `null` is refused). Lines carry no
+   * credentials: Authorization-like header values are masked and URLs lose their user-info and query values.
    */
   logger?: SipLogSink;
   /** Reconnection backoff; `false`: a failed or lost connection is final ('failed'). */
@@ -271,7 +281,8 @@ export interface ResolvedOptions {
   register: boolean;
   webSocket: WebSocketConstructor;
   inspect?: SipClientOptions['inspect'];
-  logLevel: SipLogLevel;
+  /** `'log'` is normalised to `'info'`. */
+  logLevel: Exclude<SipLogLevel, 'log'>;
   logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
@@ -590,12 +601,16 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   // Only a missing logger means console: `null` is a mistake, not a wish for the default.
   const givenLogger = option('logger');
   const logger = givenLogger === undefined ? console : givenLogger;
+  // Methods may come from a prototype (a class-based logger such as pino's or winston's), so they are looked up as
+  // any call would look them up; the sink is only ever called, never read for configuration.
+  const hasMethod = (name: string) => typeof (logger as Record<string, unknown>)[name] === 'function';
   if (
     typeof logger !== 'object' ||
     logger === null ||
-    LOG_LEVELS.some((level) => typeof (logger as Record<string, unknown>)[level] !== 'function')
+    !['debug', 'warn', 'error'].every(hasMethod) ||
+    !(hasMethod('info') || hasMethod('log'))
   ) {
-    throw new SipConfigError('logger', `must have debug, log, warn and error methods, got ${describe(logger)}`);
+    throw new SipConfigError('logger', `must have debug, info, warn and error methods (\`log\` in place of \`info\` works too), got ${describe(logger)}`);
   }
 
   let webSocket: WebSocketConstructor;
@@ -655,7 +670,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     register: register ?? false,
     webSocket,
     ...(inspect !== undefined && { inspect }),
-    logLevel: logLevel as SipLogLevel,
+    logLevel: normalizeLogLevel(logLevel as SipLogLevel),
     logger: logger as SipLogSink,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,

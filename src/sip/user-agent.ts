@@ -1,6 +1,6 @@
-import { UserAgent, type LogLevel, type SessionDescriptionHandlerFactory, type UserAgentDelegate, type UserAgentOptions } from 'sip.js';
+import { UserAgent, type SessionDescriptionHandlerFactory, type UserAgentDelegate, type UserAgentOptions } from 'sip.js';
 import { MAX_UNANSWERED_TIMEOUT_SEC } from '../call-options';
-import type { Logger } from '../logger';
+import { sipJsLogLevel, type Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
 import type { SipWebSocketTransport } from './websocket-transport';
 
@@ -34,7 +34,7 @@ export function createUserAgent(
     noAnswerTimeout: options.sipOptions.noAnswerTimeout ?? MAX_UNANSWERED_TIMEOUT_SEC + 60,
     logBuiltinEnabled: false,
     logConfiguration: false,
-    logLevel: options.logLevel as LogLevel,
+    logLevel: sipJsLogLevel(options.logLevel),
     logConnector: (level, category, _label, content) => {
       logger[level](`${category}: ${content}`);
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactSipMessage, redactUrlsIn, type SipLogLevel } from '../../src/logger';
+import { createLogger, normalizeLogLevel, redactSipMessage, redactUrlsIn, sipJsLogLevel, type SipLogLevel } from '../../src/logger';
 
 function capture(level: SipLogLevel = 'debug') {
   const lines: string[] = [];
@@ -175,5 +175,128 @@ describe('log redaction through a client', () => {
     expect(log).toContain('sent to ws://***@127.0.0.1:1/x?token=***:\n');
     expect(log).not.toContain('alice:alice');
     expect(log).not.toContain('t0k');
+  });
+});
+
+/** A pino-shaped logger: methods on a prototype that need `this`, `info` and no `log`. */
+class PinoLike {
+  readonly lines: string[] = [];
+  private write(level: string, message: string): void {
+    this.lines.push(`${level} ${message}`);
+  }
+  debug(message: string): void {
+    this.write('debug', message);
+  }
+  info(message: string): void {
+    this.write('info', message);
+  }
+  warn(message: string): void {
+    this.write('warn', message);
+  }
+  error(message: string): void {
+    this.write('error', message);
+  }
+}
+
+describe('log levels and sinks', () => {
+  it("'info' writes info, warn and error lines through the sink's own info(), with its `this`, and drops debug", () => {
+    const sink = new PinoLike();
+    const logger = createLogger('info', sink);
+    let built = 0;
+    logger.debug(() => `debug ${++built}`);
+    logger.log('connected to ws://127.0.0.1:1');
+    logger.warn('a warning');
+    logger.error('an error');
+    expect(built).toBe(0);
+    expect(sink.lines).toEqual(['info [sipstate] connected to ws://127.0.0.1:1', 'warn [sipstate] a warning', 'error [sipstate] an error']);
+  });
+
+  it("'log' is an alias of 'info'", () => {
+    const viaLog = new PinoLike();
+    const viaInfo = new PinoLike();
+    for (const [level, sink] of [['log', viaLog], ['info', viaInfo]] as const) {
+      const logger = createLogger(level, sink);
+      logger.debug('d');
+      logger.log('i');
+      logger.warn('w');
+    }
+    expect(viaLog.lines).toEqual(['info [sipstate] i', 'warn [sipstate] w']);
+    expect(viaLog.lines).toEqual(viaInfo.lines);
+    expect(normalizeLogLevel('log')).toBe('info');
+    expect(normalizeLogLevel('warn')).toBe('warn');
+  });
+
+  it("'silent' writes nothing, errors included, and builds no line", () => {
+    const sink = new PinoLike();
+    const logger = createLogger('silent', sink);
+    let built = 0;
+    const line = () => `line ${++built}`;
+    logger.debug(line);
+    logger.log(line);
+    logger.warn(line);
+    logger.error(line);
+    expect(sink.lines).toEqual([]);
+    expect(built).toBe(0);
+  });
+
+  it("writes info lines to a sink's log() when it has no info() (the former shape), and prefers info() when it has both", () => {
+    const logOnly: string[] = [];
+    createLogger('info', { debug() {}, log: (line) => logOnly.push(line), warn() {}, error() {} }).log('up');
+    expect(logOnly).toEqual(['[sipstate] up']);
+    const both: string[] = [];
+    createLogger('info', {
+      debug() {},
+      info: (line: string) => both.push(`info ${line}`),
+      log: (line: string) => both.push(`log ${line}`),
+      warn() {},
+      error() {},
+    }).log('up');
+    expect(both).toEqual(['info [sipstate] up']);
+  });
+
+  it('tells sip.js the level that lets through what sipstate writes', () => {
+    const cases: [SipLogLevel, string][] = [
+      ['debug', 'debug'],
+      ['info', 'log'],
+      ['log', 'log'],
+      ['warn', 'warn'],
+      ['error', 'error'],
+      ['silent', 'error'],
+    ];
+    expect(cases.map(([level]) => sipJsLogLevel(level))).toEqual(cases.map(([, sipJs]) => sipJs));
+  });
+
+  it("reaches a pino-shaped logger's info() from a running client at logLevel 'info', and nothing at 'silent'", async () => {
+    const { createSipClient } = await import('../../src/client');
+    /** A WebSocket that opens at once and ignores what is sent. */
+    class OpeningWebSocket {
+      readyState = 0;
+      binaryType = 'arraybuffer';
+      onopen: ((event: unknown) => void) | null = null;
+      onclose: ((event: { code: number }) => void) | null = null;
+      onerror: ((event: unknown) => void) | null = null;
+      onmessage: ((event: { data: unknown }) => void) | null = null;
+      constructor() {
+        setTimeout(() => {
+          this.readyState = 1;
+          this.onopen?.({});
+        }, 1);
+      }
+      send(): void {}
+      close(): void {
+        this.readyState = 3;
+      }
+    }
+    const run = async (logLevel: SipLogLevel) => {
+      const sink = new PinoLike();
+      const client = createSipClient({ server: 'ws://127.0.0.1:1/x', webSocket: OpeningWebSocket, logLevel, logger: sink, fastParser: false });
+      await client.start();
+      client.dispose();
+      return sink.lines;
+    };
+    const info = await run('info');
+    expect(info).toContain('info [sipstate] connected to ws://127.0.0.1:1/x');
+    expect(info.filter((line) => line.startsWith('debug '))).toEqual([]);
+    expect(await run('silent')).toEqual([]);
   });
 });

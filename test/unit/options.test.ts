@@ -84,6 +84,9 @@ describe('createSipClient options', () => {
     ['reconnect.__proto__ (own, from JSON)', { reconnect: JSON.parse('{"__proto__": {"initialDelayMs": 0}}') as object }, 'reconnect.__proto__'],
     ['logger: null', { logger: null }, 'logger'],
     ['a logger without error()', { logger: { debug() {}, log() {}, warn() {} } }, 'logger'],
+    ['a logger without info() or log()', { logger: { debug() {}, warn() {}, error() {} } }, 'logger'],
+    ['a logger whose info is no function', { logger: { debug() {}, info: 'x', warn() {}, error() {} } }, 'logger'],
+    ["logLevel 'trace'", { logLevel: 'trace' }, 'logLevel'],
     // Text that goes into SIP headers: a CR or LF would start a header of the caller's choosing.
     ['a userAgentString with CRLF', { sipOptions: { userAgentString: 'x/1.0\r\nX-Injected: 1' } }, 'sipOptions.userAgentString'],
     ['a displayName with LF', { sipOptions: { displayName: 'Alice\nRoute: <sip:evil>' } }, 'sipOptions.displayName'],
@@ -175,6 +178,39 @@ describe('createSipClient options', () => {
     });
     expect(resolveOptions({ ...valid(RecordingWebSocket), keepAliveIntervalSec: 1 }).keepAliveIntervalMs).toBe(1_000);
     expect(resolveOptions({ ...valid(RecordingWebSocket), reconnect: { maxAttempts: Infinity } }).reconnect).toMatchObject({ maxAttempts: Infinity });
+  });
+
+  it("accepts logLevel 'info', 'silent' and the alias 'log' (as 'info'), and loggers with info() or log()", () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const levels = (['debug', 'info', 'log', 'warn', 'error', 'silent'] as const).map(
+      (logLevel) => resolveOptions({ ...valid(RecordingWebSocket), logLevel }).logLevel,
+    );
+    expect(levels).toEqual(['debug', 'info', 'info', 'warn', 'error', 'silent']);
+    // pino's shape: methods on a prototype, `info` and no `log`.
+    class PinoShaped {
+      debug(_message: string): void {}
+      info(_message: string): void {}
+      warn(_message: string): void {}
+      error(_message: string): void {}
+    }
+    const pino = new PinoShaped();
+    expect(resolveOptions({ ...valid(RecordingWebSocket), logger: pino }).logger).toBe(pino);
+    const former = { debug() {}, log() {}, warn() {}, error() {} };
+    expect(resolveOptions({ ...valid(RecordingWebSocket), logger: former }).logger).toBe(former);
+    expect(resolveOptions(valid(RecordingWebSocket)).logger).toBe(console);
+    const refused = () => resolveOptions({ ...valid(RecordingWebSocket), logger: { debug() {}, warn() {}, error() {} } as never });
+    expect(refused).toThrow('`logger` must have debug, info, warn and error methods (`log` in place of `info` works too), got an object');
+  });
+
+  it('takes credentials given as undefined (process.env.X under exactOptionalPropertyTypes) as left out', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const resolved = resolveOptions({ ...valid(RecordingWebSocket), authorizationUsername: undefined, authorizationPassword: undefined });
+    expect(Object.hasOwn(resolved, 'authorizationUsername')).toBe(false);
+    expect(Object.hasOwn(resolved, 'authorizationPassword')).toBe(false);
+    // A password with an undefined user name is still a password without a user name.
+    expect(() => resolveOptions({ ...valid(RecordingWebSocket), authorizationUsername: undefined, authorizationPassword: 'p' })).toThrow(
+      SipConfigError,
+    );
   });
 
   it('reads only own properties: a polluted Object.prototype changes nothing', () => {
