@@ -10,6 +10,7 @@ import { validateCallOptions, validateMessageOptions } from './call-options';
 import { attachRuntime, clientMachine, type ClientRuntime } from './client-machine';
 import { SipError, toSipError } from './errors';
 import { installFastParser } from './fast-parser';
+import { warnConnectionFailures } from './connection-warnings';
 import { createLogger, type Logger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
 import { redactUrl } from './redact';
@@ -430,6 +431,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
     wasConnected = connected;
   });
 
+  const connectionWarnings = warnConnectionFailures(transport$, logger);
+
   const observe = (ref: { subscribe(observer: { next(): void; error(error: unknown): void }): { unsubscribe(): void } }) =>
     ref.subscribe({ next: publish, error: (error) => logger.error(`machine error: ${String(error)}`) });
   // The root's observer (errors included) goes on before anything starts; a child's error reaches the root too.
@@ -487,7 +490,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
         return ({ registration }) => {
           if (registration.status === 'registered') return 'resolve';
           if (registration.status === 'registering' || registration.status === 'retrying') moved = true;
-          else if (moved && registration.status === 'failed') return registration.error ?? new SipError('rejected', 'Registration failed');
+          else if (moved && registration.status === 'failed') return registration.error;
+          // 'unregistered' with an error: the start failed (the transport gave up), and that is why.
+          else if (moved && registration.status === 'unregistered' && registration.error) return registration.error;
           else if (moved) return cancelled('register() was superseded by unregister() or stop()');
           return 'wait';
         };
@@ -505,13 +510,18 @@ export function createSipClient(options: SipClientOptions): SipClient {
       }),
 
     reconnect: () =>
-      command({ type: 'RECONNECT' }, () => ({ transport, userAgent }) => {
-        if (transport.status === 'connected') return 'resolve';
-        if (transport.status === 'failed') return transport.error ?? new SipError('transport', 'Reconnection failed');
-        if (transport.status === 'disconnected' && userAgent.status === 'stopped') {
-          return cancelled('reconnect() needs a started client');
-        }
-        return 'wait';
+      command({ type: 'RECONNECT' }, () => {
+        // 'failed' before the transport moved is the failure reconnect() was called to retry, not its verdict.
+        let moved = false;
+        return ({ transport, userAgent }) => {
+          if (transport.status === 'connected') return 'resolve';
+          if (transport.status === 'failed') return moved ? transport.error : 'wait';
+          if (transport.status === 'disconnected' && userAgent.status === 'stopped') {
+            return cancelled('reconnect() needs a started client, or one whose start failed');
+          }
+          moved = true;
+          return 'wait';
+        };
       }),
 
     stop: () =>
@@ -591,6 +601,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
       disposedCalls = true;
       liveCalls.clear();
       restoreWatch.unsubscribe();
+      connectionWarnings.unsubscribe();
       liveCallList.close();
       incomingCalls$.complete();
       messages$.complete();
