@@ -42,13 +42,6 @@ export type TransportState =
   | TransportFailed;
 
 /**
- * Reconnection attempts since the connection was last stable (stayed up 10 s, `STABLE_CONNECTION_MS`): 0 on the first
- * attempt. Connecting alone does not reset it: against a server that accepts connections and drops them, each
- * reconnection counts, the delays keep growing, and `reconnect.maxAttempts` applies.
- */
-type AttemptCount = number;
-
-/**
  * `transport$` while not started, or stopped.
  *
  * @example
@@ -73,7 +66,7 @@ export interface TransportConnecting {
   /** The server being tried (its URL with any secret redacted). */
   server: string;
   /** Always 0: the first attempt. */
-  attempt: AttemptCount;
+  attempt: number;
 }
 
 /**
@@ -107,8 +100,13 @@ export type TransportReconnecting =
       phase: 'waiting';
       /** When the next attempt starts, epoch ms. */
       retryAt: number;
-      /** The attempt that starts at `retryAt`. */
-      attempt: AttemptCount;
+      /**
+       * Reconnection attempts since the connection was last stable (stayed up 10 s, `STABLE_CONNECTION_MS`),
+       * counting the one that starts at `retryAt`. Connecting alone does not reset it: against a server that accepts
+       * connections and drops them, each reconnection counts, the delays keep growing, and `reconnect.maxAttempts`
+       * applies.
+       */
+      attempt: number;
       /** The server the next attempt goes to. */
       server: string;
       /** Why the last attempt failed or the connection was lost. */
@@ -118,7 +116,8 @@ export type TransportReconnecting =
       status: 'reconnecting';
       /** Opening a connection now. */
       phase: 'attempting';
-      attempt: AttemptCount;
+      /** Reconnection attempts since the connection was last stable, this one included. */
+      attempt: number;
       /** The server being tried. */
       server: string;
       /** Why the attempt before failed or the connection was lost; absent when the network coming back started it. */
@@ -128,7 +127,8 @@ export type TransportReconnecting =
       status: 'reconnecting';
       /** The platform reports no network: nothing is tried (and no attempt spent) until it is back. */
       phase: 'offline';
-      attempt: AttemptCount;
+      /** Reconnection attempts since the connection was last stable (none is spent while offline). */
+      attempt: number;
       /** The server the next attempt goes to. */
       server: string;
       /** Why the last attempt failed or the connection was lost; absent when `start()` found the network down. */
@@ -150,7 +150,8 @@ export interface TransportFailed {
   error: SipError;
   /** The server the next attempt (after `reconnect()`) goes to. */
   server: string;
-  attempt: AttemptCount;
+  /** Reconnection attempts spent since the connection was last stable. */
+  attempt: number;
 }
 
 /**

@@ -20,6 +20,7 @@ import { registrationMachine, registrationStatusOf, type RegisterOutcome } from 
 import { STABLE_CONNECTION_MS, transportStatusOf } from '../../machines/transport.machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
+import { fieldsOf } from '../support/state-fields';
 import { controllable, flush } from '../support/fake-actors';
 import { fakeTransport, fakeUserAgent } from '../support/fake-machines';
 import { prng } from '../support/prng';
@@ -620,8 +621,25 @@ describe('transport machine against its model', () => {
           expect(snapshot.context.servers[snapshot.context.serverIndex], where).toBe(SERVERS[expected.context.server]);
         }
         if (expected.context.attempt <= MAX_ATTEMPTS) expect(snapshot.context.attempt, where).toBe(expected.context.attempt);
-        // the public count is 0 while connected, whatever the backoff still remembers
-        expect(selectTransportState(snapshot).attempt, where).toBe(status === 'connected' ? 0 : snapshot.context.attempt);
+        // the public state: no count while connected (whatever the backoff still remembers) or disconnected
+        const state = selectTransportState(snapshot);
+        const fields = fieldsOf(state);
+        expect(fields.attempt, where).toBe(status === 'connected' || status === 'disconnected' ? undefined : snapshot.context.attempt);
+        expect(fields.server, where).toBe(status === 'disconnected' ? undefined : snapshot.context.servers[snapshot.context.serverIndex]);
+        // 'reconnecting' tells its phases apart: waiting for the timer, waiting for the network, attempting
+        expect(state.status === 'reconnecting' ? state.phase : undefined, where).toBe(
+          snapshot.matches({ connection: 'waitingToReconnect' })
+            ? 'waiting'
+            : snapshot.matches({ connection: 'waitingForNetwork' })
+              ? 'offline'
+              : snapshot.matches({ connection: 'reconnecting' })
+                ? 'attempting'
+                : undefined,
+        );
+        // what a status guarantees is there: the error of a wait or of giving up
+        if ((state.status === 'reconnecting' && state.phase === 'waiting') || state.status === 'failed') {
+          expect(state.error, where).toBe(snapshot.context.error);
+        }
         // invariants
         expect(sut.pendingConnects(), `at most one connection attempt: ${where}`).toBeLessThanOrEqual(1);
         const attempting = snapshot.matches({ connection: { connecting: 'opening' } }) || snapshot.matches({ connection: 'reconnecting' });
@@ -631,7 +649,7 @@ describe('transport machine against its model', () => {
         expect(sut.watchingNetwork, `network watched for the machine's life: ${where}`).toBe(true);
         expect(sut.pendingCrlf(), `CRLF ping only while probing with it: ${where}`).toBe(expected.matches({ connection: { connected: 'crlf' } }) ? 1 : 0);
         expect(sut.pendingOptions(), `OPTIONS only while probing with it: ${where}`).toBe(expected.matches({ connection: { connected: 'options' } }) ? 1 : 0);
-        expect(selectTransportState(snapshot).retryAt !== undefined, `retryAt only while waiting: ${where}`).toBe(
+        expect(fields.retryAt !== undefined, `retryAt only while waiting: ${where}`).toBe(
           snapshot.matches({ connection: 'waitingToReconnect' }),
         );
         if (snapshot.matches({ network: 'offline' })) {
