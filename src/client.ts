@@ -57,8 +57,10 @@ export interface SipClient {
   getState(): SipClientState;
   /**
    * Connects and starts the user agent. Resolves when started and connected; rejects with a SipError when the start
-   * fails for good (the transport 'failed') or is superseded by `stop()` (kind `cancelled`). A first connection that
-   * fails is retried with backoff while the promise waits.
+   * fails for good or is superseded by `stop()` (kind `cancelled`). A first connection that fails is retried with
+   * backoff while the promise waits. When `reconnect.maxAttempts` are spent, the start has failed: transport$ stays
+   * 'failed' with the error, userAgent$ 'stopped' with it, registration$ 'unregistered' with it when registering was
+   * wanted; `reconnect()` then tries once more at once, `start()` afresh.
    */
   start(): Promise<void>;
   /**
@@ -69,7 +71,12 @@ export interface SipClient {
   register(): Promise<void>;
   /** Removes the registration (REGISTER with expires 0). Resolves when unregistered. */
   unregister(): Promise<void>;
-  /** Tries to connect now, from 'reconnecting' or 'failed'. Resolves when connected. */
+  /**
+   * Tries to connect now, from 'reconnecting' or 'failed': one attempt at once. Resolves when connected; rejects with
+   * that attempt's error when the transport is 'failed' again. After a start that failed for good (transport 'failed',
+   * userAgent 'stopped' with the error) it starts the client again with that one attempt, and resolves once started.
+   * On a client that was never started, or was stopped, it rejects (kind `cancelled`).
+   */
   reconnect(): Promise<void>;
   /** Unregisters if registered, stops the user agent, then disconnects. Resolves when stopped. */
   stop(): Promise<void>;
@@ -514,8 +521,10 @@ export function createSipClient(options: SipClientOptions): SipClient {
         // 'failed' before the transport moved is the failure reconnect() was called to retry, not its verdict.
         let moved = false;
         return ({ transport, userAgent }) => {
-          if (transport.status === 'connected') return 'resolve';
+          // After a failed start, reconnect() starts the client again: then it is done when started, as start() is.
+          if (transport.status === 'connected' && userAgent.status !== 'starting') return 'resolve';
           if (transport.status === 'failed') return moved ? transport.error : 'wait';
+          if (moved && userAgent.status === 'stopped' && userAgent.error) return userAgent.error;
           if (transport.status === 'disconnected' && userAgent.status === 'stopped') {
             return cancelled('reconnect() needs a started client, or one whose start failed');
           }

@@ -9,3 +9,15 @@ export type AnyFields<T> = { [K in KeysOf<T>]?: FieldOf<T, K> };
 export function fieldsOf<T extends object>(state: T): AnyFields<T> {
   return state as AnyFields<T>;
 }
+
+/**
+ * Asserts a state's status and returns it narrowed to that member of its union, so the test reads the fields the
+ * status guarantees as a user would.
+ */
+export function expectStatus<T extends { status: string }, S extends T['status']>(
+  state: T,
+  status: S,
+): Extract<T, { status: S }> {
+  if (state.status !== status) throw new Error(`expected status '${status}', got ${JSON.stringify(state)}`);
+  return state as Extract<T, { status: S }>;
+}
