@@ -35,8 +35,8 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * Every delay goes through `clampDelay` (at most 2^31-1 ms).
  *
  * Status is read from tags: `unregistered`, `registering`, `registered`, `unregistering`, `retrying`, `failed`.
- * `unregistered` holds an `error` only after `ABANDON` (the start failed while registration was wanted); every other
- * way into it clears the error.
+ * `unregistered` holds an `error` only after `ABANDON` (the start failed while registration was wanted), until
+ * `REGISTER` or `UNREGISTER`; every other way into it clears the error.
  */
 
 /** What a REGISTER transaction ended with, when it did not fail. */
@@ -357,6 +357,8 @@ export const registrationMachine = setup({
       states: {
         idle: {
           tags: 'unregistered',
+          // Already unregistered: only the reason a failed start left (ABANDON) goes.
+          on: { UNREGISTER: { actions: 'clearError' } },
         },
         active: {
           initial: 'waitingForLink',

@@ -173,6 +173,9 @@ export const userAgentMachine = setup({
         // After a start the transport gave up on: start again, the transport trying once at once (RECONNECT from
         // 'failed'); the CONNECT sent on entering `starting` then finds it reconnecting and is ignored.
         RECONNECT: { guard: 'transportFailed', target: 'starting', actions: ['clearError', 'forwardReconnect'] },
+        // stop() after a start that failed: the application has given up too. Stopped means disconnected and
+        // unregistered, with no reason left over (DISCONNECT takes a failed transport to disconnected).
+        STOP: { actions: ['clearError', 'disconnectTransport', 'forwardUnregister'] },
       },
     },
     starting: {
@@ -251,7 +254,8 @@ export const userAgentMachine = setup({
       always: [
         { guard: and(['halted', 'restartRequested']), target: 'starting', actions: 'clearError' },
         // A REGISTER that came while halting, then superseded by STOP, is withdrawn: stopped means unregistered.
-        { guard: 'halted', target: 'stopped', actions: 'forwardUnregister' },
+        // (After a start that failed, ABANDON instead: the registration keeps saying why.)
+        { guard: 'halted', target: 'stopped', actions: 'releaseRegistration' },
       ],
     },
   },

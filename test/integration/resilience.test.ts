@@ -266,6 +266,16 @@ describe('fault injection against Kamailio', () => {
     expect(error).toMatchObject({ kind: 'transport' });
     expect(proxy.stats().refused).toBe(3);
     expect(nowhere.getState().userAgent).toMatchObject({ status: 'stopped', error: { kind: 'transport' } });
+    expect(nowhere.getState().transport).toMatchObject({ status: 'failed', error: { kind: 'transport' } });
+    // stop() after it: the application gives up too; stopped is disconnected, with no reason left over
+    await nowhere.stop();
+    expect(nowhere.getState()).toMatchObject({
+      transport: { status: 'disconnected' },
+      userAgent: { status: 'stopped' },
+      registration: { status: 'unregistered' },
+    });
+    expect(fieldsOf(nowhere.getState().userAgent).error).toBeUndefined();
+    expect(proxy.stats().refused).toBe(3);
   });
 
   it('a start that failed for good stays visible: transport failed with its error, reconnect() tries again at once', async () => {

@@ -201,6 +201,24 @@ describe('user agent machine', () => {
     expect(u.status()).toMatchObject({ userAgent: 'started', transport: 'connected' });
   });
 
+  it('STOP after a failed start disconnects the failed transport and clears the reasons', async () => {
+    const u = setup({
+      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0, reconnect: false },
+      register: true,
+    });
+    u.actor.send({ type: 'START' });
+    u.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'failed', registration: 'unregistered' });
+    u.actor.send({ type: 'STOP' });
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    expect(u.actor.getSnapshot().context.error).toBeUndefined();
+    expect(u.child('transport').getSnapshot().context.error).toBeUndefined();
+    expect(u.child('registration').getSnapshot().context.error).toBeUndefined();
+    expect(u.connect.calls).toHaveLength(1);
+  });
+
   it('RECONNECT on a user agent that was never started does nothing', async () => {
     const u = setup();
     u.actor.send({ type: 'RECONNECT' });
