@@ -284,7 +284,8 @@ export function selectTransportState(snapshot: TransportSnapshot): TransportStat
     case 'connecting':
       return { status, server, attempt };
     case 'failed':
-      return { status, error: error ?? (unknownTransportError ??= new SipError('transport', 'Connection failed')), server, attempt };
+      unknownTransportError ??= new SipError('transport', 'Connection failed');
+      return { status, error: error ?? unknownTransportError, server, attempt };
     case 'reconnecting': {
       const phase = reconnectPhaseOf(snapshot) ?? 'attempting';
       if (phase === 'waiting' && context.retryAt !== undefined && error) {
