@@ -35,6 +35,8 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * Every delay goes through `clampDelay` (at most 2^31-1 ms).
  *
  * Status is read from tags: `unregistered`, `registering`, `registered`, `unregistering`, `retrying`, `failed`.
+ * `unregistered` holds an `error` only after `ABANDON` (the start failed while registration was wanted), until
+ * `REGISTER` or `UNREGISTER`; every other way into it clears the error.
  */
 
 /** What a REGISTER transaction ended with, when it did not fail. */
@@ -162,7 +164,12 @@ export type RegistrationEvent =
   | { type: 'REGISTER' }
   | { type: 'UNREGISTER' }
   | { type: 'LINK_UP' }
-  | { type: 'LINK_DOWN' };
+  | { type: 'LINK_DOWN' }
+  /**
+   * The user agent stopped without its start ever succeeding: registration is no longer wanted, and `error` (why the
+   * start failed) stays in the context so that `unregistered` says why.
+   */
+  | { type: 'ABANDON'; error: SipError };
 
 /** Status of the registration, one per state (carried as a tag). */
 export type RegistrationStatus =
@@ -335,6 +342,7 @@ export const registrationMachine = setup({
     }),
     forgetBinding: assign({ grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined }),
     recordFailure: assign(({ event }) => ({ error: errorOf(event) })),
+    recordAbandon: assign({ error: ({ event }) => (event.type === 'ABANDON' ? event.error : undefined) }),
     // Follows recordFailure or recordNothingGranted, which put the error in the context.
     scheduleRetry: assign(({ context }) => {
       const error = context.error ?? new SipError('transport', 'REGISTER failed');
@@ -393,12 +401,15 @@ export const registrationMachine = setup({
       states: {
         idle: {
           tags: 'unregistered',
+          // Already unregistered: only the reason a failed start left (ABANDON) goes.
+          on: { UNREGISTER: { actions: 'clearError' } },
         },
         active: {
           initial: 'waitingForLink',
           on: {
             // The link is gone: whatever the server holds, we cannot be reached; register again when it is back.
             LINK_DOWN: { target: '.waitingForLink', actions: ['forgetBinding', 'clearRetry'] },
+            ABANDON: { target: '#registration.binding.idle', actions: ['clearError', 'forgetBinding', 'recordAbandon'] },
             UNREGISTER: { target: 'unregistering' },
             REGISTER: {},
           },

@@ -37,7 +37,8 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * Every delay goes through `clampDelay` (at most 2^31-1 ms; NaN inputs take the default).
  *
  * Status is read from tags: each state carries exactly one of `disconnected`, `connecting`, `connected`,
- * `reconnecting`, `failed`.
+ * `reconnecting`, `failed`. Within `reconnecting`, {@link reconnectPhaseOf} tells `waiting` (a retry is scheduled),
+ * `attempting` (a connection is being opened) and `offline` (waiting for the network) apart.
  */
 
 /**
@@ -146,6 +147,12 @@ export type TransportEvent =
 
 /** Status of the transport, one per state (carried as a tag). */
 export type TransportStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
+
+/**
+ * What a `reconnecting` transport is doing: `waiting` for its next attempt (scheduled at `retryAt`), `attempting` to
+ * open a connection, or `offline`: waiting for the platform to report the network back (no attempt is spent).
+ */
+export type ReconnectPhase = 'waiting' | 'attempting' | 'offline';
 
 const TRANSPORT_STATUSES: readonly TransportStatus[] = ['disconnected', 'connecting', 'connected', 'reconnecting', 'failed'];
 
@@ -451,4 +458,20 @@ export type TransportSnapshot = SnapshotFrom<typeof transportMachine>;
  */
 export function transportStatusOf(snapshot: TransportSnapshot): TransportStatus {
   return TRANSPORT_STATUSES.find((status) => snapshot.hasTag(status)) ?? 'disconnected';
+}
+
+/**
+ * What a transport snapshot in `reconnecting` is doing ({@link ReconnectPhase}); undefined in any other status.
+ *
+ * @example
+ * ```ts
+ * reconnectPhaseOf(actor.getSnapshot()); // 'waiting'
+ * ```
+ */
+export function reconnectPhaseOf(snapshot: TransportSnapshot): ReconnectPhase | undefined {
+  if (!snapshot.hasTag('reconnecting')) return undefined;
+  if (snapshot.matches({ connection: 'waitingToReconnect' })) return 'waiting';
+  if (snapshot.matches({ connection: 'waitingForNetwork' })) return 'offline';
+  // `reconnecting`, or `attemptFailed` (transient: never seen from outside a macrostep).
+  return 'attempting';
 }

@@ -8,7 +8,11 @@ import { transportMachine, transportStatusOf, type TransportInput, type Transpor
  * The user agent's lifecycle, and the parent of the transport and registration machines, which it invokes for its
  * whole life (`transport` and `registration`, also registered under those system ids).
  *
- * - `starting`: asks the transport to connect, then starts the SIP user agent over it (`startUserAgent`).
+ * - `starting`: asks the transport to connect, then starts the SIP user agent over it (`startUserAgent`). When the
+ *   transport gives up first ('failed'), the start fails: straight back to `stopped` with the transport's error,
+ *   leaving the transport 'failed' with it (nothing was started, nothing is left to halt) and the registration
+ *   `unregistered` with it (`ABANDON`). From there `RECONNECT` starts again with one connection attempt at once, and
+ *   `START` with the attempts counted afresh.
  * - `started`: tells the registration machine whether it can send (`LINK_UP` while the transport is connected).
  * - `halting`: unregisters (bounded by a deadline), stops the SIP user agent (`stopUserAgent`), then disconnects.
  *   A `START` while halting is remembered in the `then` region and starts again once halted.
@@ -113,6 +117,7 @@ export const userAgentMachine = setup({
   guards: {
     transportConnected: ({ context }) => context.transportStatus === 'connected',
     transportFailed: ({ context }) => context.transportStatus === 'failed',
+    transportFailedNow: ({ event }) => event.type === 'TRANSPORT_STATUS' && event.status === 'failed',
     transportDisconnected: ({ context }) => context.transportStatus === 'disconnected',
     registrationSettled: ({ context }) =>
       context.registrationStatus === 'unregistered' || context.registrationStatus === 'failed',
@@ -130,6 +135,10 @@ export const userAgentMachine = setup({
     forwardRegister: sendTo('registration', { type: 'REGISTER' }),
     forwardUnregister: sendTo('registration', { type: 'UNREGISTER' }),
     linkDown: sendTo('registration', { type: 'LINK_DOWN' }),
+    // Stopping after a start that failed: registration is no longer wanted, and says why. Otherwise unregister.
+    releaseRegistration: sendTo('registration', ({ context }) =>
+      context.error ? { type: 'ABANDON' as const, error: context.error } : { type: 'UNREGISTER' as const },
+    ),
     // The registration machine may send only while the user agent is started and the transport connected.
     updateLink: sendTo('registration', ({ context }) => ({
       type: context.transportStatus === 'connected' ? ('LINK_UP' as const) : ('LINK_DOWN' as const),
@@ -189,6 +198,12 @@ export const userAgentMachine = setup({
       on: {
         START: { target: 'starting', actions: 'clearError' },
         REGISTER: { target: 'starting', actions: ['clearError', 'forwardRegister'] },
+        // After a start the transport gave up on: start again, the transport trying once at once (RECONNECT from
+        // 'failed'); the CONNECT sent on entering `starting` then finds it reconnecting and is ignored.
+        RECONNECT: { guard: 'transportFailed', target: 'starting', actions: ['clearError', 'forwardReconnect'] },
+        // stop() after a start that failed: the application has given up too. Stopped means disconnected and
+        // unregistered, with no reason left over (DISCONNECT takes a failed transport to disconnected).
+        STOP: { actions: ['clearError', 'disconnectTransport', 'forwardUnregister'] },
       },
     },
     starting: {
@@ -202,10 +217,16 @@ export const userAgentMachine = setup({
       initial: 'connecting',
       states: {
         connecting: {
-          always: [
-            { guard: 'transportConnected', target: 'launching' },
-            { guard: 'transportFailed', target: '#userAgent.halting', actions: 'recordTransportFailure' },
-          ],
+          always: { guard: 'transportConnected', target: 'launching' },
+          on: {
+            // Judged on the change, not the mirrored status: starting again from a failed start enters here while
+            // the mirror still says 'failed' from before.
+            TRANSPORT_STATUS: {
+              guard: 'transportFailedNow',
+              target: '#userAgent.stopped',
+              actions: ['recordTransportFailure', 'releaseRegistration'],
+            },
+          },
         },
         launching: {
           invoke: {
@@ -235,7 +256,7 @@ export const userAgentMachine = setup({
           initial: 'unregistering',
           states: {
             unregistering: {
-              entry: 'forwardUnregister',
+              entry: 'releaseRegistration',
               always: { guard: 'registrationSettled', target: 'stoppingUserAgent' },
               after: { stopStepTimeout: 'stoppingUserAgent' },
             },
@@ -260,9 +281,10 @@ export const userAgentMachine = setup({
         },
       },
       always: [
-        { guard: and(['halted', 'restartRequested']), target: 'starting' },
+        { guard: and(['halted', 'restartRequested']), target: 'starting', actions: 'clearError' },
         // A REGISTER that came while halting, then superseded by STOP, is withdrawn: stopped means unregistered.
-        { guard: 'halted', target: 'stopped', actions: 'forwardUnregister' },
+        // (After a start that failed, ABANDON instead: the registration keeps saying why.)
+        { guard: 'halted', target: 'stopped', actions: 'releaseRegistration' },
       ],
     },
   },

@@ -291,9 +291,11 @@ async function watch(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  client.registration$.subscribe(({ status, expires: granted, error }) => {
-    const detail = status === 'registered' ? ` (expires ${granted} s)` : error ? ` (${errorText(error)})` : '';
-    out(`${timestamp()}  ${pad('status', 12)} registration ${status}${detail}`);
+  client.registration$.subscribe((registration) => {
+    const error = 'error' in registration ? registration.error : undefined;
+    const detail =
+      registration.status === 'registered' ? ` (expires ${registration.expires} s)` : error ? ` (${errorText(error)})` : '';
+    out(`${timestamp()}  ${pad('status', 12)} registration ${registration.status}${detail}`);
   });
   out(`${timestamp()}  ${pad('watch', 12)} ${uri} via ${servers.map(redactUrl).join(', ')}; Ctrl-C unregisters and exits`);
   void client.start();
@@ -442,7 +444,7 @@ async function doctor(args: string[]): Promise<number> {
     }
     report('auth', 'ok', challenged ? 'digest challenge answered and accepted' : 'the server registered us without a challenge');
     const state = client.getState().registration;
-    const granted = state.expires ?? 0;
+    const granted = state.status === 'registered' ? state.expires : 0;
     const raised = sipLog.some((line) => line.startsWith('← 423 '));
     report('register', 'ok', `registered (${sipLog.filter((line) => line.startsWith('→ REGISTER')).length} REGISTER sent)`);
     report('expires', granted > 0 ? 'ok' : 'FAIL', `${granted} s granted for ${expires} s asked${raised ? ' (raised after 423 Interval Too Brief)' : ''}`);
@@ -451,9 +453,10 @@ async function doctor(args: string[]): Promise<number> {
     if (granted * 1000 > maxWaitMs) {
       report('re-register', 'skip', `granted ${granted} s: the refresh would come after ~${Math.round(granted * 0.85)} s (raise --max-wait or lower --expires)`);
     } else {
-      const firstExpiresAt = state.expiresAt ?? 0;
-      const refreshed = await waitFor(client, (s) => s.registration.status === 'registered' && (s.registration.expiresAt ?? 0) > firstExpiresAt, granted * 1000 + timeoutMs);
-      if (refreshed) report('re-register', 'ok', `refreshed before the binding lapsed (${client.getState().registration.expires} s granted again)`);
+      const firstExpiresAt = state.status === 'registered' ? state.expiresAt : 0;
+      const refreshed = await waitFor(client, (s) => s.registration.status === 'registered' && s.registration.expiresAt > firstExpiresAt, granted * 1000 + timeoutMs);
+      const now = client.getState().registration;
+      if (refreshed) report('re-register', 'ok', `refreshed before the binding lapsed (${now.status === 'registered' ? now.expires : 0} s granted again)`);
       else report('re-register', 'FAIL', `no successful refresh within ${granted} s + ${timeoutMs / 1000} s (now ${client.getState().registration.status})`);
     }
     const unregistered = await withTimeout(client.unregister(), timeoutMs, 'no final answer to the un-REGISTER');

@@ -7,6 +7,7 @@ import { createSipRuntime, type RuntimeFactory } from './client/runtime';
 import { ClientStreams } from './client/streams';
 import { attachRuntime, createClientActor } from './client-machine';
 import { SipError, toSipError } from './errors';
+import { warnConnectionFailures } from './connection-warnings';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
 import { refused, supersedable, type Check } from './settle';
@@ -40,8 +41,10 @@ export interface SipClient {
   getState(): SipClientState;
   /**
    * Connects and starts the user agent. Resolves when started and connected; rejects with a SipError when the start
-   * fails for good (the transport 'failed') or is superseded by `stop()` (kind `cancelled`). A first connection that
-   * fails is retried with backoff while the promise waits.
+   * fails for good or is superseded by `stop()` (kind `cancelled`). A first connection that fails is retried with
+   * backoff while the promise waits. When `reconnect.maxAttempts` are spent, the start has failed: transport$ stays
+   * 'failed' with the error, userAgent$ 'stopped' with it, registration$ 'unregistered' with it when registering was
+   * wanted; `reconnect()` then tries once more at once, `start()` afresh.
    */
   start(): Promise<void>;
   /**
@@ -52,7 +55,12 @@ export interface SipClient {
   register(): Promise<void>;
   /** Removes the registration (REGISTER with expires 0). Resolves when unregistered. */
   unregister(): Promise<void>;
-  /** Tries to connect now, from 'reconnecting' or 'failed'. Resolves when connected. */
+  /**
+   * Tries to connect now, from 'reconnecting' or 'failed': one attempt at once. Resolves when connected; rejects with
+   * that attempt's error when the transport is 'failed' again. After a start that failed for good (transport 'failed',
+   * userAgent 'stopped' with the error) it starts the client again with that one attempt, and resolves once started.
+   * On a client that was never started, or was stopped, it rejects (kind `cancelled`).
+   */
   reconnect(): Promise<void>;
   /** Unregisters if registered, stops the user agent, then disconnects. Resolves when stopped. */
   stop(): Promise<void>;
@@ -166,6 +174,9 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     wasConnected = connected;
   });
 
+  // Each failed attempt, lost connection and giving up is logged at warn.
+  const connectionWarnings = warnConnectionFailures(streams.transport$, logger);
+
   /** Sends a client command; its promise is settled by `check` (src/settle.ts) on every state from the next one on. */
   const command = (event: UserAgentCommand, check: Check<SipClientState>): Promise<void> =>
     disposed ? refused(cancelled('The client is disposed')) : streams.commands.run(() => actor.send(event), check);
@@ -175,6 +186,7 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     disposed = true;
     calls.close();
     restoreWatch.unsubscribe();
+    connectionWarnings.unsubscribe();
     stopLostWatch();
     streams.stopObserving();
     // Stopping the root actor stops every child: timers are cancelled, promise actors aborted, sockets abandoned.
@@ -201,7 +213,8 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
         supersedable<SipClientState>({
           done: ({ userAgent, transport }) => userAgent.status === 'started' && transport.status === 'connected',
           inProgress: ({ userAgent }) => userAgent.status !== 'stopped',
-          ended: ({ userAgent }) => userAgent.error ?? cancelled('start() was superseded by stop()'),
+          ended: ({ userAgent }) =>
+            (userAgent.status === 'stopped' ? userAgent.error : undefined) ?? cancelled('start() was superseded by stop()'),
         }),
       ),
 
@@ -217,8 +230,11 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
                 registration.status === 'registering' || registration.status === 'retrying',
               ended: ({ registration }) =>
                 registration.status === 'failed'
-                  ? (registration.error ?? new SipError('rejected', 'Registration failed'))
-                  : cancelled('register() was superseded by unregister() or stop()'),
+                  ? registration.error
+                  : // 'unregistered' with an error: the start failed (the transport gave up), and that is why.
+                    registration.status === 'unregistered' && registration.error
+                    ? registration.error
+                    : cancelled('register() was superseded by unregister() or stop()'),
             }),
           ),
 
@@ -233,15 +249,21 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
       ),
 
     // The reconnect() verdict: connected, failed for good, or nothing to reconnect.
-    reconnect: () =>
-      command({ type: 'RECONNECT' }, ({ transport, userAgent }) => {
-        if (transport.status === 'connected') return 'resolve';
-        if (transport.status === 'failed') return transport.error ?? new SipError('transport', 'Reconnection failed');
+    reconnect: () => {
+      // 'failed' before the transport moved is the failure reconnect() was called to retry, not its verdict.
+      let moved = false;
+      return command({ type: 'RECONNECT' }, ({ transport, userAgent }) => {
+        // After a failed start, reconnect() starts the client again: then it is done when started, as start() is.
+        if (transport.status === 'connected' && userAgent.status !== 'starting') return 'resolve';
+        if (transport.status === 'failed') return moved ? transport.error : 'wait';
+        if (moved && userAgent.status === 'stopped' && userAgent.error) return userAgent.error;
         if (transport.status === 'disconnected' && userAgent.status === 'stopped') {
-          return cancelled('reconnect() needs a started client');
+          return cancelled('reconnect() needs a started client, or one whose start failed');
         }
+        moved = true;
         return 'wait';
-      }),
+      });
+    },
 
     stop: () =>
       command(

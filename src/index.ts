@@ -31,6 +31,7 @@ export type { CallDefaults, NetworkOptions, OnlineSource, ReconnectOptions, SipC
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
   IdentityState,
+  ReconnectPhase,
   RegistrationState,
   RegistrationStatus,
   SipClientState,

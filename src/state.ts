@@ -1,75 +1,237 @@
 import { registrationStatusOf, type RegistrationSnapshot, type RegistrationStatus } from '../machines/registration.machine';
-import { transportStatusOf, type TransportSnapshot, type TransportStatus } from '../machines/transport.machine';
+import {
+  reconnectPhaseOf,
+  transportStatusOf,
+  type ReconnectPhase,
+  type TransportSnapshot,
+  type TransportStatus,
+} from '../machines/transport.machine';
 import { userAgentStatusOf, type UserAgentSnapshot, type UserAgentStatus } from '../machines/user-agent.machine';
-import type { SipError } from './errors';
+import { SipError } from './errors';
 
-export type { RegistrationStatus, TransportStatus, UserAgentStatus };
+export type { ReconnectPhase, RegistrationStatus, TransportStatus, UserAgentStatus };
 
 /**
- * The WebSocket connection, as `client.transport$` emits it.
+ * The WebSocket connection, as `client.transport$` emits it: a union discriminated by `status` (and, while
+ * `reconnecting`, by `phase`), so the fields a status guarantees are there without `!` once you have checked it.
+ *
+ * - `disconnected`: not started, or stopped.
+ * - `connecting`: the first connection of a `start()` is being opened.
+ * - `connected`: up.
+ * - `reconnecting`: the connection failed or was lost and is being recovered; `phase` says how: `waiting` until
+ *   `retryAt` for the next attempt, `attempting` (a connection is being opened now), or `offline` (waiting for the
+ *   platform to report the network back; no attempt is spent meanwhile).
+ * - `failed`: `reconnect.maxAttempts` are spent (or `reconnect: false`); it stays so, with the last `error`, until
+ *   `reconnect()` (one attempt at once), `start()` (attempts start over) or `stop()`.
  *
  * @example
  * ```ts
- * client.transport$.subscribe(({ status, attempt, retryAt }) => {
- *   if (status === 'reconnecting' && retryAt) console.log(`attempt ${attempt} in ${retryAt - Date.now()} ms`);
+ * client.transport$.subscribe((transport) => {
+ *   if (transport.status === 'reconnecting' && transport.phase === 'waiting') {
+ *     console.log(`attempt ${transport.attempt} in ${transport.retryAt - Date.now()} ms: ${transport.error.message}`);
+ *   }
+ *   if (transport.status === 'failed') console.log('gave up:', transport.error.message);
  * });
  * ```
  */
-export interface TransportState {
-  status: TransportStatus;
-  /** The server in use, being tried, or to be tried next. Absent while disconnected. */
-  server?: string;
-  /**
-   * Reconnection attempts since the connection was last stable (stayed up 10 s, `STABLE_CONNECTION_MS`): 0 while
-   * connected and on the first attempt. Connecting alone does not reset it: against a server that accepts connections
-   * and drops them, each reconnection counts, the delays keep growing, and `reconnect.maxAttempts` applies.
-   */
+export type TransportState =
+  | TransportDisconnected
+  | TransportConnecting
+  | TransportConnected
+  | TransportReconnecting
+  | TransportFailed;
+
+/**
+ * `transport$` while not started, or stopped.
+ *
+ * @example
+ * ```ts
+ * const disconnected: TransportDisconnected = { status: 'disconnected' };
+ * ```
+ */
+export interface TransportDisconnected {
+  status: 'disconnected';
+}
+
+/**
+ * `transport$` while the first connection of a `start()` is being opened.
+ *
+ * @example
+ * ```ts
+ * if (transport.status === 'connecting') console.log('connecting to', transport.server);
+ * ```
+ */
+export interface TransportConnecting {
+  status: 'connecting';
+  /** The server being tried (its URL with any secret redacted). */
+  server: string;
+  /** Always 0: the first attempt. */
   attempt: number;
-  /** While waiting to reconnect: when the next attempt starts, epoch ms. */
-  retryAt?: number;
-  /** While reconnecting or failed: why the last attempt failed or the connection was lost. */
-  error?: SipError;
+}
+
+/**
+ * `transport$` while connected.
+ *
+ * @example
+ * ```ts
+ * if (transport.status === 'connected') console.log('connected to', transport.server);
+ * ```
+ */
+export interface TransportConnected {
+  status: 'connected';
+  /** The server in use. */
+  server: string;
+}
+
+/**
+ * `transport$` while recovering a connection that failed or was lost; `phase` says what it is doing.
+ *
+ * @example
+ * ```ts
+ * if (transport.status === 'reconnecting' && transport.phase === 'waiting') {
+ *   console.log(`next try in ${transport.retryAt - Date.now()} ms`);
+ * }
+ * ```
+ */
+export type TransportReconnecting =
+  | {
+      status: 'reconnecting';
+      /** Waiting for the next attempt, due at `retryAt`. */
+      phase: 'waiting';
+      /** When the next attempt starts, epoch ms. */
+      retryAt: number;
+      /**
+       * Reconnection attempts since the connection was last stable (stayed up 10 s, `STABLE_CONNECTION_MS`),
+       * counting the one that starts at `retryAt`. Connecting alone does not reset it: against a server that accepts
+       * connections and drops them, each reconnection counts, the delays keep growing, and `reconnect.maxAttempts`
+       * applies.
+       */
+      attempt: number;
+      /** The server the next attempt goes to. */
+      server: string;
+      /** Why the last attempt failed or the connection was lost. */
+      error: SipError;
+    }
+  | {
+      status: 'reconnecting';
+      /** Opening a connection now. */
+      phase: 'attempting';
+      /** Reconnection attempts since the connection was last stable, this one included. */
+      attempt: number;
+      /** The server being tried. */
+      server: string;
+      /** Why the attempt before failed or the connection was lost; absent when the network coming back started it. */
+      error?: SipError;
+    }
+  | {
+      status: 'reconnecting';
+      /** The platform reports no network: nothing is tried (and no attempt spent) until it is back. */
+      phase: 'offline';
+      /** Reconnection attempts since the connection was last stable (none is spent while offline). */
+      attempt: number;
+      /** The server the next attempt goes to. */
+      server: string;
+      /** Why the last attempt failed or the connection was lost; absent when `start()` found the network down. */
+      error?: SipError;
+    };
+
+/**
+ * `transport$` once reconnection gave up (`reconnect.maxAttempts` spent, or `reconnect: false`). It stays so until
+ * `reconnect()`, `start()` or `stop()`.
+ *
+ * @example
+ * ```ts
+ * if (transport.status === 'failed') console.log(`gave up after ${transport.attempt} attempts:`, transport.error.message);
+ * ```
+ */
+export interface TransportFailed {
+  status: 'failed';
+  /** Why the last attempt failed. */
+  error: SipError;
+  /** The server the next attempt (after `reconnect()`) goes to. */
+  server: string;
+  /** Reconnection attempts spent since the connection was last stable. */
+  attempt: number;
 }
 
 /**
  * The SIP user agent, as `client.userAgent$` emits it.
  *
- * @example
- * ```ts
- * client.userAgent$.subscribe(({ status, error }) => console.log(status, error?.message));
- * ```
- */
-export interface UserAgentState {
-  status: UserAgentStatus;
-  /** When stopped after a start that failed: why. */
-  error?: SipError;
-}
-
-/**
- * Registration with the registrar, as `client.registration$` emits it.
+ * `stopped` carries `error` after a start that failed: then `start()` rejected with that error and, when the
+ * transport is `failed`, `reconnect()` starts the user agent again with one connection attempt at once.
  *
  * @example
  * ```ts
- * client.registration$.subscribe(({ status, expiresAt }) => {
- *   if (status === 'registered') console.log('bound until', new Date(expiresAt!));
+ * client.userAgent$.subscribe((userAgent) => {
+ *   if (userAgent.status === 'stopped' && userAgent.error) console.log('start failed:', userAgent.error.message);
  * });
  * ```
  */
-export interface RegistrationState {
-  status: RegistrationStatus;
-  /** Seconds the registrar granted, while a binding stands (registered, or retrying a refresh before it lapses). */
-  expires?: number;
-  /** When that binding lapses, epoch ms. */
-  expiresAt?: number;
-  /** While registered: when the next refresh goes out, epoch ms. */
-  refreshAt?: number;
-  /** While retrying: failed attempts in a row. */
-  attempt?: number;
-  /** While retrying: when the next attempt goes out, epoch ms. */
-  retryAt?: number;
-  /** While retrying or failed: what went wrong. */
-  error?: SipError;
-}
+export type UserAgentState =
+  | {
+      status: 'stopped';
+      /** When stopped after a start that failed: why. */
+      error?: SipError;
+    }
+  | { status: 'starting' }
+  | { status: 'started' }
+  | { status: 'stopping' };
+
+/**
+ * Registration with the registrar, as `client.registration$` emits it: a union discriminated by `status`.
+ *
+ * - `unregistered`: no binding. `error` says why, when registration was wanted and could not happen (the start
+ *   failed: the transport's error).
+ * - `registering`: a REGISTER is on its way, or waits for the connection.
+ * - `registered`: bound; `expires`, `expiresAt` and `refreshAt` are always there.
+ * - `retrying`: an attempt failed and will be retried at `retryAt`; `expires`/`expiresAt` while the binding of a
+ *   failed refresh still stands.
+ * - `unregistering`: REGISTER with expires 0 on its way.
+ * - `failed`: the registrar refused for good (`error`); `register()` tries again.
+ *
+ * @example
+ * ```ts
+ * client.registration$.subscribe((registration) => {
+ *   if (registration.status === 'registered') console.log('bound until', new Date(registration.expiresAt));
+ *   if (registration.status === 'retrying') console.log(`retry in ${registration.retryAt - Date.now()} ms`);
+ * });
+ * ```
+ */
+export type RegistrationState =
+  | {
+      status: 'unregistered';
+      /** Why it is not registered, when registration was wanted: the failure that ended the start. */
+      error?: SipError;
+    }
+  | { status: 'registering' }
+  | {
+      status: 'registered';
+      /** Seconds the registrar granted. */
+      expires: number;
+      /** When the binding lapses, epoch ms. */
+      expiresAt: number;
+      /** When the next refresh goes out, epoch ms. */
+      refreshAt: number;
+    }
+  | {
+      status: 'retrying';
+      /** Failed attempts in a row. */
+      attempt: number;
+      /** When the next attempt goes out, epoch ms. */
+      retryAt: number;
+      /** What went wrong. */
+      error: SipError;
+      /** Seconds granted by the binding that still stands (a refresh failed before it lapsed). */
+      expires?: number;
+      /** When that binding lapses, epoch ms. */
+      expiresAt?: number;
+    }
+  | { status: 'unregistering' }
+  | {
+      status: 'failed';
+      /** Why the registrar's answer ended registration. */
+      error: SipError;
+    };
 
 /**
  * All three together, as `client.state$` emits and `client.getState()` returns.
@@ -97,23 +259,43 @@ export interface SipClientState {
  * label.textContent = identity.anonymous ? 'anonymous' : identity.uri;
  * ```
  */
-export interface IdentityState {
-  anonymous: boolean;
-  /** The address of record, when not anonymous. */
-  uri?: string;
-}
+export type IdentityState =
+  | { anonymous: true }
+  | {
+      anonymous: false;
+      /** The address of record. */
+      uri: string;
+    };
+
+// Fallbacks for fields the machines always set in these states (see their docs); shared, so that `sameState` holds.
+let unknownTransportError: SipError | undefined;
+let unknownRegistrationError: SipError | undefined;
 
 /** Reads the public transport state off a transport machine snapshot. */
 export function selectTransportState(snapshot: TransportSnapshot): TransportState {
   const status = transportStatusOf(snapshot);
   const { context } = snapshot;
-  // While connected the count is kept (only a stable connection resets the backoff), but shown as 0: nothing is being
-  // retried.
-  const state: TransportState = { status, attempt: status === 'connected' ? 0 : context.attempt };
-  if (status !== 'disconnected') state.server = context.servers[context.serverIndex];
-  if (status === 'reconnecting' && context.retryAt !== undefined) state.retryAt = context.retryAt;
-  if ((status === 'reconnecting' || status === 'failed') && context.error) state.error = context.error;
-  return state;
+  if (status === 'disconnected') return { status };
+  const server = context.servers[context.serverIndex] ?? '';
+  const { attempt, error } = context;
+  switch (status) {
+    case 'connected':
+      return { status, server };
+    case 'connecting':
+      return { status, server, attempt };
+    case 'failed':
+      unknownTransportError ??= new SipError('transport', 'Connection failed');
+      return { status, error: error ?? unknownTransportError, server, attempt };
+    case 'reconnecting': {
+      const phase = reconnectPhaseOf(snapshot) ?? 'attempting';
+      if (phase === 'waiting' && context.retryAt !== undefined && error) {
+        return { status, phase, retryAt: context.retryAt, attempt, server, error };
+      }
+      const state: TransportReconnecting = { status, phase: phase === 'offline' ? 'offline' : 'attempting', attempt, server };
+      if (error) state.error = error;
+      return state;
+    }
+  }
 }
 
 /** Reads the public user agent state off a user agent machine snapshot. */
@@ -127,21 +309,31 @@ export function selectUserAgentState(snapshot: UserAgentSnapshot): UserAgentStat
 export function selectRegistrationState(snapshot: RegistrationSnapshot): RegistrationState {
   const status = registrationStatusOf(snapshot);
   const { context } = snapshot;
-  const state: RegistrationState = { status };
-  if ((status === 'registered' || status === 'retrying') && context.expiresAt !== undefined) {
-    state.expires = context.grantedExpires;
-    state.expiresAt = context.expiresAt;
+  const error = context.error ?? (unknownRegistrationError ??= new SipError('rejected', 'Registration failed'));
+  switch (status) {
+    case 'registering':
+    case 'unregistering':
+      return { status };
+    case 'unregistered':
+      return context.error ? { status, error: context.error } : { status };
+    case 'failed':
+      return { status, error };
+    case 'registered': {
+      // recordBinding sets all three on the way in; the refresh timer started when the binding was recorded.
+      const expires = context.grantedExpires ?? 0;
+      const expiresAt = context.expiresAt ?? 0;
+      return { status, expires, expiresAt, refreshAt: expiresAt - expires * 1000 + (context.refreshDelayMs ?? 0) };
+    }
+    case 'retrying': {
+      // scheduleRetry sets retryAt and the error on the way in.
+      const state: RegistrationState = { status, attempt: context.attempt, retryAt: context.retryAt ?? 0, error };
+      if (context.expiresAt !== undefined && context.grantedExpires !== undefined) {
+        state.expires = context.grantedExpires;
+        state.expiresAt = context.expiresAt;
+      }
+      return state;
+    }
   }
-  if (status === 'registered' && context.expiresAt !== undefined && context.refreshDelayMs !== undefined && context.grantedExpires !== undefined) {
-    // The refresh timer started when the binding was recorded: expiresAt - granted + delay.
-    state.refreshAt = context.expiresAt - context.grantedExpires * 1000 + context.refreshDelayMs;
-  }
-  if (status === 'retrying') {
-    state.attempt = context.attempt;
-    if (context.retryAt !== undefined) state.retryAt = context.retryAt;
-  }
-  if ((status === 'retrying' || status === 'failed') && context.error) state.error = context.error;
-  return state;
 }
 
 /** Shallow equality of two state objects (their fields are primitives or shared error instances). */

@@ -7,24 +7,48 @@
  */
 import { filter, firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
-import { createSipClient, type SipClientState } from 'sipstate';
+import { createSipClient, type RegistrationState, type SipClientState, type TransportState } from 'sipstate';
 import { startKamailio } from '../../test/support/kamailio';
 
 const started = Date.now();
 const stamp = (): string => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);
 
-function describe(state: SipClientState): string {
-  const { transport, userAgent, registration } = state;
-  const parts = [
-    `transport ${transport.status}${transport.attempt ? ` (attempt ${transport.attempt})` : ''}`,
-    `user agent ${userAgent.status}`,
-    `registration ${registration.status}`,
-  ];
-  if (registration.expires !== undefined) parts.push(`granted ${registration.expires}s`);
-  if (transport.retryAt) parts.push(`next try in ${Math.max(0, transport.retryAt - Date.now())} ms`);
-  const error = transport.error ?? registration.error ?? userAgent.error;
-  if (error) parts.push(`error: ${error.kind} ${error.message}`);
-  return parts.join(' | ');
+// Each status has its own fields: narrow on `status` (and `phase` while reconnecting) to read them.
+function describeTransport(transport: TransportState): string {
+  switch (transport.status) {
+    case 'reconnecting':
+      if (transport.phase === 'waiting') {
+        const inMs = Math.max(0, transport.retryAt - Date.now());
+        return `transport reconnecting: attempt ${transport.attempt} in ${inMs} ms (${transport.error.kind} ${transport.error.message})`;
+      }
+      return transport.phase === 'offline'
+        ? 'transport reconnecting: waiting for the network'
+        : `transport reconnecting: attempt ${transport.attempt} now`;
+    case 'failed':
+      return `transport failed after ${transport.attempt} attempts (${transport.error.kind} ${transport.error.message})`;
+    default:
+      return `transport ${transport.status}`;
+  }
+}
+
+function describeRegistration(registration: RegistrationState): string {
+  switch (registration.status) {
+    case 'registered':
+      return `registration registered: granted ${registration.expires}s`;
+    case 'retrying':
+      return `registration retrying: attempt ${registration.attempt + 1} in ${Math.max(0, registration.retryAt - Date.now())} ms (${registration.error.message})`;
+    case 'failed':
+      return `registration failed (${registration.error.kind} ${registration.error.message})`;
+    case 'unregistered':
+      return registration.error ? `registration unregistered (${registration.error.message})` : 'registration unregistered';
+    default:
+      return `registration ${registration.status}`;
+  }
+}
+
+function describe({ transport, userAgent, registration }: SipClientState): string {
+  const stopped = userAgent.status === 'stopped' && userAgent.error ? ` (start failed: ${userAgent.error.message})` : '';
+  return [describeTransport(transport), `user agent ${userAgent.status}${stopped}`, describeRegistration(registration)].join(' | ');
 }
 
 async function main(): Promise<void> {
@@ -48,9 +72,10 @@ async function main(): Promise<void> {
   try {
     await client.start();
     await when((s) => s.registration.status === 'registered');
-    const { expiresAt } = client.getState().registration;
+    const first = client.getState().registration;
+    const expiresAt = first.status === 'registered' ? first.expiresAt : 0;
     console.log(`${stamp()}  -- registered; waiting for the automatic refresh`);
-    await when((s) => (s.registration.expiresAt ?? 0) > (expiresAt ?? 0));
+    await when((s) => s.registration.status === 'registered' && s.registration.expiresAt > expiresAt);
     console.log(`${stamp()}  -- refreshed; killing Kamailio`);
     await kamailio.kill();
     await when((s) => s.transport.status === 'reconnecting');

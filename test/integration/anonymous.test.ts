@@ -19,7 +19,7 @@ describe('anonymous client and sip.js shapes, against Kamailio', () => {
     try {
       await anonymous.start();
       expect(anonymous.getState()).toEqual({
-        transport: { status: 'connected', server: kamailio.wsUrl, attempt: 0 },
+        transport: { status: 'connected', server: kamailio.wsUrl },
         userAgent: { status: 'started' },
         registration: { status: 'unregistered' },
         identity: { anonymous: true },

@@ -136,7 +136,7 @@ describe('commands in any state', () => {
     expect(stopped).toBe('stopped');
     // (this found two bugs, now fixed: test/unit/commands.regressions.test.ts)
     expect(last.getState()).toMatchObject({
-      transport: { status: 'disconnected', attempt: 0 },
+      transport: { status: 'disconnected' },
       userAgent: { status: 'stopped' },
       registration: { status: 'unregistered' },
     });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createSipClient, type SipClient, type SipClientState } from '../../src/index';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
+import { fieldsOf } from '../support/state-fields';
 
 let kamailio: KamailioServer;
 beforeAll(async () => {
@@ -36,12 +37,14 @@ describe('network awareness against Kamailio', () => {
       online$.next(false);
       await kamailio.kill();
       const down = await until(client, (s) => s.transport.status === 'reconnecting');
-      expect(down.transport.retryAt).toBeUndefined();
+      // offline: waiting for the network, not for a timer
+      expect(down.transport).toMatchObject({ status: 'reconnecting', phase: 'offline' });
+      expect(fieldsOf(down.transport).retryAt).toBeUndefined();
       await kamailio.start();
       kamailio.clearRequests();
       // The server is back, but the platform says offline: nothing is tried.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(client.getState().transport).toMatchObject({ status: 'reconnecting', attempt: 0 });
+      expect(client.getState().transport).toMatchObject({ status: 'reconnecting', phase: 'offline', attempt: 0 });
       expect(kamailio.requests({ method: 'REGISTER' })).toHaveLength(0);
       const after: SipClientState['transport'][] = [];
       const subscription = client.transport$.subscribe((t) => after.push(t));
@@ -49,8 +52,8 @@ describe('network awareness against Kamailio', () => {
       await until(client, (s) => s.registration.status === 'registered');
       subscription.unsubscribe();
       // The attempt starts the moment the network is back: no backoff wait (no retryAt) before it.
-      expect(after[1]).toMatchObject({ status: 'reconnecting', attempt: 1 });
-      expect(after.slice(1).every((t) => t.retryAt === undefined)).toBe(true);
+      expect(after[1]).toMatchObject({ status: 'reconnecting', phase: 'attempting', attempt: 1 });
+      expect(after.slice(1).every((t) => fieldsOf(t).retryAt === undefined)).toBe(true);
       await client.stop();
     } finally {
       client.dispose();

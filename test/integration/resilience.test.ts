@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { MIN_RECONNECT_DELAY_MS } from '../../machines/transport.machine';
 import { createSipClient, SipError, type SipClient, type SipClientOptions, type SipClientState } from '../../src/index';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { expectStatus, fieldsOf } from '../support/state-fields';
 import { FAULT_USERS, LOAD_USER_PASSWORD, startKamailio, type KamailioServer } from '../support/kamailio';
 
 const KEEP_ALIVE_INTERVAL_SEC = 1;
@@ -90,17 +91,20 @@ describe('fault injection against Kamailio', () => {
       const cutAt = Date.now();
       proxy.reset();
       const reconnecting = await down;
+      // the first 'reconnecting' after a cut is the wait for the next attempt
+      const transport = expectStatus(reconnecting.transport, 'reconnecting');
+      if (transport.phase !== 'waiting') throw new Error(`expected phase 'waiting', got ${transport.phase}`);
       // Each connection is cut well before it has stayed up 10 s (STABLE_CONNECTION_MS): the attempts since the last
       // stable connection keep counting, one per cut.
-      expect(reconnecting.transport.attempt, `cycle ${cycle}`).toBe(cycle);
+      expect(transport.attempt, `cycle ${cycle}`).toBe(cycle);
       // initialDelayMs 100 is raised to the 250 ms floor; then 250..500 ms (maxDelayMs 500, jitter 0.5)
-      expect(reconnecting.transport.retryAt).toBeGreaterThanOrEqual(cutAt + MIN_RECONNECT_DELAY_MS);
-      expect(reconnecting.transport.retryAt).toBeLessThanOrEqual(Date.now() + (cycle === 1 ? MIN_RECONNECT_DELAY_MS : 500));
-      expect(reconnecting.transport.error).toBeInstanceOf(SipError);
-      expect(reconnecting.transport.error?.kind).toBe('transport');
+      expect(transport.retryAt).toBeGreaterThanOrEqual(cutAt + MIN_RECONNECT_DELAY_MS);
+      expect(transport.retryAt).toBeLessThanOrEqual(Date.now() + (cycle === 1 ? MIN_RECONNECT_DELAY_MS : 500));
+      expect(transport.error).toBeInstanceOf(SipError);
+      expect(transport.error.kind).toBe('transport');
       expect(reconnecting.registration.status).not.toBe('registered');
       const back = await until(alice, isRegistered);
-      expect(back.transport).toEqual({ status: 'connected', server: proxy.url, attempt: 0 });
+      expect(back.transport).toEqual({ status: 'connected', server: proxy.url });
       // registered again at the server: a new 200 to a REGISTER from alice
       await serverA.waitForReplies({ method: 'REGISTER', user: 'alice', code: 200 }, accepted + 1);
     }
@@ -124,7 +128,7 @@ describe('fault injection against Kamailio', () => {
     expect(noticedAfterMs).toBeLessThanOrEqual(budget);
     // it was the keep-alive that noticed (nothing else could: the socket never closed), after the ping and the OPTIONS
     expect(noticedAfterMs).toBeGreaterThanOrEqual(2 * KEEP_ALIVE_TIMEOUT_MS - 50);
-    expect(noticed.transport.error).toMatchObject({ kind: 'timeout', reason: 'keep-alive timeout' });
+    expect(expectStatus(noticed.transport, 'reconnecting').error).toMatchObject({ kind: 'timeout', reason: 'keep-alive timeout' });
     expect(noticed.registration.status).not.toBe('registered');
     expect(proxy.stats().bytesDropped).toBeGreaterThan(0);
     await until(bob, isRegistered, 20_000);
@@ -140,10 +144,10 @@ describe('fault injection against Kamailio', () => {
       const down = until(carol, (s) => s.transport.status === 'reconnecting', 10_000);
       await serverA.kill();
       const reconnecting = await down;
-      expect(reconnecting.transport.error?.kind, `cycle ${cycle}`).toBe('transport');
+      expect(fieldsOf(reconnecting.transport).error?.kind, `cycle ${cycle}`).toBe('transport');
       expect(reconnecting.registration.status).not.toBe('registered');
       // let a few attempts fail against the dead port
-      await until(carol, (s) => s.transport.attempt >= 2, 10_000);
+      await until(carol, (s) => s.transport.status === 'reconnecting' && s.transport.attempt >= 2, 10_000);
       await serverA.start();
       await until(carol, isRegistered, 20_000);
       // the restarted server (its log starts empty) holds a new binding
@@ -156,12 +160,12 @@ describe('fault injection against Kamailio', () => {
     const dave = client('dave', { register: true, server: [proxy.url, serverB.wsUrl] });
     await dave.start();
     await until(dave, isRegistered);
-    expect(dave.getState().transport.server).toBe(proxy.url);
+    expect(expectStatus(dave.getState().transport, 'connected').server).toBe(proxy.url);
     await serverA.waitForReplies({ method: 'REGISTER', user: 'dave', code: 200 }, 1);
     expect(serverB.requests({ method: 'REGISTER', user: 'dave' })).toEqual([]);
     await serverA.kill();
-    const onB = await until(dave, (s) => isRegistered(s) && s.transport.server === serverB.wsUrl, 20_000);
-    expect(onB.transport).toEqual({ status: 'connected', server: serverB.wsUrl, attempt: 0 });
+    const onB = await until(dave, (s) => isRegistered(s) && fieldsOf(s.transport).server === serverB.wsUrl, 20_000);
+    expect(onB.transport).toEqual({ status: 'connected', server: serverB.wsUrl });
     const registers = await serverB.waitForRequests({ method: 'REGISTER', user: 'dave' }, 2);
     expect(registers.every((r) => r.proto === 'ws')).toBe(true);
     await serverB.waitForReplies({ method: 'REGISTER', user: 'dave', code: 200 }, 1);
@@ -174,17 +178,18 @@ describe('fault injection against Kamailio', () => {
     const registering = unavailable.register();
     const retrying = await until(unavailable, (s) => s.registration.status === 'retrying', 10_000);
     const seenAt = Date.now();
-    expect(retrying.registration.attempt).toBe(1);
-    expect(retrying.registration.error).toBeInstanceOf(SipError);
-    expect(retrying.registration.error).toMatchObject({ kind: 'rejected', code: 503, retryAfter: 2 });
-    expect(retrying.registration.retryAt).toBeGreaterThanOrEqual(seenAt + 2_000 - 500);
-    expect(retrying.registration.retryAt).toBeLessThanOrEqual(seenAt + 2_000);
+    const registration = expectStatus(retrying.registration, 'retrying');
+    expect(registration.attempt).toBe(1);
+    expect(registration.error).toBeInstanceOf(SipError);
+    expect(registration.error).toMatchObject({ kind: 'rejected', code: 503, retryAfter: 2 });
+    expect(registration.retryAt).toBeGreaterThanOrEqual(seenAt + 2_000 - 500);
+    expect(registration.retryAt).toBeLessThanOrEqual(seenAt + 2_000);
     // the server: challenge, authenticated try answered 503, then nothing until ~2 s later
     const [refused] = await serverA.waitForReplies({ method: 'REGISTER', user, code: 503 }, 1);
     const next = await serverA.waitForRequests({ method: 'REGISTER', user }, 3, 10_000);
     expect(next[2]!.at - refused!.at).toBeGreaterThanOrEqual(1_800);
     const second = await until(unavailable, (s) => s.registration.status === 'retrying' && s.registration.attempt === 2);
-    expect(second.registration.error).toMatchObject({ code: 503 });
+    expect(expectStatus(second.registration, 'retrying').error).toMatchObject({ code: 503 });
     await unavailable.stop();
     await expect(registering).rejects.toMatchObject({ kind: 'cancelled' });
   });
@@ -196,8 +201,9 @@ describe('fault injection against Kamailio', () => {
     const retrying = await until(broken, (s) => s.registration.status === 'retrying', 10_000);
     const seenAt = Date.now();
     expect(retrying.registration).toMatchObject({ attempt: 1, error: { kind: 'rejected', code: 500, retryAfter: 1 } });
-    expect(retrying.registration.retryAt).toBeGreaterThanOrEqual(seenAt + 1_000 - 500);
-    expect(retrying.registration.retryAt).toBeLessThanOrEqual(seenAt + 1_000);
+    const { retryAt } = expectStatus(retrying.registration, 'retrying');
+    expect(retryAt).toBeGreaterThanOrEqual(seenAt + 1_000 - 500);
+    expect(retryAt).toBeLessThanOrEqual(seenAt + 1_000);
     const [refused] = await serverA.waitForReplies({ method: 'REGISTER', user, code: 500 }, 1);
     const next = await serverA.waitForRequests({ method: 'REGISTER', user }, 3, 10_000);
     expect(next[2]!.at - refused!.at).toBeGreaterThanOrEqual(800);
@@ -208,7 +214,7 @@ describe('fault injection against Kamailio', () => {
     const wrong = client(user, { authorizationPassword: 'not-the-password', register: true });
     await wrong.start();
     const failed = await until(wrong, (s) => s.registration.status === 'failed', 10_000);
-    expect(failed.registration.error).toMatchObject({ kind: 'auth', code: 401 });
+    expect(expectStatus(failed.registration, 'failed').error).toMatchObject({ kind: 'auth', code: 401 });
     await serverA.waitForRequests({ method: 'REGISTER', user }, 2);
     await sleep(1_500);
     expect(serverA.requests({ method: 'REGISTER', user })).toHaveLength(2);
@@ -230,9 +236,10 @@ describe('fault injection against Kamailio', () => {
     proxy.refuse();
     proxy.reset();
     const failed = await until(limited, (s) => s.transport.status === 'failed', 10_000);
-    expect(failed.transport.error).toBeInstanceOf(SipError);
-    expect(failed.transport.error?.kind).toBe('transport');
-    expect(failed.transport.attempt).toBe(2);
+    const transport = expectStatus(failed.transport, 'failed');
+    expect(transport.error).toBeInstanceOf(SipError);
+    expect(transport.error.kind).toBe('transport');
+    expect(transport.attempt).toBe(2);
     expect(failed.registration.status).not.toBe('registered');
     // two reconnection attempts, both refused by the proxy
     expect(proxy.stats().refused).toBe(2);
@@ -242,7 +249,7 @@ describe('fault injection against Kamailio', () => {
     expect(limited.getState().transport.status).toBe('failed');
     proxy.pass();
     await limited.reconnect();
-    expect(limited.getState().transport).toEqual({ status: 'connected', server: proxy.url, attempt: 0 });
+    expect(limited.getState().transport).toEqual({ status: 'connected', server: proxy.url });
     await until(limited, isRegistered);
     // (the server's log lines come in a little after the client's answers: wait for them)
     expect((await serverA.waitForReplies({ method: 'REGISTER', user, code: 200 }, 2)).length).toBeGreaterThanOrEqual(2);
@@ -259,5 +266,65 @@ describe('fault injection against Kamailio', () => {
     expect(error).toMatchObject({ kind: 'transport' });
     expect(proxy.stats().refused).toBe(3);
     expect(nowhere.getState().userAgent).toMatchObject({ status: 'stopped', error: { kind: 'transport' } });
+    expect(nowhere.getState().transport).toMatchObject({ status: 'failed', error: { kind: 'transport' } });
+    // stop() after it: the application gives up too; stopped is disconnected, with no reason left over
+    await nowhere.stop();
+    expect(nowhere.getState()).toMatchObject({
+      transport: { status: 'disconnected' },
+      userAgent: { status: 'stopped' },
+      registration: { status: 'unregistered' },
+    });
+    expect(fieldsOf(nowhere.getState().userAgent).error).toBeUndefined();
+    expect(proxy.stats().refused).toBe(3);
+  });
+
+  it('a start that failed for good stays visible: transport failed with its error, reconnect() tries again at once', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, log() {}, warn: (line: string) => warnings.push(line), error() {} };
+    const user = 'load4';
+    const nowhere = client(user, {
+      register: true,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 },
+      logLevel: 'warn',
+      logger,
+    });
+    proxy.refuse();
+    const startError = await nowhere.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(startError).toMatchObject({ kind: 'transport' });
+    // Not for a moment: it stays failed, with the error start() rejected with.
+    await sleep(1_000);
+    const state = nowhere.getState();
+    const transport = expectStatus(state.transport, 'failed');
+    expect(transport.error).toBe(startError);
+    expect(transport.attempt).toBe(2);
+    expect(state.userAgent).toEqual({ status: 'stopped', error: startError });
+    // registration was wanted (register: true): it says why it is not registered
+    expect(state.registration).toEqual({ status: 'unregistered', error: startError });
+    expect(proxy.stats().refused).toBe(3);
+    // each refused attempt logged at warn, then giving up
+    expect(warnings.filter((line) => line.includes('connection failed'))).toHaveLength(3);
+    expect(warnings.at(-1)).toMatch(/gave up after 2 reconnection attempts/);
+
+    // reconnect() tries once more, at once, and rejects with that attempt's error
+    const reconnectedAt = Date.now();
+    const again = await nowhere.reconnect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - reconnectedAt).toBeLessThan(1_000);
+    expect(proxy.stats().refused).toBe(4);
+    expect(again).toMatchObject({ kind: 'transport' });
+    expect(again).not.toBe(startError);
+    expect(expectStatus(nowhere.getState().transport, 'failed').error).toBe(again);
+
+    // the port opens: reconnect() starts the client and it registers, as start() would have
+    proxy.pass();
+    await nowhere.reconnect();
+    expect(nowhere.getState().userAgent).toEqual({ status: 'started' });
+    await until(nowhere, isRegistered);
+    await serverA.waitForReplies({ method: 'REGISTER', user, code: 200 }, 1);
   });
 });

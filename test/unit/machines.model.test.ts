@@ -20,6 +20,7 @@ import { registrationMachine, registrationStatusOf, type RegisterOutcome } from 
 import { STABLE_CONNECTION_MS, transportStatusOf } from '../../machines/transport.machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
+import { fieldsOf } from '../support/state-fields';
 import { controllable, flush } from '../support/fake-actors';
 import { fakeTransport, fakeUserAgent } from '../support/fake-machines';
 import { prng } from '../support/prng';
@@ -620,8 +621,25 @@ describe('transport machine against its model', () => {
           expect(snapshot.context.servers[snapshot.context.serverIndex], where).toBe(SERVERS[expected.context.server]);
         }
         if (expected.context.attempt <= MAX_ATTEMPTS) expect(snapshot.context.attempt, where).toBe(expected.context.attempt);
-        // the public count is 0 while connected, whatever the backoff still remembers
-        expect(selectTransportState(snapshot).attempt, where).toBe(status === 'connected' ? 0 : snapshot.context.attempt);
+        // the public state: no count while connected (whatever the backoff still remembers) or disconnected
+        const state = selectTransportState(snapshot);
+        const fields = fieldsOf(state);
+        expect(fields.attempt, where).toBe(status === 'connected' || status === 'disconnected' ? undefined : snapshot.context.attempt);
+        expect(fields.server, where).toBe(status === 'disconnected' ? undefined : snapshot.context.servers[snapshot.context.serverIndex]);
+        // 'reconnecting' tells its phases apart: waiting for the timer, waiting for the network, attempting
+        expect(state.status === 'reconnecting' ? state.phase : undefined, where).toBe(
+          snapshot.matches({ connection: 'waitingToReconnect' })
+            ? 'waiting'
+            : snapshot.matches({ connection: 'waitingForNetwork' })
+              ? 'offline'
+              : snapshot.matches({ connection: 'reconnecting' })
+                ? 'attempting'
+                : undefined,
+        );
+        // what a status guarantees is there: the error of a wait or of giving up
+        if ((state.status === 'reconnecting' && state.phase === 'waiting') || state.status === 'failed') {
+          expect(state.error, where).toBe(snapshot.context.error);
+        }
         // invariants
         expect(sut.pendingConnects(), `at most one connection attempt: ${where}`).toBeLessThanOrEqual(1);
         const attempting = snapshot.matches({ connection: { connecting: 'opening' } }) || snapshot.matches({ connection: 'reconnecting' });
@@ -631,7 +649,7 @@ describe('transport machine against its model', () => {
         expect(sut.watchingNetwork, `network watched for the machine's life: ${where}`).toBe(true);
         expect(sut.pendingCrlf(), `CRLF ping only while probing with it: ${where}`).toBe(expected.matches({ connection: { connected: 'crlf' } }) ? 1 : 0);
         expect(sut.pendingOptions(), `OPTIONS only while probing with it: ${where}`).toBe(expected.matches({ connection: { connected: 'options' } }) ? 1 : 0);
-        expect(selectTransportState(snapshot).retryAt !== undefined, `retryAt only while waiting: ${where}`).toBe(
+        expect(fields.retryAt !== undefined, `retryAt only while waiting: ${where}`).toBe(
           snapshot.matches({ connection: 'waitingToReconnect' }),
         );
         if (snapshot.matches({ network: 'offline' })) {
@@ -684,11 +702,11 @@ type UaStep =
   | 'CONNECTION_LOST'
   | 'TIMER';
 
-function userAgentSut() {
+function userAgentSut(maxAttempts = 3) {
   const u = fakeUserAgent({
     transport: {
       servers: SERVERS,
-      reconnect: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitter: 0.5, maxAttempts: 3 },
+      reconnect: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2, jitter: 0.5, maxAttempts },
       keepAliveIntervalMs: 5_000,
       keepAliveTimeoutMs: 1_000,
       environment,
@@ -775,58 +793,81 @@ function userAgentSut() {
   });
   const activeDelays = () =>
     new Set([actor, child('transport'), child('registration')].flatMap((ref) => [...activeDelayedEvents(ref.getSnapshot())]));
-  return { actor, status, applicable, exec, inFlight, activeDelays, watching: u.watchingConnection };
+  const transportError = () => (child('transport').getSnapshot() as { context: { error?: SipError } }).context.error;
+  return { actor, status, applicable, exec, inFlight, activeDelays, watching: u.watchingConnection, transportError };
+}
+
+/** 40 seeded walks of 40 steps with the invariants checked on each; returns how many steps were in a failed start. */
+async function walkUserAgent(seed: number, maxAttempts: number): Promise<number> {
+  const random = prng(seed);
+  let steps = 0;
+  // Steps seen in a start the transport gave up on (stopped, transport failed): the walks must reach it.
+  let failedStarts = 0;
+  for (let walk = 0; walk < 40; walk++) {
+    const sut = userAgentSut(maxAttempts);
+    const trail: UaStep[] = [];
+    const check = (where: string) => {
+      const { userAgent, transport, registration } = sut.status();
+      if (registration === 'registered') {
+        expect(transport, `registered while the transport is down: ${where}`).toBe('connected');
+        expect(['started', 'stopping'], where).toContain(userAgent);
+      }
+      if (userAgent === 'stopped') {
+        // stopped is disconnected, or a start the transport gave up on: then failed, the error kept in both
+        expect(['disconnected', 'failed'], `stopped with the transport ${transport}: ${where}`).toContain(transport);
+        if (transport === 'failed') {
+          failedStarts++;
+          const reason = sut.actor.getSnapshot().context.error;
+          expect(reason, `failed start without its reason: ${where}`).toBeDefined();
+          expect(sut.transportError(), where).toBe(reason);
+        }
+      }
+      expect(sut.inFlight().registrations, `REGISTERs in flight: ${where}`).toBeLessThanOrEqual(1);
+      expect(sut.inFlight().connects, `connection attempts: ${where}`).toBeLessThanOrEqual(1);
+      expect(sut.watching(), `watching iff connected: ${where}`).toBe(transport === 'connected');
+      const scheduled = scheduledEvents(sut.actor);
+      const allowed = sut.activeDelays();
+      expect(scheduled.filter((type) => !allowed.has(type)), `stale timer: ${where}`).toEqual([]);
+      expect(vi.getTimerCount(), `timers besides XState's: ${where}`).toBe(scheduled.length);
+    };
+    for (let index = 0; index < 40; index++) {
+      const options = sut.applicable();
+      const step = options[Math.floor(random() * options.length)]!;
+      trail.push(step);
+      await sut.exec(step);
+      check(`walk ${walk}: ${trail.join('>')}`);
+      steps++;
+    }
+    // stop() from wherever the walk ended, letting every side effect succeed: must end stopped and clean
+    await sut.exec('STOP');
+    for (let drain = 0; drain < 30 && sut.status().userAgent !== 'stopped'; drain++) {
+      const done = (['UNREGISTER_OK', 'UA_STOP_OK', 'DISCONNECT_OK', 'REGISTER_OK', 'CONNECT_OK', 'UA_START_OK'] as UaStep[]).find(
+        (step) => sut.applicable().includes(step),
+      );
+      await sut.exec(done ?? 'TIMER');
+      check(`walk ${walk} draining: ${trail.join('>')}`);
+    }
+    expect(sut.status(), `after stop: walk ${walk}: ${trail.join('>')}`).toEqual({
+      userAgent: 'stopped',
+      transport: 'disconnected',
+      registration: 'unregistered',
+    });
+    sut.actor.stop();
+    await flush();
+    expect(vi.getTimerCount(), `timers after stop: walk ${walk}`).toBe(0);
+    expect(scheduledEvents(sut.actor)).toEqual([]);
+    expect(sut.inFlight().all, `side effects not aborted by stop: walk ${walk}`).toBe(0);
+  }
+  expect(steps).toBe(40 * 40);
+  return failedStarts;
 }
 
 describe('user agent machine: seeded random walks with invariants', () => {
   it('keeps the invariants on every step of 40 walks of 40 steps, and stop() always ends clean', async () => {
-    const random = prng(3);
-    let steps = 0;
-    for (let walk = 0; walk < 40; walk++) {
-      const sut = userAgentSut();
-      const trail: UaStep[] = [];
-      const check = (where: string) => {
-        const { userAgent, transport, registration } = sut.status();
-        if (registration === 'registered') {
-          expect(transport, `registered while the transport is down: ${where}`).toBe('connected');
-          expect(['started', 'stopping'], where).toContain(userAgent);
-        }
-        expect(sut.inFlight().registrations, `REGISTERs in flight: ${where}`).toBeLessThanOrEqual(1);
-        expect(sut.inFlight().connects, `connection attempts: ${where}`).toBeLessThanOrEqual(1);
-        expect(sut.watching(), `watching iff connected: ${where}`).toBe(transport === 'connected');
-        const scheduled = scheduledEvents(sut.actor);
-        const allowed = sut.activeDelays();
-        expect(scheduled.filter((type) => !allowed.has(type)), `stale timer: ${where}`).toEqual([]);
-        expect(vi.getTimerCount(), `timers besides XState's: ${where}`).toBe(scheduled.length);
-      };
-      for (let index = 0; index < 40; index++) {
-        const options = sut.applicable();
-        const step = options[Math.floor(random() * options.length)]!;
-        trail.push(step);
-        await sut.exec(step);
-        check(`walk ${walk}: ${trail.join('>')}`);
-        steps++;
-      }
-      // stop() from wherever the walk ended, letting every side effect succeed: must end stopped and clean
-      await sut.exec('STOP');
-      for (let drain = 0; drain < 30 && sut.status().userAgent !== 'stopped'; drain++) {
-        const done = (['UNREGISTER_OK', 'UA_STOP_OK', 'DISCONNECT_OK', 'REGISTER_OK', 'CONNECT_OK', 'UA_START_OK'] as UaStep[]).find(
-          (step) => sut.applicable().includes(step),
-        );
-        await sut.exec(done ?? 'TIMER');
-        check(`walk ${walk} draining: ${trail.join('>')}`);
-      }
-      expect(sut.status(), `after stop: walk ${walk}: ${trail.join('>')}`).toEqual({
-        userAgent: 'stopped',
-        transport: 'disconnected',
-        registration: 'unregistered',
-      });
-      sut.actor.stop();
-      await flush();
-      expect(vi.getTimerCount(), `timers after stop: walk ${walk}`).toBe(0);
-      expect(scheduledEvents(sut.actor)).toEqual([]);
-      expect(sut.inFlight().all, `side effects not aborted by stop: walk ${walk}`).toBe(0);
-    }
-    expect(steps).toBe(40 * 40);
+    await walkUserAgent(3, 3);
+  });
+
+  it('the same with maxAttempts 1, where starts fail for good (stopped, transport failed) and are retried or stopped', async () => {
+    expect(await walkUserAgent(5, 1), 'steps in a failed start').toBeGreaterThan(0);
   });
 });

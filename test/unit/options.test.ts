@@ -441,7 +441,7 @@ describe('createSipClient options', () => {
     client.state$.subscribe((state) => seen.push(state)).unsubscribe();
     expect(seen).toEqual([
       {
-        transport: { status: 'disconnected', attempt: 0 },
+        transport: { status: 'disconnected' },
         userAgent: { status: 'stopped' },
         registration: { status: 'unregistered' },
         identity: { anonymous: false, uri: 'sip:alice@example.com' },

@@ -12,6 +12,7 @@ import {
 } from '../../machines/registration.machine';
 import { SipError } from '../../src/errors';
 import { selectRegistrationState } from '../../src/state';
+import { fieldsOf } from '../support/state-fields';
 import { controllable, flush } from '../support/fake-actors';
 
 const environment = { now: () => Date.now(), random: () => 0.5 };
@@ -35,7 +36,8 @@ function setup(input: Partial<RegistrationInput> = {}) {
     actor,
     register,
     unregister,
-    state: () => selectRegistrationState(actor.getSnapshot()),
+    // Every field readable: the tests assert which ones each state has.
+    state: () => fieldsOf(selectRegistrationState(actor.getSnapshot())),
     get maxInFlight() {
       return maxInFlight;
     },
@@ -72,6 +74,22 @@ describe('registration machine', () => {
       expiresAt: 2_000_000 + 300_000,
       refreshAt: 2_000_000 + 255_000,
     });
+  });
+
+  it('ABANDON (the start failed) leaves registration unregistered with the reason, until REGISTER', async () => {
+    const r = setup();
+    const refused = new SipError('transport', 'refused');
+    // not wanted: nothing to abandon, and no reason to show
+    r.actor.send({ type: 'ABANDON', error: refused });
+    expect(r.state()).toEqual({ status: 'unregistered' });
+    r.actor.send({ type: 'REGISTER' });
+    r.actor.send({ type: 'ABANDON', error: refused });
+    expect(r.state()).toEqual({ status: 'unregistered', error: refused });
+    expect(r.register.calls).toHaveLength(0);
+    r.actor.send({ type: 'REGISTER' });
+    expect(r.state()).toEqual({ status: 'registering' });
+    r.actor.send({ type: 'UNREGISTER' });
+    expect(r.state()).toEqual({ status: 'unregistered' });
   });
 
   it('refreshes at the point drawn in the refresh window of the granted expiry', async () => {

@@ -121,18 +121,110 @@ describe('user agent machine', () => {
     expect(u.status().userAgent).toBe('started');
   });
 
-  it('stops with the transport error when the transport fails for good while starting', async () => {
+  it('a start the transport gives up on stops with its error and leaves the transport failed with it', async () => {
     const u = setup({
       transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0, reconnect: false },
+      register: true,
     });
     u.actor.send({ type: 'START' });
     const refused = new SipError('transport', 'refused');
     u.connect.last.reject(refused);
     await flush();
-    u.stopUa.last.resolve();
-    await flush();
-    expect(u.status().userAgent).toBe('stopped');
+    // Nothing was started, so nothing is halted: no stop, no disconnect that would wipe the transport's error.
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'failed', registration: 'unregistered' });
     expect(u.actor.getSnapshot().context.error).toBe(refused);
+    expect(u.child('transport').getSnapshot().context.error).toBe(refused);
+    // registration was wanted (register: true): it says why it is not registered
+    expect(u.child('registration').getSnapshot().context.error).toBe(refused);
+    expect(u.order).toEqual(['connect']);
+    // and it stays so
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'failed', registration: 'unregistered' });
+    expect(u.connect.calls).toHaveLength(1);
+  });
+
+  it('RECONNECT after a failed start starts again with one attempt at once', async () => {
+    const u = setup({
+      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0, reconnect: false },
+      register: true,
+    });
+    u.actor.send({ type: 'START' });
+    u.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    u.actor.send({ type: 'RECONNECT' });
+    expect(u.status()).toEqual({ userAgent: 'starting', transport: 'reconnecting', registration: 'registering' });
+    expect(u.connect.calls).toHaveLength(2);
+    expect(u.actor.getSnapshot().context.error).toBeUndefined();
+    // that one attempt fails too: stopped again, with the new error
+    const again = new SipError('transport', 'refused again');
+    u.connect.last.reject(again);
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'failed', registration: 'unregistered' });
+    expect(u.actor.getSnapshot().context.error).toBe(again);
+    expect(u.child('registration').getSnapshot().context.error).toBe(again);
+    // the next one succeeds: started and registering over it
+    u.actor.send({ type: 'RECONNECT' });
+    u.connect.last.resolve();
+    await flush();
+    u.startUa.last.resolve();
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'started', transport: 'connected', registration: 'registering' });
+    expect(u.register.calls).toHaveLength(1);
+    expect(u.child('registration').getSnapshot().context.error).toBeUndefined();
+  });
+
+  it('START after a failed start counts the attempts afresh', async () => {
+    const u = setup({
+      transport: {
+        servers: ['ws://a.test'],
+        environment,
+        keepAliveIntervalMs: 0,
+        reconnect: { initialDelayMs: 250, maxDelayMs: 250, multiplier: 1, jitter: 0, maxAttempts: 1 },
+      },
+    });
+    u.actor.send({ type: 'START' });
+    u.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    await vi.advanceTimersByTimeAsync(250);
+    u.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(u.status()).toMatchObject({ userAgent: 'stopped', transport: 'failed' });
+    expect(u.child('transport').getSnapshot().context.attempt).toBe(1);
+    u.actor.send({ type: 'START' });
+    expect(u.status()).toMatchObject({ userAgent: 'starting', transport: 'connecting' });
+    expect(u.child('transport').getSnapshot().context.attempt).toBe(0);
+    expect(u.connect.calls).toHaveLength(3);
+    u.connect.last.resolve();
+    await flush();
+    u.startUa.last.resolve();
+    await flush();
+    expect(u.status()).toMatchObject({ userAgent: 'started', transport: 'connected' });
+  });
+
+  it('STOP after a failed start disconnects the failed transport and clears the reasons', async () => {
+    const u = setup({
+      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0, reconnect: false },
+      register: true,
+    });
+    u.actor.send({ type: 'START' });
+    u.connect.last.reject(new SipError('transport', 'refused'));
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'failed', registration: 'unregistered' });
+    u.actor.send({ type: 'STOP' });
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    expect(u.actor.getSnapshot().context.error).toBeUndefined();
+    expect(u.child('transport').getSnapshot().context.error).toBeUndefined();
+    expect(u.child('registration').getSnapshot().context.error).toBeUndefined();
+    expect(u.connect.calls).toHaveLength(1);
+  });
+
+  it('RECONNECT on a user agent that was never started does nothing', async () => {
+    const u = setup();
+    u.actor.send({ type: 'RECONNECT' });
+    await flush();
+    expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+    expect(u.connect.calls).toHaveLength(0);
   });
 
   it('stops with the error when the user agent fails to start', async () => {
@@ -149,6 +241,19 @@ describe('user agent machine', () => {
     await flush();
     expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
     expect(u.actor.getSnapshot().context.error).toBe(broken);
+  });
+
+  it('a registration wanted by a start that fails says why it is not registered', async () => {
+    const u = setup({ register: true });
+    u.actor.send({ type: 'START' });
+    u.connect.last.resolve();
+    await flush();
+    const broken = new SipError('transport', 'sip.js failed');
+    u.startUa.last.reject(broken);
+    await flush();
+    expect(u.status().registration).toBe('unregistered');
+    expect(u.child('registration').getSnapshot().context.error).toBe(broken);
+    expect(u.unregister.calls).toHaveLength(0);
   });
 
   it('START while stopping starts again once stopped; STOP after it cancels that', async () => {

@@ -116,7 +116,10 @@ export function App() {
 }
 
 function Status({ state: { transport, userAgent, registration } }: { state: SipClientState }) {
-  const now = useNow(Boolean(transport.retryAt ?? registration.retryAt ?? registration.refreshAt));
+  // Each status has its own fields: narrow on `status` (and the transport's `phase`) before reading them.
+  const recovering = transport.status === 'reconnecting' || transport.status === 'failed' ? transport : undefined;
+  const waiting = transport.status === 'reconnecting' && transport.phase === 'waiting' ? transport : undefined;
+  const now = useNow(Boolean(waiting) || registration.status === 'retrying' || registration.status === 'registered');
   return (
     <section className="card status">
       <div className="row">
@@ -125,12 +128,13 @@ function Status({ state: { transport, userAgent, registration } }: { state: SipC
           {transport.status}
         </span>
         <ul>
-          {transport.server && <li>{transport.server}</li>}
-          {transport.attempt > 0 && <li data-testid="transport-attempt">attempt {transport.attempt}</li>}
-          {transport.retryAt && <li data-testid="transport-retry-in">next try in {seconds(transport.retryAt - now)}</li>}
-          {transport.error && (
+          {transport.status !== 'disconnected' && <li>{transport.server}</li>}
+          {recovering && recovering.attempt > 0 && <li data-testid="transport-attempt">attempt {recovering.attempt}</li>}
+          {transport.status === 'reconnecting' && <li data-testid="transport-phase">{transport.phase}</li>}
+          {waiting && <li data-testid="transport-retry-in">next try in {seconds(waiting.retryAt - now)}</li>}
+          {recovering?.error && (
             <li className="error" data-testid="transport-error">
-              {describeError(transport.error)}
+              {describeError(recovering.error)}
             </li>
           )}
         </ul>
@@ -141,7 +145,7 @@ function Status({ state: { transport, userAgent, registration } }: { state: SipC
           {userAgent.status}
         </span>
         <ul>
-          {userAgent.error && (
+          {userAgent.status === 'stopped' && userAgent.error && (
             <li className="error" data-testid="user-agent-error">
               {describeError(userAgent.error)}
             </li>
@@ -154,16 +158,25 @@ function Status({ state: { transport, userAgent, registration } }: { state: SipC
           {registration.status}
         </span>
         <ul>
-          {registration.expires !== undefined && <li data-testid="registration-expires">granted {registration.expires} s</li>}
-          {registration.expiresAt && <li data-testid="registration-expires-at">expires at {clock(registration.expiresAt)}</li>}
-          {registration.refreshAt && (
-            <li data-testid="registration-refresh-in">refresh in {seconds(registration.refreshAt - now)}</li>
+          {registration.status === 'registered' && (
+            <>
+              <li data-testid="registration-expires">granted {registration.expires} s</li>
+              <li data-testid="registration-expires-at">expires at {clock(registration.expiresAt)}</li>
+              <li data-testid="registration-refresh-in">refresh in {seconds(registration.refreshAt - now)}</li>
+            </>
           )}
-          {registration.attempt !== undefined && <li data-testid="registration-attempt">attempt {registration.attempt}</li>}
-          {registration.retryAt && (
-            <li data-testid="registration-retry-in">next try in {seconds(registration.retryAt - now)}</li>
+          {registration.status === 'retrying' && (
+            <>
+              {/* a refresh that failed: the old binding stands until it lapses */}
+              {registration.expires !== undefined && <li data-testid="registration-expires">granted {registration.expires} s</li>}
+              {registration.expiresAt !== undefined && (
+                <li data-testid="registration-expires-at">expires at {clock(registration.expiresAt)}</li>
+              )}
+              <li data-testid="registration-attempt">attempt {registration.attempt}</li>
+              <li data-testid="registration-retry-in">next try in {seconds(registration.retryAt - now)}</li>
+            </>
           )}
-          {registration.error && (
+          {'error' in registration && registration.error && (
             <li className="error" data-testid="registration-error">
               {describeError(registration.error)}
             </li>

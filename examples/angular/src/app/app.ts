@@ -66,7 +66,13 @@ export class App {
   readonly now = toSignal(
     this.session.pipe(
       switchMap((session) => session?.client.state$ ?? of(undefined)),
-      map((state) => Boolean(state && (state.transport.retryAt ?? state.registration.retryAt ?? state.registration.refreshAt))),
+      map(
+        (state) =>
+          state !== undefined &&
+          ((state.transport.status === 'reconnecting' && state.transport.phase === 'waiting') ||
+            state.registration.status === 'retrying' ||
+            state.registration.status === 'registered'),
+      ),
       distinctUntilChanged(),
       switchMap((ticking) => (ticking ? interval(200).pipe(startWith(0)) : of(0))),
       map(() => Date.now()),
