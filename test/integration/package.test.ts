@@ -137,8 +137,15 @@ const client = createSipClient({
   webSocket: WebSocket,
 });
 
-client.registration$.subscribe(({ status, expiresAt, error }) => {
-  console.log(status, expiresAt && new Date(expiresAt), error?.message);
+client.registration$.subscribe((registration) => {
+  // each status has its own fields: narrow on it, no \`!\` needed
+  if (registration.status === 'registered') console.log('bound until', new Date(registration.expiresAt));
+  if (registration.status === 'retrying') console.log(\`retry in \${registration.retryAt - Date.now()} ms\`, registration.error.message);
+});
+client.transport$.subscribe((transport) => {
+  if (transport.status === 'reconnecting' && transport.phase === 'waiting') {
+    console.log(\`attempt \${transport.attempt} in \${transport.retryAt - Date.now()} ms\`);
+  }
 });
 
 export async function main(): Promise<void> {
