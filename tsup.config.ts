@@ -21,14 +21,22 @@ export default defineConfig([
   // scripts/cjs-entries.mjs, is `module.exports = require('./index.js')`), so there is one copy of each class:
   // `instanceof SipError` holds whichever way it was loaded. Chunks shared by several entries (errors, machines) are
   // one file each.
+  //
+  // esbuild puts code reached by the same set of entries into one chunk, and it cannot drop a machine from a chunk it
+  // loads (`setup(...).createMachine(...)` is a call). The errors have an entry of their own (dist/errors.js, not in
+  // the package's exports) only so that they are reached by a set of entries no machine is: they get a chunk of their
+  // own, and `import { SipError } from 'sipstate'` loads that chunk, not the four machines (.size-limit.json checks).
   {
     ...shared,
-    entry: { ...LIBRARY, cli: 'src/cli.ts' },
+    entry: { ...LIBRARY, cli: 'src/cli.ts', errors: 'src/errors.ts' },
     format: ['esm'],
     dts: { entry: LIBRARY },
     splitting: true,
     sourcemap: true,
-    treeshake: true,
+    // esbuild adds a bare `import './chunk-*.js'` to each entry for every chunk it reaches, to keep the order they run
+    // in; the chunks only declare (package.json says `"sideEffects": false`), so the order is immaterial, and bundlers
+    // would warn that they ignore such an import. The import that brings a chunk's bindings stays.
+    treeshake: { moduleSideEffects: (id: string, external: boolean) => !(external && /^\.\/chunk-\w+\.js$/.test(id)) },
   },
   // Declarations for `require` (.d.cts): the same types, as CommonJS declarations, so a CommonJS TypeScript project
   // (module node16/nodenext) reads them without TS1479. scripts/cjs-entries.mjs then marks their sip.js imports

@@ -1,4 +1,5 @@
-import type { CallOptions } from './call';
+import type { CallMediaOptions, CallOptions, DtmfMethod } from './call';
+import type { MessageOptions } from './client/calls';
 import { SipConfigError } from './errors';
 import { isExtraHeader, isSafeHeaderValue } from './header-values';
 
@@ -31,10 +32,58 @@ export function isUnansweredTimeoutSec(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_UNANSWERED_TIMEOUT_SEC;
 }
 
-/** The options of `client.message()` (the same shape as `MessageOptions` in client.ts). */
-interface MessageOptionsShape {
-  contentType?: string;
-  extraHeaders?: string[];
+/**
+ * Every key of an options type, each marked `true`: the list of known options, written as an object so the compiler
+ * checks it against the type. `{ ... } satisfies OptionKeys<CallOptions>` fails to compile when a key of the type is
+ * missing from the object (added to the type, forgotten in the list) and when the object has a key the type lacks.
+ *
+ * @example
+ * ```ts
+ * const CALL_OPTION_KEYS = { media: true, unansweredTimeoutSec: true, extraHeaders: true } satisfies OptionKeys<CallOptions>;
+ * unknownKey({ medai: {} }, CALL_OPTION_KEYS); // 'medai'
+ * ```
+ */
+export type OptionKeys<T> = Record<keyof T, true>;
+
+/**
+ * The first own key of `value` that `known` does not list, or undefined when every key is known. `known` is an
+ * {@link OptionKeys} object; only its own keys count (`toString`, `__proto__` and the like are never known).
+ *
+ * @example
+ * ```ts
+ * unknownKey({ contentType: 'text/plain', priority: 1 }, MESSAGE_OPTION_KEYS); // 'priority'
+ * ```
+ */
+export function unknownKey(value: object, known: object): string | undefined {
+  return Object.keys(value).find((key) => !Object.hasOwn(known, key));
+}
+
+const CALL_OPTION_KEYS = { media: true, unansweredTimeoutSec: true, extraHeaders: true } satisfies OptionKeys<CallOptions>;
+const CALL_MEDIA_KEYS = { constraints: true, remoteAudio: true } satisfies OptionKeys<CallMediaOptions>;
+const MESSAGE_OPTION_KEYS = { contentType: true, extraHeaders: true } satisfies OptionKeys<MessageOptions>;
+
+/**
+ * The DTMF methods, each marked `true`: checked against {@link DtmfMethod} like {@link OptionKeys}, so a method added
+ * to the type and not here (or here and not in the type) fails to compile.
+ *
+ * @example
+ * ```ts
+ * Object.keys(DTMF_METHODS); // ['auto', 'rfc4733', 'info']
+ * ```
+ */
+export const DTMF_METHODS = { auto: true, rfc4733: true, info: true } satisfies Record<DtmfMethod, true>;
+
+/**
+ * Whether `value` is one of the {@link DtmfMethod}s (`'auto'`, `'rfc4733'`, `'info'`).
+ *
+ * @example
+ * ```ts
+ * isDtmfMethod('info'); // true
+ * isDtmfMethod('inband'); // false
+ * ```
+ */
+export function isDtmfMethod(value: unknown): value is DtmfMethod {
+  return typeof value === 'string' && Object.hasOwn(DTMF_METHODS, value);
 }
 
 function describe(value: unknown): string {
@@ -51,10 +100,6 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** `value[key]` when it is the object's own property, else undefined (nothing inherited is read). */
 const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
-
-function unknownKey(value: Record<string, unknown>, known: readonly string[]): string | undefined {
-  return Object.keys(value).find((key) => !known.includes(key));
-}
 
 function checkExtraHeaders(value: unknown, field: string): string[] | SipConfigError | undefined {
   if (value === undefined) return undefined;
@@ -73,7 +118,7 @@ function checkExtraHeaders(value: unknown, field: string): string[] | SipConfigE
 function checkMedia(value: unknown, field: string): SipConfigError | undefined {
   if (value === undefined) return undefined;
   if (!isRecord(value)) return new SipConfigError(field, `must be an object, got ${describe(value)}`);
-  const extra = unknownKey(value, ['constraints', 'remoteAudio']);
+  const extra = unknownKey(value, CALL_MEDIA_KEYS);
   if (extra !== undefined) return new SipConfigError(`${field}.${extra}`, 'is not a known option');
   const constraints = own(value, 'constraints');
   if (constraints !== undefined) {
@@ -106,7 +151,7 @@ function checkMedia(value: unknown, field: string): SipConfigError | undefined {
 export function validateCallOptions(given: unknown): CallOptions | SipConfigError {
   if (given === undefined || given === null) return {};
   if (!isRecord(given)) return new SipConfigError('call().options', `must be an object, got ${describe(given)}`);
-  const extra = unknownKey(given, ['media', 'unansweredTimeoutSec', 'extraHeaders']);
+  const extra = unknownKey(given, CALL_OPTION_KEYS);
   if (extra !== undefined) return new SipConfigError(`call().${extra}`, 'is not a known option');
 
   const timeout = own(given, 'unansweredTimeoutSec');
@@ -138,10 +183,10 @@ export function validateCallOptions(given: unknown): CallOptions | SipConfigErro
  * validateMessageOptions({ contentType: 'text/plain\r\nX: 1' }); // SipConfigError, field 'message().contentType'
  * ```
  */
-export function validateMessageOptions(given: unknown): MessageOptionsShape | SipConfigError {
+export function validateMessageOptions(given: unknown): MessageOptions | SipConfigError {
   if (given === undefined || given === null) return {};
   if (!isRecord(given)) return new SipConfigError('message().options', `must be an object, got ${describe(given)}`);
-  const extra = unknownKey(given, ['contentType', 'extraHeaders']);
+  const extra = unknownKey(given, MESSAGE_OPTION_KEYS);
   if (extra !== undefined) return new SipConfigError(`message().${extra}`, 'is not a known option');
   const contentType = own(given, 'contentType');
   if (contentType !== undefined && (!isSafeHeaderValue(contentType) || contentType.trim() === '')) {

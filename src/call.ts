@@ -24,6 +24,7 @@ import {
   type CallStatus,
 } from '../machines/call.machine';
 import { clampDelay } from '../machines/delay';
+import { isDtmfMethod } from './call-options';
 import { SipError, toSipError } from './errors';
 import type { Logger } from './logger';
 import { escapeControl } from './redact';
@@ -767,7 +768,7 @@ export function createCall(
         );
       }
       const method = dtmfOptions.method ?? deps.dtmfMethod;
-      if (method !== 'auto' && method !== 'info' && method !== 'rfc4733') {
+      if (!isDtmfMethod(method)) {
         return refuse(new SipError('config', `Unknown DTMF method ${show(method)}`));
       }
       if (statusNow() !== 'active') return refuse(notNow('send DTMF'));

@@ -27,7 +27,16 @@ export { activeParser, type ActiveParser } from './fast-parser';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
 export type { StateStream, StateSubscription } from './store';
-export type { CallDefaults, NetworkOptions, OnlineSource, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';
+export type {
+  CallDefaults,
+  IceServer,
+  MediaMode,
+  NetworkOptions,
+  OnlineSource,
+  ReconnectOptions,
+  SipClientOptions,
+  SipUserAgentOptions,
+} from './options';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
   IdentityState,

@@ -7,8 +7,15 @@ import { isSafeHeaderValue } from './header-values';
 import { LOG_LEVELS, normalizeLogLevel, type SipLogLevel, type SipLogSink } from './logger';
 import { redactUrl } from './redact';
 import { DEFAULT_MAX_MESSAGE_BYTES, type WebSocketConstructor } from './sip/websocket-transport';
-import { isUnansweredTimeoutSec, MAX_UNANSWERED_TIMEOUT_SEC } from './call-options';
-import type { TransferDecider } from './call';
+import {
+  DTMF_METHODS,
+  isDtmfMethod,
+  isUnansweredTimeoutSec,
+  MAX_UNANSWERED_TIMEOUT_SEC,
+  unknownKey,
+  type OptionKeys,
+} from './call-options';
+import type { DtmfMethod, TransferDecider } from './call';
 
 /**
  * How the transport reconnects after a failed attempt or a lost connection. Every field is optional.
@@ -162,6 +169,35 @@ export interface SipClientOptions {
 }
 
 /**
+ * The media handler of a client's calls: `browser` is sip.js's WebRTC handler (getUserMedia, RTCPeerConnection);
+ * `signaling` is sipstate's signaling-only handler (valid SDP, no RTP: bots, tests, load); `auto` picks `browser` where
+ * `RTCPeerConnection` and `MediaStream` exist, else `signaling`.
+ *
+ * @example
+ * ```ts
+ * const media: MediaMode = typeof window === 'undefined' ? 'signaling' : 'auto';
+ * createSipClient({ ..., calls: { media } });
+ * ```
+ */
+export type MediaMode = 'auto' | 'browser' | 'signaling';
+
+/**
+ * One STUN or TURN server for ICE (browser media only), as `RTCIceServer` takes it: `urls` a `stun:`, `stuns:`, `turn:`
+ * or `turns:` URL or a non-empty array of them; `username` and `credential` for TURN.
+ *
+ * @example
+ * ```ts
+ * const turn: IceServer = { urls: 'turns:turn.example.com:443', username: 'alice', credential: token };
+ * createSipClient({ ..., calls: { iceServers: [{ urls: 'stun:stun.example.com' }, turn] } });
+ * ```
+ */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/**
  * How calls are made, for every call of a client.
  *
  * @example
@@ -184,20 +220,20 @@ export interface CallDefaults {
    * sipstate's signaling-only handler (valid SDP, no RTP: bots, tests, load); `auto` (default) picks `browser` where
    * `RTCPeerConnection` and `MediaStream` exist, else `signaling`.
    */
-  media?: 'auto' | 'browser' | 'signaling';
+  media?: MediaMode;
   /**
    * Seconds an outgoing call may ring before it is cancelled, and an incoming one before it is rejected (480): above 0,
    * at most 3,600. Default 60.
    */
   unansweredTimeoutSec?: number;
   /** How `sendDtmf` sends by default. Default `auto` (RFC 4733 when the media handler can, else SIP INFO). */
-  dtmf?: 'auto' | 'rfc4733' | 'info';
+  dtmf?: DtmfMethod;
   /**
    * Browser media only: STUN/TURN servers for ICE, each `{ urls, username?, credential? }` with `urls` a `stun:`,
    * `stuns:`, `turn:` or `turns:` URL or a non-empty array of them. Default: sip.js's (a public Google STUN server);
    * `[]` uses host candidates only (a LAN, or tests).
    */
-  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  iceServers?: IceServer[];
   /**
    * Most incoming calls that may be live (not yet ended) at once: an integer 0..100, default 4. An INVITE beyond it is
    * answered 486 Busy Here at once, and no Call is created for it (nothing on `incomingCalls$` or `calls$`). 0 refuses
@@ -270,64 +306,67 @@ export type OnlineSource =
   | InteropObservable<boolean>
   | { '@@observable'(): Subscribable<boolean> };
 
-/** Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. */
-export interface ResolvedOptions {
+/**
+ * `calls` after validation: `media`, `dtmf` and `maxIncoming` with their defaults filled in, the timeout in ms;
+ * `iceServers` and `acceptTransfer` as given (undefined: sip.js's STUN server; every REFER declined).
+ */
+export type ResolvedCallDefaults = Required<Pick<CallDefaults, 'media' | 'dtmf' | 'maxIncoming'>> &
+  Pick<CallDefaults, 'iceServers' | 'acceptTransfer'> & { unansweredTimeoutMs: number };
+
+/**
+ * Options after validation, with defaults filled in. Credentials stay here and in sip.js, never in a machine. The
+ * options that keep their type only lose their `?`; the others are listed with what validation made of them.
+ */
+export interface ResolvedOptions
+  extends Required<
+    Pick<SipClientOptions, 'expires' | 'register' | 'webSocket' | 'logger' | 'fastParser' | 'connectJitterMs' | 'maxMessageBytes' | 'sipOptions'>
+  > {
   servers: readonly string[];
   /** The address of record, normalised to a string; absent for an anonymous client. */
   uri?: string;
+  /** Absent when not given (or given as undefined). */
   authorizationUsername?: string;
   authorizationPassword?: string;
-  expires: number;
-  register: boolean;
-  webSocket: WebSocketConstructor;
   inspect?: SipClientOptions['inspect'];
   /** `'log'` is normalised to `'info'`. */
   logLevel: Exclude<SipLogLevel, 'log'>;
-  logger: SipLogSink;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
-  fastParser: boolean;
-  connectJitterMs: number;
-  /** Largest incoming message, in bytes; the transport drops larger ones before parsing. */
-  maxMessageBytes: number;
   /** `network.online$` converted once to an RxJS Observable. */
   network?: { online$: Observable<boolean> };
-  sipOptions: SipUserAgentOptions;
-  calls: {
-    media: 'auto' | 'browser' | 'signaling';
-    unansweredTimeoutMs: number;
-    dtmf: 'auto' | 'rfc4733' | 'info';
-    iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
-    /** Most live incoming calls (0..100); INVITEs beyond it get 486. */
-    maxIncoming: number;
-    /** Who decides on a transfer asked by the peer; undefined: every REFER is declined. */
-    acceptTransfer?: TransferDecider;
-  };
+  calls: ResolvedCallDefaults;
 }
 
 // The transport enforces the limit; its default lives there, with the transport.
 export { DEFAULT_MAX_MESSAGE_BYTES };
 
-const KNOWN_OPTIONS = new Set<string>([
-  'server',
-  'uri',
-  'authorizationUsername',
-  'authorizationPassword',
-  'expires',
-  'register',
-  'webSocket',
-  'inspect',
-  'logLevel',
-  'logger',
-  'reconnect',
-  'keepAliveIntervalSec',
-  'fastParser',
-  'connectJitterMs',
-  'maxMessageBytes',
-  'network',
-  'sipOptions',
-  'calls',
-]);
+/** The options `createSipClient` knows: the compiler fails when one of SipClientOptions is missing here, or one too many. */
+const KNOWN_OPTIONS = {
+  server: true,
+  uri: true,
+  authorizationUsername: true,
+  authorizationPassword: true,
+  expires: true,
+  register: true,
+  webSocket: true,
+  inspect: true,
+  logLevel: true,
+  logger: true,
+  reconnect: true,
+  keepAliveIntervalSec: true,
+  fastParser: true,
+  connectJitterMs: true,
+  maxMessageBytes: true,
+  network: true,
+  sipOptions: true,
+  calls: true,
+} satisfies OptionKeys<SipClientOptions>;
+
+/** `'a', 'b' or 'c'`: the keys of a list of allowed values, for an error message. */
+function choices(allowed: object): string {
+  const quoted = Object.keys(allowed).map((value) => `'${value}'`);
+  return quoted.length < 2 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+}
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -421,13 +460,16 @@ function own(object: object, key: string): unknown {
 
 const HOUR_MS = 3_600_000;
 
-const RECONNECT_RANGES: Record<keyof BackoffPolicy, NumberRange> = {
+// Keyed by the public options (a key of ReconnectOptions missing here, or one too many, fails to compile); `pick`
+// below reads DEFAULT_RECONNECT_POLICY with the same keys and returns a BackoffPolicy, which ties the machine's policy
+// to them too.
+const RECONNECT_RANGES = {
   initialDelayMs: { min: 0, max: HOUR_MS, unit: 'ms' },
   maxDelayMs: { min: 0, max: HOUR_MS, unit: 'ms' },
   multiplier: { min: 1, max: 10 },
   jitter: { min: 0, max: 1 },
   maxAttempts: { min: 1, max: 1_000_000, integer: true, orInfinity: true },
-};
+} satisfies Record<keyof ReconnectOptions, NumberRange>;
 
 function validateReconnect(value: unknown): BackoffPolicy | false {
   if (value === undefined) return { ...DEFAULT_RECONNECT_POLICY };
@@ -435,10 +477,9 @@ function validateReconnect(value: unknown): BackoffPolicy | false {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SipConfigError('reconnect', `must be an object or false, got ${describe(value)}`);
   }
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(RECONNECT_RANGES, key)) throw new SipConfigError(`reconnect.${key}`, 'is not a known option');
-  }
-  const pick = (key: keyof BackoffPolicy): number => {
+  const unknown = unknownKey(value, RECONNECT_RANGES);
+  if (unknown !== undefined) throw new SipConfigError(`reconnect.${unknown}`, 'is not a known option');
+  const pick = (key: keyof ReconnectOptions): number => {
     const given = own(value, key);
     return given === undefined ? DEFAULT_RECONNECT_POLICY[key] : numberInRange(given, `reconnect.${key}`, RECONNECT_RANGES[key]);
   };
@@ -457,6 +498,8 @@ function interopKeys(): (string | symbol)[] {
   return typeof symbol === 'symbol' ? [symbol, '@@observable'] : ['@@observable'];
 }
 
+const NETWORK_KEYS = { online$: true } satisfies OptionKeys<NetworkOptions>;
+
 /**
  * `network.online$` as an RxJS Observable, converted once. Only an Observable or an interop observable passes: a
  * Svelte store (`subscribe` but no `pipe`) or any other `subscribe`-able thing would fail later, inside a running
@@ -466,9 +509,8 @@ function validateNetwork(value: unknown): { online$: Observable<boolean> } | und
   if (value === undefined) return undefined;
   const expected = 'must be an object with an `online$` Observable';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SipConfigError('network', expected);
-  for (const key of Object.keys(value)) {
-    if (key !== 'online$') throw new SipConfigError(`network.${key}`, 'is not a known option');
-  }
+  const unknown = unknownKey(value, NETWORK_KEYS);
+  if (unknown !== undefined) throw new SipConfigError(`network.${unknown}`, 'is not a known option');
   const online$ = own(value, 'online$');
   if (typeof online$ !== 'object' && typeof online$ !== 'function') throw new SipConfigError('network', expected);
   if (online$ === null) throw new SipConfigError('network', expected);
@@ -553,9 +595,8 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SipConfigError('options', `must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new SipConfigError(key, 'is not a known option');
-  }
+  const unknown = unknownKey(options, KNOWN_OPTIONS);
+  if (unknown !== undefined) throw new SipConfigError(unknown, 'is not a known option');
   const option = (key: keyof SipClientOptions): unknown => own(options, key);
 
   const rawServer = option('server');
@@ -686,11 +727,20 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
 /** Most incoming calls a client lets ring or talk at once, whatever `calls.maxIncoming` says. */
 const MAX_INCOMING_LIMIT = 100;
 const DEFAULT_MAX_INCOMING = 4;
-const CALL_KEYS = new Set(['media', 'unansweredTimeoutSec', 'dtmf', 'iceServers', 'maxIncoming', 'acceptTransfer']);
-const ICE_SERVER_KEYS = new Set(['urls', 'username', 'credential']);
+const CALL_KEYS = {
+  media: true,
+  unansweredTimeoutSec: true,
+  dtmf: true,
+  iceServers: true,
+  maxIncoming: true,
+  acceptTransfer: true,
+} satisfies OptionKeys<CallDefaults>;
+const ICE_SERVER_KEYS = { urls: true, username: true, credential: true } satisfies OptionKeys<IceServer>;
+const MEDIA_MODES = { auto: true, browser: true, signaling: true } satisfies Record<MediaMode, true>;
+const isMediaMode = (value: unknown): value is MediaMode => typeof value === 'string' && Object.hasOwn(MEDIA_MODES, value);
 const ICE_URL = /^(?:stuns?|turns?):\S+$/i;
 
-function validateIceServers(value: unknown): NonNullable<CallDefaults['iceServers']> | undefined {
+function validateIceServers(value: unknown): IceServer[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw new SipConfigError('calls.iceServers', `must be an array, got ${describe(value)}`);
   return value.map((entry: unknown, index) => {
@@ -699,16 +749,15 @@ function validateIceServers(value: unknown): NonNullable<CallDefaults['iceServer
       throw new SipConfigError(field, `must be an object { urls, username?, credential? }, got ${describe(entry)}`);
     }
     const server = entry as Record<string, unknown>;
-    for (const key of Object.keys(server)) {
-      if (!ICE_SERVER_KEYS.has(key)) throw new SipConfigError(`${field}.${key}`, 'is not a known option');
-    }
+    const unknown = unknownKey(server, ICE_SERVER_KEYS);
+    if (unknown !== undefined) throw new SipConfigError(`${field}.${unknown}`, 'is not a known option');
     const urls = Object.hasOwn(server, 'urls') ? server.urls : undefined;
     // URLs are not echoed: a TURN URL may carry a token in its query.
     const isIceUrl = (url: unknown): url is string => typeof url === 'string' && ICE_URL.test(url);
     if (Array.isArray(urls) ? urls.length === 0 || !urls.every(isIceUrl) : !isIceUrl(urls)) {
       throw new SipConfigError(`${field}.urls`, 'must be a stun:, stuns:, turn: or turns: URL, or a non-empty array of them');
     }
-    const copy: { urls: string | string[]; username?: string; credential?: string } = {
+    const copy: IceServer = {
       urls: Array.isArray(urls) ? [...(urls as string[])] : (urls as string),
     };
     for (const key of ['username', 'credential'] as const) {
@@ -722,7 +771,7 @@ function validateIceServers(value: unknown): NonNullable<CallDefaults['iceServer
   });
 }
 
-function validateCalls(value: unknown): ResolvedOptions['calls'] {
+function validateCalls(value: unknown): ResolvedCallDefaults {
   if (value === undefined) {
     return { media: 'auto', unansweredTimeoutMs: 60_000, dtmf: 'auto', maxIncoming: DEFAULT_MAX_INCOMING };
   }
@@ -730,18 +779,17 @@ function validateCalls(value: unknown): ResolvedOptions['calls'] {
     throw new SipConfigError('calls', `must be an object, got ${describe(value)}`);
   }
   const given = value as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!CALL_KEYS.has(key)) throw new SipConfigError(`calls.${key}`, 'is not a known option');
-  }
+  const unknown = unknownKey(given, CALL_KEYS);
+  if (unknown !== undefined) throw new SipConfigError(`calls.${unknown}`, 'is not a known option');
   // Own properties only: nothing inherited from a prototype is taken for an option.
-  const pick = (key: string): unknown => (Object.hasOwn(given, key) ? given[key] : undefined);
+  const pick = (key: keyof CallDefaults): unknown => (Object.hasOwn(given, key) ? given[key] : undefined);
   const media = pick('media') ?? 'auto';
-  if (media !== 'auto' && media !== 'browser' && media !== 'signaling') {
-    throw new SipConfigError('calls.media', `must be 'auto', 'browser' or 'signaling', got ${describe(media)}`);
+  if (!isMediaMode(media)) {
+    throw new SipConfigError('calls.media', `must be ${choices(MEDIA_MODES)}, got ${describe(media)}`);
   }
   const dtmf = pick('dtmf') ?? 'auto';
-  if (dtmf !== 'auto' && dtmf !== 'rfc4733' && dtmf !== 'info') {
-    throw new SipConfigError('calls.dtmf', `must be 'auto', 'rfc4733' or 'info', got ${describe(dtmf)}`);
+  if (!isDtmfMethod(dtmf)) {
+    throw new SipConfigError('calls.dtmf', `must be ${choices(DTMF_METHODS)}, got ${describe(dtmf)}`);
   }
   const timeout = pick('unansweredTimeoutSec') ?? 60;
   if (!isUnansweredTimeoutSec(timeout)) {

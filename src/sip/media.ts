@@ -2,6 +2,7 @@ import type { SessionDescriptionHandlerFactory } from 'sip.js';
 // The one module of sip.js's web platform sipstate runs, imported alone: the `Web` namespace would bring its
 // SessionManager, SimpleUser and Transport (~36 KB minified) into every bundle that imports createSipClient.
 import { defaultSessionDescriptionHandlerFactory } from 'sip.js/lib/platform/web/session-description-handler/session-description-handler-factory-default.js';
+import type { IceServer, MediaMode } from '../options';
 import { signalingOnlySessionDescriptionHandlerFactory } from './signaling-only-sdh';
 
 /**
@@ -18,8 +19,8 @@ export function hasWebRtc(): boolean {
  * `auto` where WebRTC exists), sipstate's signaling-only handler otherwise.
  */
 export function sessionDescriptionHandlerFactoryFor(
-  media: 'auto' | 'browser' | 'signaling',
-  iceServers?: readonly { urls: string | string[]; username?: string; credential?: string }[],
+  media: MediaMode,
+  iceServers?: readonly IceServer[],
 ): SessionDescriptionHandlerFactory {
   if (media === 'signaling' || (media === 'auto' && !hasWebRtc())) return signalingOnlySessionDescriptionHandlerFactory;
   const web = defaultSessionDescriptionHandlerFactory();

@@ -1,6 +1,23 @@
 import { firstValueFrom } from 'rxjs';
-import { describe, expect, it } from 'vitest';
-import { createSipClient, SipConfigError, SipError, type SipClientOptions } from '../../src/index';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  DTMF_METHODS,
+  isDtmfMethod,
+  unknownKey,
+  validateCallOptions,
+  validateMessageOptions,
+  type OptionKeys,
+} from '../../src/call-options';
+import {
+  createSipClient,
+  SipConfigError,
+  SipError,
+  type CallMediaOptions,
+  type CallOptions,
+  type DtmfMethod,
+  type MessageOptions,
+  type SipClientOptions,
+} from '../../src/index';
 
 class UnusedWebSocket {
   constructor() {
@@ -199,5 +216,53 @@ describe('per-call options are checked like the client\'s: a Call already failed
     await expect(call.sendDtmf('1', { durationMs: 1e9 })).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('durationMs') });
     await expect(call.sendDtmf('1', { durationMs: 10 })).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('durationMs') });
     sip.dispose();
+  });
+});
+
+describe('the per-call and per-message option lists are derived from their types', () => {
+  // Compiled by `npx tsc --noEmit -p .`: a list missing a key of its type is a compile error (src/call-options.ts
+  // declares its lists the same way).
+  const callKeys = { media: true, unansweredTimeoutSec: true, extraHeaders: true } satisfies OptionKeys<CallOptions>;
+  const mediaKeys = { constraints: true, remoteAudio: true } satisfies OptionKeys<CallMediaOptions>;
+  const messageKeys = { contentType: true, extraHeaders: true } satisfies OptionKeys<MessageOptions>;
+
+  it('a list that forgets a key of its type does not compile', () => {
+    // @ts-expect-error extraHeaders is in MessageOptions and missing from the list
+    const forgotten = { contentType: true } satisfies OptionKeys<MessageOptions>;
+    // @ts-expect-error remoteAudio is in CallMediaOptions and missing from the list
+    const forgottenMedia = { constraints: true } satisfies OptionKeys<CallMediaOptions>;
+    expectTypeOf<keyof typeof callKeys>().toEqualTypeOf<keyof CallOptions>();
+    expect(Object.keys(forgotten)).toEqual(['contentType']);
+    expect(Object.keys(forgottenMedia)).toEqual(['constraints']);
+  });
+
+  it.each(Object.keys(callKeys))('call() option %s is known', (key) => {
+    const checked = validateCallOptions({ [key]: Symbol('junk') });
+    expect(checked).toBeInstanceOf(SipConfigError);
+    expect((checked as SipConfigError).field).toBe(`call().${key}`);
+    expect((checked as SipConfigError).message).not.toContain('is not a known option');
+  });
+  it.each(Object.keys(mediaKeys))('call() media option %s is known', (key) => {
+    const checked = validateCallOptions({ media: { [key]: Symbol('junk') } });
+    expect((checked as SipConfigError).field).toBe(`call().media.${key}`);
+    expect((checked as SipConfigError).message).not.toContain('is not a known option');
+  });
+  it.each(Object.keys(messageKeys))('message() option %s is known', (key) => {
+    const checked = validateMessageOptions({ [key]: Symbol('junk') });
+    expect((checked as SipConfigError).field).toBe(`message().${key}`);
+    expect((checked as SipConfigError).message).not.toContain('is not a known option');
+  });
+  it('an unknown key is refused by name, inherited ones are never read', () => {
+    expect(validateMessageOptions({ priority: 1 })).toMatchObject({ field: 'message().priority', message: expect.stringContaining('is not a known option') });
+    expect(validateCallOptions(Object.create({ timeoutSec: 5 }))).toEqual({});
+    expect(unknownKey({ toString: 1, constructor: 2 }, messageKeys)).toBe('toString');
+  });
+});
+
+describe('the DTMF methods are the DtmfMethod type', () => {
+  it('isDtmfMethod accepts each of them and nothing else (no inherited key either)', () => {
+    expectTypeOf<keyof typeof DTMF_METHODS>().toEqualTypeOf<DtmfMethod>();
+    expect(Object.keys(DTMF_METHODS).every(isDtmfMethod)).toBe(true);
+    expect(['inband', 'toString', '__proto__', 1, undefined].some(isDtmfMethod)).toBe(false);
   });
 });

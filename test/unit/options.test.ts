@@ -1,7 +1,15 @@
 import { BehaviorSubject, Observable } from 'rxjs';
-import { describe, expect, it } from 'vitest';
-import { createSipClient, SipConfigError, SipError, type SipClientOptions } from '../../src/index';
-import { resolveOptions } from '../../src/options';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { createSipClient, SipConfigError, SipError, type DtmfMethod, type SipClientOptions } from '../../src/index';
+import { DTMF_METHODS, type OptionKeys } from '../../src/call-options';
+import {
+  resolveOptions,
+  type CallDefaults,
+  type IceServer,
+  type MediaMode,
+  type ReconnectOptions,
+  type ResolvedOptions,
+} from '../../src/options';
 
 /** A WebSocket constructor that records every socket anybody tries to open. */
 function recordingWebSocket() {
@@ -468,5 +476,106 @@ describe('createSipClient options', () => {
     expect(completed.sort()).toEqual(['registration$', 'state$', 'transport$', 'userAgent$']);
     await expect(client.start()).rejects.toMatchObject({ kind: 'cancelled' });
     await expect(client.register()).rejects.toMatchObject({ kind: 'cancelled' });
+  });
+});
+
+describe('the known-option lists are derived from the option types', () => {
+  // Each list below is checked by the compiler against its type (`satisfies OptionKeys<T>`, as src/options.ts does
+  // with its own lists): these lines are compiled by `npx tsc --noEmit -p .`, and a list that misses a key of the type
+  // is a compile error, which the @ts-expect-error lines assert.
+  const clientKeys = {
+    server: true,
+    uri: true,
+    authorizationUsername: true,
+    authorizationPassword: true,
+    expires: true,
+    register: true,
+    webSocket: true,
+    inspect: true,
+    logLevel: true,
+    logger: true,
+    reconnect: true,
+    keepAliveIntervalSec: true,
+    connectJitterMs: true,
+    maxMessageBytes: true,
+    network: true,
+    sipOptions: true,
+    calls: true,
+    fastParser: true,
+  } satisfies OptionKeys<SipClientOptions>;
+  const callKeys = {
+    media: true,
+    unansweredTimeoutSec: true,
+    dtmf: true,
+    iceServers: true,
+    maxIncoming: true,
+    acceptTransfer: true,
+  } satisfies OptionKeys<CallDefaults>;
+  const reconnectKeys = {
+    initialDelayMs: true,
+    maxDelayMs: true,
+    multiplier: true,
+    jitter: true,
+    maxAttempts: true,
+  } satisfies OptionKeys<ReconnectOptions>;
+
+  it('a list that forgets a key of its type, or has one too many, does not compile', () => {
+    const { fastParser: _forgotten, ...withoutOne } = clientKeys;
+    // @ts-expect-error fastParser is in SipClientOptions and missing from the list
+    const forgotten = withoutOne satisfies OptionKeys<SipClientOptions>;
+    // @ts-expect-error `timeoutSec` is no key of CallDefaults
+    const extra = { ...callKeys, timeoutSec: true } satisfies OptionKeys<CallDefaults>;
+    const { jitter: _jitter, ...reconnectWithoutOne } = reconnectKeys;
+    // @ts-expect-error jitter is in ReconnectOptions and missing from the list
+    const forgottenReconnect = reconnectWithoutOne satisfies OptionKeys<ReconnectOptions>;
+    expectTypeOf<keyof typeof clientKeys>().toEqualTypeOf<keyof SipClientOptions>();
+    expect(Object.keys(forgotten)).not.toContain('fastParser');
+    expect(Object.keys(extra)).toContain('timeoutSec');
+    expect(Object.keys(forgottenReconnect)).not.toContain('jitter');
+  });
+
+  it('the allowed values are the ones of the types (media mode, DTMF method)', () => {
+    expectTypeOf<keyof typeof DTMF_METHODS>().toEqualTypeOf<DtmfMethod>();
+    expectTypeOf<NonNullable<CallDefaults['media']>>().toEqualTypeOf<MediaMode>();
+    expectTypeOf<NonNullable<CallDefaults['dtmf']>>().toEqualTypeOf<DtmfMethod>();
+    expectTypeOf<ResolvedOptions['calls']['media']>().toEqualTypeOf<MediaMode>();
+    expectTypeOf<ResolvedOptions['calls']['dtmf']>().toEqualTypeOf<DtmfMethod>();
+    expectTypeOf<NonNullable<ResolvedOptions['calls']['iceServers']>>().toEqualTypeOf<IceServer[]>();
+    for (const dtmf of Object.keys(DTMF_METHODS)) {
+      expect(resolveOptions({ ...valid(recordingWebSocket().RecordingWebSocket as never), calls: { dtmf: dtmf as DtmfMethod } }).calls.dtmf).toBe(dtmf);
+    }
+    expect(() => resolveOptions({ ...valid(recordingWebSocket().RecordingWebSocket as never), calls: { dtmf: 'inband' as never } })).toThrow(
+      "`calls.dtmf` must be 'auto', 'rfc4733' or 'info', got \"inband\"",
+    );
+  });
+
+  // Every key of each type is known at run time: a key the type has is never refused as unknown (its value may be
+  // refused, by name, for what it is).
+  const refusal = (options: Record<string, unknown>): string | undefined => {
+    try {
+      resolveOptions({ ...valid(recordingWebSocket().RecordingWebSocket as never), ...options } as SipClientOptions);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it.each(Object.keys(clientKeys))('%s is a known option', (key) => {
+    expect(refusal({ [key]: Symbol('junk') }) ?? '').not.toContain('is not a known option');
+  });
+  it.each(Object.keys(callKeys))('calls.%s is a known option', (key) => {
+    expect(refusal({ calls: { [key]: Symbol('junk') } }) ?? '').not.toContain('is not a known option');
+  });
+  it.each(Object.keys(reconnectKeys))('reconnect.%s is a known option', (key) => {
+    expect(refusal({ reconnect: { [key]: Symbol('junk') } }) ?? '').not.toContain('is not a known option');
+  });
+  it('a key of no type is refused at every level', () => {
+    expect(refusal({ servers: ['wss://x.example.com'] })).toContain('`servers` is not a known option');
+    expect(refusal({ calls: { dtmfMethod: 'info' } })).toContain('`calls.dtmfMethod` is not a known option');
+    expect(refusal({ reconnect: { delayMs: 5 } })).toContain('`reconnect.delayMs` is not a known option');
+    expect(refusal({ network: { online: true } })).toContain('`network.online` is not a known option');
+    expect(refusal({ calls: { iceServers: [{ urls: 'stun:x.example.com', password: 'p' }] } })).toContain(
+      '`calls.iceServers[0].password` is not a known option',
+    );
   });
 });
