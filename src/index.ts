@@ -28,6 +28,7 @@ export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } fro
 export type { SipLogLevel, SipLogSink } from './logger';
 export type { StateStream, StateSubscription } from './store';
 export type { CallDefaults, NetworkOptions, OnlineSource, ReconnectOptions, SipClientOptions, SipUserAgentOptions } from './options';
+export type { SipTraceEntry } from './sip/trace';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
   IdentityState,
