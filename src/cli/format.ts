@@ -56,7 +56,8 @@ export function sipSummary(entry: SipTraceEntry): string | undefined {
   if (entry.status !== undefined) {
     const cseqMethod = /^\S*\s+(\S+)/.exec(entry.cseq ?? '')?.[1] ?? '?';
     const reason = entry.reason ?? '';
-    return `${arrow} ${entry.status} ${clipped(reason)} (${clipped(cseqMethod)}${expires !== undefined ? `, expires=${expires}` : ''})`;
+    const expiry = expires !== undefined ? `, expires=${expires}` : '';
+    return `${arrow} ${entry.status} ${clipped(reason)} (${clipped(cseqMethod)}${expiry})`;
   }
   if (entry.method === undefined) return undefined;
   return `${arrow} ${clipped(entry.method)}${expires !== undefined ? ` expires=${expires}` : ''}`;

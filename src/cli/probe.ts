@@ -10,7 +10,7 @@
  */
 import type { WebSocketConstructor } from '../sip/websocket-transport';
 
-/** What the probe saw: whether it connected, the subprotocol and TLS version, and how long connecting and the pong took. */
+/** What the probe saw: whether it connected, the subprotocol and TLS version, how long connecting and the pong took. */
 export interface RawProbe {
   opened: boolean;
   error?: string;

@@ -65,7 +65,8 @@ const STATUS_LINE = /^SIP\/2\.0 (\d{3})(?: ([\s\S]*))?$/;
  *
  * @example
  * ```ts
- * buildTraceEntry('received', 'SIP/2.0 401 Unauthorized\r\ni: abc\r\nCSeq: 1 REGISTER\r\nWWW-Authenticate: Digest nonce="n"\r\n\r\n');
+ * const challenge = 'SIP/2.0 401 Unauthorized\r\ni: abc\r\nCSeq: 1 REGISTER\r\nWWW-Authenticate: Digest nonce="n"\r\n\r\n';
+ * buildTraceEntry('received', challenge);
  * // { direction: 'received', at: Date.now(), status: 401, reason: 'Unauthorized', callId: 'abc', cseq: '1 REGISTER',
  * //   text: 'SIP/2.0 401 Unauthorized\r\ni: abc\r\nCSeq: 1 REGISTER\r\nWWW-Authenticate: [redacted]\r\n\r\n' }
  * ```

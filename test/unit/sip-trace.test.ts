@@ -40,9 +40,16 @@ describe('buildTraceEntry', () => {
 
   it('reads a response: status and reason (several words, or none), no method', () => {
     const entry = buildTraceEntry('received', sip('SIP/2.0 423 Interval Too Brief', 'Call-ID: x', 'CSeq: 1 REGISTER'));
-    expect(entry).toMatchObject({ direction: 'received', status: 423, reason: 'Interval Too Brief', callId: 'x', cseq: '1 REGISTER' });
+    expect(entry).toMatchObject({
+      direction: 'received',
+      status: 423,
+      reason: 'Interval Too Brief',
+      callId: 'x',
+      cseq: '1 REGISTER',
+    });
     expect(entry).not.toHaveProperty('method');
-    expect(buildTraceEntry('received', sip('SIP/2.0 200', 'CSeq: 1 OPTIONS'))).toMatchObject({ status: 200, reason: '' });
+    const noReason = buildTraceEntry('received', sip('SIP/2.0 200', 'CSeq: 1 OPTIONS'));
+    expect(noReason).toMatchObject({ status: 200, reason: '' });
   });
 
   it('stamps the time of building when not given one', () => {
@@ -53,22 +60,25 @@ describe('buildTraceEntry', () => {
   });
 
   it('reads the compact Call-ID `i:`, header names in any case, and white space around values', () => {
-    expect(buildTraceEntry('received', sip('MESSAGE sip:a@b SIP/2.0', 'i:  compact-1 ', 'cseq:\t7 MESSAGE'))).toMatchObject({
+    const compact = sip('MESSAGE sip:a@b SIP/2.0', 'i:  compact-1 ', 'cseq:\t7 MESSAGE');
+    expect(buildTraceEntry('received', compact)).toMatchObject({
       method: 'MESSAGE',
       callId: 'compact-1',
       cseq: '7 MESSAGE',
     });
-    expect(buildTraceEntry('received', sip('BYE sip:a@b SIP/2.0', 'CALL-ID: upper', 'CSeq: 3 BYE'))).toMatchObject({ callId: 'upper' });
+    const upper = sip('BYE sip:a@b SIP/2.0', 'CALL-ID: upper', 'CSeq: 3 BYE');
+    expect(buildTraceEntry('received', upper)).toMatchObject({ callId: 'upper' });
   });
 
   it('reads headers only, not the body; and leaves out what is not there', () => {
-    const entry = buildTraceEntry('received', `MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 20\r\n\r\nCall-ID: in-the-body`);
+    const entry = buildTraceEntry('received', 'MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 20\r\n\r\nCall-ID: in-the-body');
     expect(entry).not.toHaveProperty('callId');
     expect(entry).not.toHaveProperty('cseq');
-    expect(buildTraceEntry('sent', '\r\n\r\n')).toEqual({ direction: 'sent', at: expect.any(Number), text: '\r\n\r\n' });
+    const empty = buildTraceEntry('sent', '\r\n\r\n');
+    expect(empty).toEqual({ direction: 'sent', at: expect.any(Number), text: '\r\n\r\n' });
   });
 
-  it('masks Authorization, Proxy-Authorization, WWW-Authenticate and Proxy-Authenticate values, folded lines too', () => {
+  it('masks the values of Authorization, Proxy-Authorization, WWW- and Proxy-Authenticate, folded lines too', () => {
     const text = sip(
       'REGISTER sip:sipstate.test SIP/2.0',
       'Call-ID: c1',
@@ -227,7 +237,9 @@ describe('the transport trace', () => {
     const { transport, lines } = await connectedTransport('debug');
     await transport.send(sip('REGISTER sip:sipstate.test SIP/2.0', 'Authorization: Digest response="s3cr3t-digest"'));
     expect(buildTraceEntry).toHaveBeenCalledTimes(1);
-    expect(lines.filter((line) => !line.startsWith('[sipstate] connected'))).toEqual(['[sipstate] sent to ws://127.0.0.1:5066:\nREGISTER sip:sipstate.test SIP/2.0\r\nAuthorization: [redacted]\r\n\r\n']);
+    expect(lines.filter((line) => !line.startsWith('[sipstate] connected'))).toEqual([
+      '[sipstate] sent to ws://127.0.0.1:5066:\nREGISTER sip:sipstate.test SIP/2.0\r\nAuthorization: [redacted]\r\n\r\n',
+    ]);
   });
 });
 
@@ -242,7 +254,8 @@ describe('client.sipTrace$', () => {
   /** The header lines of `request` a response copies (RFC 3261 8.2.6.2), with a To tag. */
   function responseTo(request: string, statusLine: string, ...extra: string[]): string {
     const headers = request.split('\r\n').filter((line) => /^(Via|From|To|Call-ID|CSeq):/i.test(line));
-    return sip(statusLine, ...headers.map((line) => (/^To:/i.test(line) ? `${line};tag=registrar` : line)), ...extra, 'Content-Length: 0');
+    const copied = headers.map((line) => (/^To:/i.test(line) ? `${line};tag=registrar` : line));
+    return sip(statusLine, ...copied, ...extra, 'Content-Length: 0');
   }
 
   it('shows REGISTER, 401, REGISTER with its Authorization masked, 200; no replay; completes on dispose', async () => {
@@ -263,7 +276,8 @@ describe('client.sipTrace$', () => {
     const socket = FakeWebSocket.instances[0]!;
     socket.open();
     await vi.waitFor(() => expect(socket.sent).toHaveLength(1));
-    socket.deliver(responseTo(socket.sent[0]!, 'SIP/2.0 401 Unauthorized', 'WWW-Authenticate: Digest realm="sipstate.test", nonce="n0nce-401", algorithm=MD5'));
+    const wwwAuthenticate = 'WWW-Authenticate: Digest realm="sipstate.test", nonce="n0nce-401", algorithm=MD5';
+    socket.deliver(responseTo(socket.sent[0]!, 'SIP/2.0 401 Unauthorized', wwwAuthenticate));
     await vi.waitFor(() => expect(socket.sent).toHaveLength(2));
     const contact = /^Contact: (.*)$/m.exec(socket.sent[1]!)![1]!.replace(/;expires=\d+/, '');
     socket.deliver(responseTo(socket.sent[1]!, 'SIP/2.0 200 OK', `Contact: ${contact};expires=60`));
