@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { stateStream, type StateStream } from './store';
 import type { UserAgentCommand } from '../machines/user-agent.machine';
 import type { Call, CallOptions } from './call';
@@ -10,6 +10,7 @@ import { SipError, toSipError } from './errors';
 import { warnConnectionFailures } from './connection-warnings';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
+import type { SipTraceEntry } from './sip/trace';
 import { refused, supersedable, type Check } from './settle';
 import type { IdentityState, RegistrationState, SipClientState, TransportState, UserAgentState } from './state';
 
@@ -95,6 +96,17 @@ export interface SipClient {
   message(target: string, body: string, options?: MessageOptions): Promise<void>;
   /** Each incoming MESSAGE (answered 200 OK). An event stream: no replay. Completes on `dispose()`. */
   readonly messages$: Observable<IncomingMessage>;
+  /**
+   * Every SIP message this client sends and receives, as it goes (see {@link SipTraceEntry}): requests and responses
+   * both ways, credentials masked; no CRLF keep-alives, no incoming message the transport dropped. An event stream: no
+   * replay, so subscribe before `start()`. Completes on `dispose()`. Entries are built only while someone subscribes.
+   *
+   * @example
+   * ```ts
+   * client.sipTrace$.subscribe(({ direction, method, status, cseq }) => console.log(direction, method ?? status, cseq));
+   * ```
+   */
+  readonly sipTrace$: Observable<SipTraceEntry>;
 }
 
 /**
@@ -144,7 +156,12 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
   const config = resolveOptions(options);
   const logger = createLogger(config.logLevel, config.logger);
   const calls = new CallsAndMessages(config, logger);
-  const runtime = createRuntime(config, logger, { delegate: calls.delegate, endCalls: () => calls.endAll() });
+  const sipTrace = new Subject<SipTraceEntry>();
+  const runtime = createRuntime(config, logger, {
+    delegate: calls.delegate,
+    endCalls: () => calls.endAll(),
+    trace: sipTrace,
+  });
   const actor = createClientActor(config, logger);
   attachRuntime(actor.system, runtime);
   const identity: IdentityState = Object.freeze(
@@ -192,6 +209,7 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     // Stopping the root actor stops every child: timers are cancelled, promise actors aborted, sockets abandoned.
     actor.stop();
     runtime.dispose();
+    sipTrace.complete();
     streams.complete(cancelled('The client was disposed'));
   };
 
@@ -204,6 +222,7 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     incomingCalls$: calls.incomingCalls$,
     calls$: calls.calls$,
     messages$: calls.messages$,
+    sipTrace$: sipTrace.asObservable(),
     getState: () => streams.state$.getValue(),
 
     start: () =>

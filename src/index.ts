@@ -37,6 +37,7 @@ export type {
   SipClientOptions,
   SipUserAgentOptions,
 } from './options';
+export type { SipTraceEntry } from './sip/trace';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {
   IdentityState,

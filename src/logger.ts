@@ -1,4 +1,5 @@
 import { redactUrl } from './redact';
+import type { SipTraceEntry } from './sip/trace';
 
 /**
  * How much sipstate logs: each level includes the ones after it (`debug` < `info` < `warn` < `error`); `silent` logs
@@ -116,6 +117,21 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*[^\s"'<>:.,;)\]]/gi;
  */
 export function redactSipMessage(message: string): string {
   return message.replace(SECRET_HEADER, (_value, name: string) => `${name}: [redacted]`);
+}
+
+/**
+ * The debug line of a SIP message, made from its trace entry (the one formatter of SIP messages in the log): `sent to
+ * <server>:` or `received from <server>:`, then the message with its credentials already masked (the logger masks
+ * every line again, and redacts the server URL). `client.sipTrace$` carries the same entries.
+ *
+ * @example
+ * ```ts
+ * logger.debug(() => sipMessageLine(buildTraceEntry('sent', message), 'wss://sip.example.com'));
+ * // '[sipstate] sent to wss://sip.example.com:\nREGISTER sip:example.com SIP/2.0\r\nAuthorization: [redacted]...'
+ * ```
+ */
+export function sipMessageLine(entry: SipTraceEntry, server: string): string {
+  return `${entry.direction === 'sent' ? 'sent to' : 'received from'} ${server}:\n${entry.text}`;
 }
 
 /**

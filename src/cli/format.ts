@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * sipSummary('[sipstate] received from ws://127.0.0.1:5066:\nSIP/2.0 200 OK\r\nCSeq: 2 REGISTER\r\n\r\n');
+ * sipSummary(buildTraceEntry('received', 'SIP/2.0 200 OK\r\nCSeq: 2 REGISTER\r\n\r\n'));
  * // '← 200 OK (REGISTER)'
  * ```
  */
@@ -13,6 +13,7 @@ import { allStates, describeMachine, MACHINE_NAMES, MACHINES } from '../diagram/
 import { SipError } from '../errors';
 import { redactUrlsIn } from '../logger';
 import { escapeControl } from '../redact';
+import type { SipTraceEntry } from '../sip/trace';
 
 /** Longest piece of network text shown on one line; the rest is cut (a reason phrase may be 60 KB). */
 const MAX_SHOWN_CHARS = 200;
@@ -36,35 +37,48 @@ function clipped(text: string): string {
 }
 
 /**
- * One line for a SIP message sipstate logged at debug level (`sent to <server>:` or `received from <server>:`, then
- * the message), or undefined for any other log line. The arrow is the direction on the wire: `→` sent by sipstate
- * (its requests, and its answers to the server's requests), `←` received (responses, and requests the server sends:
- * INVITE, MESSAGE, OPTIONS, NOTIFY, ...).
+ * One line for a SIP message of `client.sipTrace$`, or undefined for an entry without a start line. The arrow is the
+ * entry's direction: `→` sent by sipstate (its requests, and its answers to the server's requests), `←` received
+ * (responses, and requests the server sends: INVITE, MESSAGE, OPTIONS, NOTIFY, ...). A REGISTER and its responses
+ * show the expiry (Contact `expires`, else the Expires header).
  *
  * @example
  * ```ts
- * sipSummary('[sipstate] sent to wss://sip.example.com:\nREGISTER sip:example.com SIP/2.0\r\nContact: <sip:a@b>;expires=60\r\n\r\n');
+ * sipSummary(buildTraceEntry('sent', 'REGISTER sip:example.com SIP/2.0\r\nContact: <sip:a@b>;expires=60\r\n\r\n'));
  * // '→ REGISTER expires=60'
- * sipSummary('[sipstate] received from wss://sip.example.com:\nINVITE sip:alice@example.com SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n');
+ * sipSummary(buildTraceEntry('received', 'INVITE sip:alice@example.com SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n'));
  * // '← INVITE'
  * ```
  */
-export function sipSummary(line: string): string | undefined {
-  const match = /^\[sipstate\] (sent to|received from) [^\n]*:\n([\s\S]*)$/.exec(line);
-  if (!match) return undefined;
-  const arrow = match[1] === 'sent to' ? '→' : '←';
-  const message = match[2]!;
-  const first = message.split(/\r?\n/, 1)[0]!.trim();
-  if (first === '') return undefined;
-  const cseq = /^CSeq:[ \t]*\d+[ \t]+([^\s]+)/im.exec(message)?.[1] ?? '?';
-  const expires = /^(?:Contact|m):[^\r\n]*;[ \t]*expires=(\d{1,10})/im.exec(message)?.[1] ?? /^Expires:[ \t]*(\d{1,10})/im.exec(message)?.[1];
-  // [\s\S]: a reason phrase may hold a bare CR; it is still the reason phrase, shown escaped.
-  const status = /^SIP\/2\.0 (\d{3}) ?([\s\S]*)$/.exec(first);
-  if (status) {
-    return `${arrow} ${status[1]} ${clipped(status[2]!)} (${clipped(cseq)}${expires !== undefined ? `, expires=${expires}` : ''})`;
+export function sipSummary(entry: SipTraceEntry): string | undefined {
+  const arrow = entry.direction === 'sent' ? '→' : '←';
+  const expires = expiresOf(entry);
+  if (entry.status !== undefined) {
+    const cseqMethod = /^\S*\s+(\S+)/.exec(entry.cseq ?? '')?.[1] ?? '?';
+    const reason = entry.reason ?? '';
+    const expiry = expires !== undefined ? `, expires=${expires}` : '';
+    return `${arrow} ${entry.status} ${clipped(reason)} (${clipped(cseqMethod)}${expiry})`;
   }
-  const method = first.split(' ')[0]!;
-  return `${arrow} ${clipped(method)}${expires !== undefined ? ` expires=${expires}` : ''}`;
+  if (entry.method === undefined) return undefined;
+  return `${arrow} ${clipped(entry.method)}${expires !== undefined ? ` expires=${expires}` : ''}`;
+}
+
+/**
+ * The expiry a message asks for or grants: the `expires` parameter of its (first) Contact, else its Expires header;
+ * undefined when it has neither. Read from the header section only.
+ *
+ * @example
+ * ```ts
+ * expiresOf(buildTraceEntry('sent', 'REGISTER sip:x SIP/2.0\r\nContact: *\r\nExpires: 0\r\n\r\n')); // 0
+ * ```
+ */
+export function expiresOf(entry: SipTraceEntry): number | undefined {
+  const headerEnd = entry.text.indexOf('\r\n\r\n');
+  const head = headerEnd < 0 ? entry.text : entry.text.slice(0, headerEnd);
+  const value =
+    /^(?:Contact|m)[ \t]*:[^\r\n]*;[ \t]*expires=(\d{1,10})/im.exec(head)?.[1] ??
+    /^Expires[ \t]*:[ \t]*(\d{1,10})/im.exec(head)?.[1];
+  return value === undefined ? undefined : Number(value);
 }
 
 /**

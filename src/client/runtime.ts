@@ -11,6 +11,7 @@ import { sendOptionsPing } from '../sip/options-ping';
 import { RegistrationChannel } from '../sip/registration-channel';
 import { errorFromResponse } from '../sip/response-error';
 import { createUserAgent } from '../sip/user-agent';
+import type { SipTraceSink } from '../sip/trace';
 import { SipWebSocketTransport } from '../sip/websocket-transport';
 
 /**
@@ -18,7 +19,7 @@ import { SipWebSocketTransport } from '../sip/websocket-transport';
  *
  * @example
  * ```ts
- * const hooks: RuntimeHooks = { delegate: calls.delegate, endCalls: () => calls.endAll() };
+ * const hooks: RuntimeHooks = { delegate: calls.delegate, endCalls: () => calls.endAll(), trace: new Subject() };
  * ```
  */
 export interface RuntimeHooks {
@@ -26,6 +27,8 @@ export interface RuntimeHooks {
   delegate: UserAgentDelegate;
   /** BYE, CANCEL or reject every call, while the transport is still there (the user agent is about to stop). */
   endCalls(): void;
+  /** Where every SIP message sent and received goes (`client.sipTrace$`); entries are built only when observed. */
+  trace?: SipTraceSink;
 }
 
 /**
@@ -85,7 +88,10 @@ export type RuntimeFactory = (config: ResolvedOptions, logger: Logger, hooks: Ru
 export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
   if (config.fastParser) installFastParser(logger);
-  const transport = new SipWebSocketTransport(config.webSocket, logger, { maxMessageBytes: config.maxMessageBytes });
+  const transport = new SipWebSocketTransport(config.webSocket, logger, {
+    maxMessageBytes: config.maxMessageBytes,
+    ...(hooks.trace !== undefined && { trace: hooks.trace }),
+  });
   const sessionDescriptionHandlerFactory = sessionDescriptionHandlerFactoryFor(
     config.calls.media,
     config.calls.iceServers,

@@ -1,8 +1,9 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { SipError } from '../errors';
-import type { Logger } from '../logger';
+import { sipMessageLine, type Logger } from '../logger';
 import { escapeControl, redactUrl } from '../redact';
 import { checkMessageShape } from './message-guard';
+import { buildTraceEntry, type SipTraceEntry, type SipTraceSink } from './trace';
 
 /** The part of the WebSocket API sipstate uses: browsers' `WebSocket` and the `ws` package both fit. */
 export interface WebSocketLike {
@@ -88,6 +89,7 @@ export class SipWebSocketTransport implements Transport {
   private readonly lostListeners = new Set<(error: SipError) => void>();
   private readonly pongWaiters = new Set<() => void>();
   private readonly maxMessageBytes: number;
+  private readonly trace: SipTraceSink | undefined;
   // Dropped messages not logged yet, and when the last warning about them went out.
   private unloggedDrops = 0;
   private firstUnloggedDropAt = 0;
@@ -97,14 +99,16 @@ export class SipWebSocketTransport implements Transport {
   /**
    * @param webSocket the WebSocket constructor to open sockets with
    * @param logger where the transport's lines go
-   * @param limits `maxMessageBytes`: larger incoming messages are dropped before they are decoded or parsed
+   * @param limits `maxMessageBytes`: larger incoming messages are dropped before they are decoded or parsed;
+   *   `trace`: where each SIP message sent and received goes as a {@link SipTraceEntry} (`client.sipTrace$`)
    */
   constructor(
     private readonly webSocket: WebSocketConstructor,
     private readonly logger: Logger,
-    { maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES }: { maxMessageBytes?: number } = {},
+    { maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES, trace }: { maxMessageBytes?: number; trace?: SipTraceSink } = {},
   ) {
     this.maxMessageBytes = maxMessageBytes;
+    this.trace = trace;
   }
 
   // ---- sip.js's Transport interface ----
@@ -151,7 +155,7 @@ export class SipWebSocketTransport implements Transport {
     } catch (error) {
       return Promise.reject(new SipError('transport', 'WebSocket send failed', { cause: error }));
     }
-    this.logger.debug(() => `sent to ${this.shownServer()}:\n${message}`);
+    this.traced('sent', message);
     return Promise.resolve();
   }
 
@@ -328,7 +332,7 @@ export class SipWebSocketTransport implements Transport {
       this.dropped(violation, text);
       return;
     }
-    this.logger.debug(() => `received from ${this.shownServer()}:\n${text}`);
+    this.traced('received', text);
     if (this.currentState !== TransportState.Connected) return;
     try {
       this.onMessage?.(text);
@@ -392,6 +396,18 @@ export class SipWebSocketTransport implements Transport {
       const seconds = Math.max(0, Math.round((Date.now() - this.firstUnloggedDropAt) / 1000));
       this.logger.warn(`dropped ${count} incoming messages from ${from} in ${seconds} s; the latest: ${this.latestDrop}`);
     }
+  }
+
+  /**
+   * A SIP message that went out or came in (never a CRLF ping or pong, never a dropped message): one trace entry,
+   * built only when someone needs it (a `sipTrace$` subscriber, or the logger at debug) and shared by both.
+   */
+  private traced(direction: SipTraceEntry['direction'], message: string): void {
+    let entry: SipTraceEntry | undefined;
+    // Built in this tick either way: its `at` is the moment of sending or receiving.
+    const build = (): SipTraceEntry => (entry ??= buildTraceEntry(direction, message));
+    if (this.trace?.observed) this.trace.next(build());
+    this.logger.debug(() => sipMessageLine(build(), this.shownServer()));
   }
 
   private shownServer(): string {

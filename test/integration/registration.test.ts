@@ -2,7 +2,14 @@ import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MIN_REGISTER_INTERVAL_MS } from '../../machines/registration.machine';
-import { createSipClient, SipError, type SipClient, type SipClientOptions, type SipClientState } from '../../src/index';
+import {
+  createSipClient,
+  SipError,
+  type SipClient,
+  type SipClientOptions,
+  type SipClientState,
+  type SipTraceEntry,
+} from '../../src/index';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 import { expectStatus, fieldsOf } from '../support/state-fields';
 
@@ -61,6 +68,40 @@ describe('registration against Kamailio', () => {
     const registers = kamailio.requests({ method: 'REGISTER', user: 'alice' });
     expect(registers.map((r) => r.expires)).toEqual(['120', '120']);
     expect(kamailio.replies({ method: 'REGISTER', user: 'alice' }).map((r) => r.code)).toEqual([401, 200]);
+  });
+
+  it('sipTrace$ shows REGISTER, 401, REGISTER, 200 on one Call-ID, the Authorization value masked', async () => {
+    const carol = client('carol', { expires: 120 });
+    const entries: SipTraceEntry[] = [];
+    carol.sipTrace$.subscribe((entry) => entries.push(entry));
+    const before = Date.now();
+    await carol.register();
+    const registers = entries.filter((entry) => entry.method === 'REGISTER' || entry.cseq?.endsWith(' REGISTER'));
+    expect(registers.map(({ direction, method, status }) => `${direction} ${method ?? status}`)).toEqual([
+      'sent REGISTER',
+      'received 401',
+      'sent REGISTER',
+      'received 200',
+    ]);
+    const [first, challenge, answer, ok] = registers as [SipTraceEntry, SipTraceEntry, SipTraceEntry, SipTraceEntry];
+    expect(new Set(registers.map((entry) => entry.callId))).toEqual(new Set([first.callId]));
+    expect(first.callId).toMatch(/\S/);
+    expect(challenge.cseq).toBe(first.cseq);
+    expect(ok.cseq).toBe(answer.cseq);
+    expect(Number.parseInt(answer.cseq!, 10)).toBe(Number.parseInt(first.cseq!, 10) + 1);
+    expect(challenge).toMatchObject({ status: 401, reason: 'Unauthorized' });
+    expect(challenge.text).toMatch(/^WWW-Authenticate: \[redacted\]\r$/m);
+    expect(first.text).not.toMatch(/^Authorization:/m);
+    expect(answer.text).toMatch(/^Authorization: \[redacted\]\r$/m);
+    expect(answer.text).not.toMatch(/response=|nonce=/);
+    for (const entry of registers) {
+      expect(entry.at).toBeGreaterThanOrEqual(before);
+      expect(entry.at).toBeLessThanOrEqual(Date.now());
+    }
+    // An event stream: a subscriber that comes now sees nothing of what went before.
+    const late: SipTraceEntry[] = [];
+    carol.sipTrace$.subscribe((entry) => late.push(entry));
+    expect(late).toEqual([]);
   });
 
   it('re-registers by itself before a short expiry lapses', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { errorText, eventText, sipSummary, terminalText, unexpectedErrorText } from '../../src/cli/format';
 import { SipError } from '../../src/errors';
+import { buildTraceEntry, type SipTraceEntry } from '../../src/sip/trace';
 
-const sent = (message: string): string => `[sipstate] sent to ws://127.0.0.1:5066:\n${message}`;
-const received = (message: string): string => `[sipstate] received from ws://127.0.0.1:5066:\n${message}`;
+const sent = (message: string): SipTraceEntry => buildTraceEntry('sent', message);
+const received = (message: string): SipTraceEntry => buildTraceEntry('received', message);
 const sip = (...lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
 
 /** Every C0 control character but tab, DEL, every C1 control character, and the Unicode line/paragraph separators. */
@@ -25,16 +26,18 @@ describe('CLI SIP lines: direction', () => {
     expect(sipSummary(sent(sip('SIP/2.0 486 Busy Here', 'CSeq: 1 INVITE')))).toBe('→ 486 Busy Here (INVITE)');
   });
 
-  it('reads the direction whatever the server URL looks like (redacted, with a path and a query)', () => {
-    expect(sipSummary('[sipstate] received from wss://***@sip.example.com:8443/ws?token=***:\nSIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\n\r\n')).toBe(
-      '← 200 OK (OPTIONS)',
-    );
-    expect(sipSummary('[sipstate] sent to wss://sip.example.com/a b:\nOPTIONS sip:x SIP/2.0\r\n\r\n')).toBe('→ OPTIONS');
+  it('takes the direction from the entry, whatever the text says', () => {
+    const text = sip('SIP/2.0 200 OK', 'CSeq: 1 OPTIONS', 'Subject: sent to ws://x:');
+    expect(sipSummary(received(text))).toBe('← 200 OK (OPTIONS)');
+    expect(sipSummary(sent(text))).toBe('→ 200 OK (OPTIONS)');
   });
 
-  it('ignores other log lines and empty messages', () => {
-    expect(sipSummary('[sipstate] connected to ws://127.0.0.1:5066')).toBeUndefined();
-    expect(sipSummary('[sipstate] sip.js: something about SIP/2.0 200 OK')).toBeUndefined();
+  it('shows the Expires header when the Contact has no expires parameter, and nothing when neither is there', () => {
+    expect(sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 4 REGISTER', 'Contact: *', 'Expires: 0')))).toBe('→ REGISTER expires=0');
+    expect(sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 4 REGISTER', 'Contact: <sip:a@h.invalid>')))).toBe('→ REGISTER');
+  });
+
+  it('shows nothing for an entry without a start line', () => {
     expect(sipSummary(sent('\r\n\r\n'))).toBeUndefined();
   });
 });
