@@ -15,7 +15,11 @@ import { chromium } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { chromiumOptions } from '../test/support/chromium';
 
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false) });
+const server = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
+});
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
 server.on('connection', (peer) => peer.send('x'.repeat(100_000)));
 const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -55,7 +59,9 @@ try {
     (result.withMaxPayload16 as { receivedLength?: number }).receivedLength === 100_000 &&
     (result.withThrowingGetter as { receivedLength?: number }).receivedLength === 100_000 &&
     !result.getterCalled;
-  console.log(ignored ? 'Chromium ignores the third argument (not even read).' : 'Chromium DOES NOT ignore it: see above.');
+  console.log(
+    ignored ? 'Chromium ignores the third argument (not even read).' : 'Chromium DOES NOT ignore it: see above.',
+  );
   process.exitCode = ignored ? 0 : 1;
 } finally {
   await browser.close();

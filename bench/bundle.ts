@@ -61,16 +61,37 @@ const byPackage = bytesByPackage(full.metafile);
 
 const kb = (bytes: number) => Number((bytes / 1024).toFixed(2));
 printTable('Bundle: minified and gzipped (esbuild, platform browser)', [
-  { what: 'app importing createSipClient, all bundled', 'minified (KB)': kb(full.minified), 'gzipped (KB)': kb(full.gzipped) },
+  {
+    what: 'app importing createSipClient, all bundled',
+    'minified (KB)': kb(full.minified),
+    'gzipped (KB)': kb(full.gzipped),
+  },
   { what: "sipstate's own code (peers external)", 'minified (KB)': kb(own.minified), 'gzipped (KB)': kb(own.gzipped) },
-  { what: 'sipstate/machines alone (xstate external)', 'minified (KB)': kb(machines.minified), 'gzipped (KB)': kb(machines.gzipped) },
-  { what: 'sipstate/machines with xstate', 'minified (KB)': kb(machinesWithXstate.minified), 'gzipped (KB)': kb(machinesWithXstate.gzipped) },
+  {
+    what: 'sipstate/machines alone (xstate external)',
+    'minified (KB)': kb(machines.minified),
+    'gzipped (KB)': kb(machines.gzipped),
+  },
+  {
+    what: 'sipstate/machines with xstate',
+    'minified (KB)': kb(machinesWithXstate.minified),
+    'gzipped (KB)': kb(machinesWithXstate.gzipped),
+  },
 ]);
-printTable('Full app, minified bytes by package (esbuild metafile)', Object.entries(byPackage)
-  .sort((a, b) => b[1] - a[1])
-  .map(([name, bytes]) => ({ package: name, 'minified (KB)': kb(bytes), share: `${((bytes / full.minified) * 100).toFixed(1)}%` })));
+printTable(
+  'Full app, minified bytes by package (esbuild metafile)',
+  Object.entries(byPackage)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, bytes]) => ({
+      package: name,
+      'minified (KB)': kb(bytes),
+      share: `${((bytes / full.minified) * 100).toFixed(1)}%`,
+    })),
+);
 const budgetBytes = 8 * 1000;
-console.log(`sipstate's own code: ${own.gzipped} B gzipped; budget ${budgetBytes} B (size-limit's "8 kB"): ${own.gzipped <= budgetBytes ? 'within' : 'OVER'}`);
+console.log(
+  `sipstate's own code: ${own.gzipped} B gzipped; budget ${budgetBytes} B (size-limit's "8 kB"): ${own.gzipped <= budgetBytes ? 'within' : 'OVER'}`,
+);
 const file = writeResult('bundle', {
   full: { minified: full.minified, gzipped: full.gzipped, minifiedBytesByPackage: byPackage },
   sipstateOwn: { minified: own.minified, gzipped: own.gzipped },

@@ -23,7 +23,17 @@ try {
     const run = await promisify(execFile)(
       process.execPath,
       // Users from load3000 on, a fresh range per run (each run registers 2 × clients).
-      ['--expose-gc', '--import', 'tsx', 'bench/parser/register-worker.ts', variant, String(clients), server.wsUrl, String(3000 + round * 2 * clients), 'marginal'],
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        'bench/parser/register-worker.ts',
+        variant,
+        String(clients),
+        server.wsUrl,
+        String(3000 + round * 2 * clients),
+        'marginal',
+      ],
       { cwd: ROOT, encoding: 'utf8', timeout: 150_000 },
     ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     const line = run.stdout.trim().split('\n').pop() ?? '';

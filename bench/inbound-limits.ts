@@ -52,8 +52,10 @@ const CASES: Record<string, () => string> = {
   'Contact, 20,000 entries, one line': () => request([`Contact: ${contacts.join(', ')}`]),
   'Contact, 20,000 entries, folded in 200 lines': () =>
     request(
-      Array.from({ length: 200 }, (_, line) =>
-        `${line === 0 ? 'Contact:' : ''} ${contacts.slice(line * 100, line * 100 + 100).join(', ')}${line < 199 ? ',' : ''}`,
+      Array.from(
+        { length: 200 },
+        (_, line) =>
+          `${line === 0 ? 'Contact:' : ''} ${contacts.slice(line * 100, line * 100 + 100).join(', ')}${line < 199 ? ',' : ''}`,
       ),
     ),
   '40,000 colon-less lines (391 KB)': () => request(colonless(40_000)),
@@ -72,13 +74,17 @@ interface RunResult {
 }
 
 async function worker(caseName: string, path: PathName): Promise<RunResult> {
-  const [{ resolveOptions }, { createUserAgent }, { SipWebSocketTransport }, { installFastParser }] = await Promise.all([
-    import('../src/options'),
-    import('../src/sip/user-agent'),
-    import('../src/sip/websocket-transport'),
-    import('../src/fast-parser'),
-  ]);
-  let socket: { onopen: (() => void) | null; onmessage: ((event: { data: unknown }) => void) | null; readyState: number } | undefined;
+  const [{ resolveOptions }, { createUserAgent }, { SipWebSocketTransport }, { installFastParser }] = await Promise.all(
+    [
+      import('../src/options'),
+      import('../src/sip/user-agent'),
+      import('../src/sip/websocket-transport'),
+      import('../src/fast-parser'),
+    ],
+  );
+  let socket:
+    | { onopen: (() => void) | null; onmessage: ((event: { data: unknown }) => void) | null; readyState: number }
+    | undefined;
   class FakeWebSocket {
     readyState = 0;
     binaryType = 'blob';

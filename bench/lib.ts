@@ -21,7 +21,9 @@ export function machineInfo(): Record<string, unknown> {
   try {
     uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
   } catch {
-    uptime = `loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+    uptime = `loadavg ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`;
   }
   let kamailio = '';
   try {
@@ -75,7 +77,10 @@ export function median(values: readonly number[]): number {
 }
 
 /** Highest number of timestamps (ms) falling into one whole second, and that second's offset from `origin`. */
-export function peakPerSecond(timestamps: readonly number[], origin = timestamps[0] ?? 0): { peak: number; atSecond: number; histogram: number[] } {
+export function peakPerSecond(
+  timestamps: readonly number[],
+  origin = timestamps[0] ?? 0,
+): { peak: number; atSecond: number; histogram: number[] } {
   const histogram: number[] = [];
   for (const at of timestamps) {
     const second = Math.max(0, Math.floor((at - origin) / 1000));
@@ -118,6 +123,8 @@ export async function loadBuild(): Promise<typeof import('../src/index')> {
   try {
     return (await import(path)) as typeof import('../src/index');
   } catch (error) {
-    throw new Error(`sipstate is not built (${path}): run \`npm run build\` first (\`npm run bench\` does)`, { cause: error });
+    throw new Error(`sipstate is not built (${path}): run \`npm run build\` first (\`npm run bench\` does)`, {
+      cause: error,
+    });
   }
 }

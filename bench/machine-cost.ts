@@ -63,10 +63,14 @@ try {
   const samples: Sample[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const variant of VARIANTS) {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', worker, variant, String(clients)], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--expose-gc', worker, variant, String(clients)],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       samples.push(JSON.parse(stdout.trim().split('\n').pop()!) as Sample);
     }
   }

@@ -54,7 +54,8 @@ try {
   const killedAt = Date.now();
   await kamailio.kill();
   // Wait until every client noticed the loss (its transport left 'connected').
-  while (clients.some((c) => c.getState().transport.status === 'connected') && Date.now() - killedAt < 30_000) await sleep(50);
+  while (clients.some((c) => c.getState().transport.status === 'connected') && Date.now() - killedAt < 30_000)
+    await sleep(50);
   const noticedMs = Date.now() - killedAt;
   await sleep(Math.max(0, downMs - (Date.now() - killedAt)));
   await kamailio.start();
@@ -71,7 +72,10 @@ try {
   const registers = kamailio.requests({ method: 'REGISTER' });
   const firstSeen = new Map<string, number>();
   for (const r of registers) if (!firstSeen.has(r.src)) firstSeen.set(r.src, r.at);
-  const connections = peakPerSecond([...firstSeen.values()].sort((a, b) => a - b), upAt);
+  const connections = peakPerSecond(
+    [...firstSeen.values()].sort((a, b) => a - b),
+    upAt,
+  );
   const result = {
     n,
     connectJitterMs: jitterMs,
@@ -86,18 +90,23 @@ try {
     peakNewConnectionsPerSecond: connections.peak,
     connectionsHistogram: connections.histogram,
     registerRequestsAfterRestart: registers.length,
-    peakRegistersPerSecond: peakPerSecond(registers.map((r) => r.at), upAt).peak,
+    peakRegistersPerSecond: peakPerSecond(
+      registers.map((r) => r.at),
+      upAt,
+    ).peak,
     unhandledRejections: unhandled,
   };
-  printTable(`Recovery: ${n} clients, Kamailio killed and restarted after ${result.downMs} ms`, [{
-    'all registered again': `${result.registeredAtEnd}/${n}`,
-    'from kill (s)': (result.fromKillMs ?? NaN) / 1000,
-    'from server up (s)': (result.fromServerUpMs ?? NaN) / 1000,
-    'new connections': result.newConnections,
-    'peak conn/s': result.peakNewConnectionsPerSecond,
-    'peak REG/s': result.peakRegistersPerSecond,
-    unhandled,
-  }]);
+  printTable(`Recovery: ${n} clients, Kamailio killed and restarted after ${result.downMs} ms`, [
+    {
+      'all registered again': `${result.registeredAtEnd}/${n}`,
+      'from kill (s)': (result.fromKillMs ?? NaN) / 1000,
+      'from server up (s)': (result.fromServerUpMs ?? NaN) / 1000,
+      'new connections': result.newConnections,
+      'peak conn/s': result.peakNewConnectionsPerSecond,
+      'peak REG/s': result.peakRegistersPerSecond,
+      unhandled,
+    },
+  ]);
   console.log(`connections per second after restart: ${connections.histogram.join(' ')}`);
   const file = writeResult('recovery', result);
   console.log(`wrote ${file}`);

@@ -32,7 +32,16 @@ const heap = () => {
 };
 
 setTimeout(() => {
-  console.log(JSON.stringify({ variant, n, registered, failures, unhandled, error: `timed out after ${timeoutMs} ms with ${registered} of ${n} registered` }));
+  console.log(
+    JSON.stringify({
+      variant,
+      n,
+      registered,
+      failures,
+      unhandled,
+      error: `timed out after ${timeoutMs} ms with ${registered} of ${n} registered`,
+    }),
+  );
   process.exit(2);
 }, timeoutMs).unref();
 

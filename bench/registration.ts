@@ -30,7 +30,18 @@ const rounds = Number(args.rounds ?? 3);
 function runWorker(variant: string, ws: string, first: number): Promise<RunResult> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', join(BENCH_DIR, 'registration-worker.mjs'), '--variant', variant, '--n', String(n), '--ws', ws, '--first', String(first)],
+    [
+      '--expose-gc',
+      join(BENCH_DIR, 'registration-worker.mjs'),
+      '--variant',
+      variant,
+      '--n',
+      String(n),
+      '--ws',
+      ws,
+      '--first',
+      String(first),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -43,7 +54,15 @@ function runWorker(variant: string, ws: string, first: number): Promise<RunResul
       try {
         resolve(JSON.parse(line) as RunResult);
       } catch {
-        resolve({ variant: variant as RunResult['variant'], n, timeMs: NaN, heapPerClient: NaN, failures: n, unhandled: 0, error: `exit ${code}: ${err.slice(-500)}` });
+        resolve({
+          variant: variant as RunResult['variant'],
+          n,
+          timeMs: NaN,
+          heapPerClient: NaN,
+          failures: n,
+          unhandled: 0,
+          error: `exit ${code}: ${err.slice(-500)}`,
+        });
       }
     });
   });
@@ -60,7 +79,9 @@ try {
       const first = (runs.length * n) % 10_000;
       const result = await runWorker(variant, kamailio.wsUrl, first);
       runs.push({ ...result, round });
-      console.log(`round ${round} ${variant}: ${result.error ?? `${result.timeMs.toFixed(0)} ms, CPU ${result.cpuMs?.toFixed(0)} ms, ${(result.heapPerClient / 1024).toFixed(1)} KB/client, failures ${result.failures}`}`);
+      console.log(
+        `round ${round} ${variant}: ${result.error ?? `${result.timeMs.toFixed(0)} ms, CPU ${result.cpuMs?.toFixed(0)} ms, ${(result.heapPerClient / 1024).toFixed(1)} KB/client, failures ${result.failures}`}`,
+      );
     }
   }
 } finally {
@@ -86,10 +107,38 @@ const ratios = {
   heapPerClient: sipstate.medianHeapPerClientKb / sipjs.medianHeapPerClientKb,
 };
 printTable(`Registration: ${n} clients started at once, ${rounds} rounds alternated (medians)`, [
-  { variant: 'sipstate', 'time to all registered (ms)': sipstate.medianTimeMs, 'CPU (ms)': sipstate.medianCpuMs, 'heap/client (KB)': sipstate.medianHeapPerClientKb, failures: sipstate.failures },
-  { variant: 'raw sip.js', 'time to all registered (ms)': sipjs.medianTimeMs, 'CPU (ms)': sipjs.medianCpuMs, 'heap/client (KB)': sipjs.medianHeapPerClientKb, failures: sipjs.failures },
-  { variant: 'ratio', 'time to all registered (ms)': ratios.time, 'CPU (ms)': ratios.cpu, 'heap/client (KB)': ratios.heapPerClient, failures: '' },
+  {
+    variant: 'sipstate',
+    'time to all registered (ms)': sipstate.medianTimeMs,
+    'CPU (ms)': sipstate.medianCpuMs,
+    'heap/client (KB)': sipstate.medianHeapPerClientKb,
+    failures: sipstate.failures,
+  },
+  {
+    variant: 'raw sip.js',
+    'time to all registered (ms)': sipjs.medianTimeMs,
+    'CPU (ms)': sipjs.medianCpuMs,
+    'heap/client (KB)': sipjs.medianHeapPerClientKb,
+    failures: sipjs.failures,
+  },
+  {
+    variant: 'ratio',
+    'time to all registered (ms)': ratios.time,
+    'CPU (ms)': ratios.cpu,
+    'heap/client (KB)': ratios.heapPerClient,
+    failures: '',
+  },
 ]);
-console.log(`targets: time ratio <= 1.10 (${ratios.time <= 1.1 ? 'met' : 'NOT met'}), heap ratio <= 1.3 (${ratios.heapPerClient <= 1.3 ? 'met' : 'NOT met'})`);
-const file = writeResult('registration', { n, rounds, sipstate, sipjs, ratios, targets: { time: 1.1, heapPerClient: 1.3 }, runs });
+console.log(
+  `targets: time ratio <= 1.10 (${ratios.time <= 1.1 ? 'met' : 'NOT met'}), heap ratio <= 1.3 (${ratios.heapPerClient <= 1.3 ? 'met' : 'NOT met'})`,
+);
+const file = writeResult('registration', {
+  n,
+  rounds,
+  sipstate,
+  sipjs,
+  ratios,
+  targets: { time: 1.1, heapPerClient: 1.3 },
+  runs,
+});
 console.log(`wrote ${file}`);

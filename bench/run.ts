@@ -16,7 +16,9 @@ type Benchmark = (typeof BENCHMARKS)[number];
 
 const argv = process.argv.slice(2);
 const names = argv.filter((a) => (BENCHMARKS as readonly string[]).includes(a)) as Benchmark[];
-const unknown = argv.filter((a) => !a.startsWith('-') && !(BENCHMARKS as readonly string[]).includes(a) && !/^\d/.test(a));
+const unknown = argv.filter(
+  (a) => !a.startsWith('-') && !(BENCHMARKS as readonly string[]).includes(a) && !/^\d/.test(a),
+);
 const firstFlag = argv.findIndex((a) => a.startsWith('--'));
 const extra = firstFlag >= 0 ? argv.slice(firstFlag) : [];
 if (unknown.length) {
@@ -35,7 +37,10 @@ for (const name of selected) {
   console.log(`\n=== ${name} ===`);
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
   const command = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
-  const child = spawn('sh', ['-c', command, tsx, join(BENCH_DIR, FILES[name] ?? `${name}.ts`), ...extra], { cwd: ROOT, stdio: 'inherit' });
+  const child = spawn('sh', ['-c', command, tsx, join(BENCH_DIR, FILES[name] ?? `${name}.ts`), ...extra], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   if (code !== 0) {
     failed++;

@@ -92,7 +92,9 @@ async function scenario() {
       await sleep(250);
       if (Date.now() - lastReport >= 5000) {
         lastReport = Date.now();
-        console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${everRegistered} registered, ${reconnecting} reconnects, ${retrying} retries`);
+        console.log(
+          `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${everRegistered} registered, ${reconnecting} reconnects, ${retrying} retries`,
+        );
       }
     }
     const allRegisteredMs = Date.now() - started;
@@ -120,7 +122,13 @@ async function scenario() {
       everRegistered,
       stillRegisteredAtEnd: stillRegistered,
       refreshesSeen: refreshes,
-      failures: { retrying, failed, droppedAfterRegistered, reconnectingTransitions: reconnecting, unhandledRejections: unhandled },
+      failures: {
+        retrying,
+        failed,
+        droppedAfterRegistered,
+        reconnectingTransitions: reconnecting,
+        unhandledRejections: unhandled,
+      },
       eventLoopDelay: { startup: firstPhaseLoop, holding: steadyLoop },
       peakRssMb: Math.round(peakRssMb),
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),

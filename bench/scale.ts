@@ -40,7 +40,10 @@ interface ClientsResult {
   stillRegisteredAtEnd: number;
   refreshesSeen: number;
   failures: Record<string, number>;
-  eventLoopDelay: { startup: { p99Ms: number; maxMs: number; meanMs: number }; holding: { p99Ms: number; maxMs: number; meanMs: number } };
+  eventLoopDelay: {
+    startup: { p99Ms: number; maxMs: number; meanMs: number };
+    holding: { p99Ms: number; maxMs: number; meanMs: number };
+  };
   peakRssMb: number;
   heapUsedMb: number;
 }
@@ -49,9 +52,23 @@ async function scenario(connectJitterMs: number) {
   const kamailio = await startKamailio({ ...BENCH_KAMAILIO, tcpChildren: 8 });
   try {
     const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-    const child = spawn(tsx, [join(BENCH_DIR, 'scale-clients.ts'), '--ws', kamailio.wsUrl, '--n', String(n), '--expires', String(expires), '--jitter', String(connectJitterMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      tsx,
+      [
+        join(BENCH_DIR, 'scale-clients.ts'),
+        '--ws',
+        kamailio.wsUrl,
+        '--n',
+        String(n),
+        '--expires',
+        String(expires),
+        '--jitter',
+        String(connectJitterMs),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let result: ClientsResult | undefined;
     let buffer = '';
     child.stdout.setEncoding('utf8').on('data', (data: string) => {
@@ -69,7 +86,10 @@ async function scenario(connectJitterMs: number) {
     const registers = kamailio.requests({ method: 'REGISTER' }).map((r) => r.at);
     const holdEnd = result.holdStartAt + result.holdMs;
     const holdRegisters = registers.filter((at) => at >= result!.holdStartAt && at < holdEnd);
-    const startPeak = peakPerSecond(registers.filter((at) => at < result!.holdStartAt), result.startedAt);
+    const startPeak = peakPerSecond(
+      registers.filter((at) => at < result!.holdStartAt),
+      result.startedAt,
+    );
     const holdPeak = peakPerSecond(holdRegisters, result.holdStartAt);
     return {
       ...result,
@@ -98,21 +118,24 @@ if (args['no-jitter-run'] === undefined) {
   results.push(await scenario(0));
   save();
 }
-printTable(`Scale: ${n} sipstate clients in one process, expires ${expires} s, held ${expires * 2 + 4} s (two refresh cycles)`, results.map((r) => ({
-  connectJitterMs: r.connectJitterMs,
-  'all registered (s)': r.allRegisteredMs / 1000,
-  registered: `${r.everRegistered}/${r.n}`,
-  'still registered': r.stillRegisteredAtEnd,
-  refreshes: r.refreshesSeen,
-  'retrying/failed/dropped': `${r.failures.retrying}/${r.failures.failed}/${r.failures.droppedAfterRegistered}`,
-  reconnects: r.failures.reconnectingTransitions ?? 0,
-  unhandled: r.failures.unhandledRejections ?? 0,
-  'peak REG/s start': r.server.peakRegistersPerSecondStartup,
-  'peak REG/s hold': r.server.peakRegistersPerSecondHolding,
-  'mean REG/s hold': r.server.meanRegistersPerSecondHolding,
-  'loop p99 start (ms)': r.eventLoopDelay.startup.p99Ms,
-  'loop p99 hold (ms)': r.eventLoopDelay.holding.p99Ms,
-  'peak RSS (MB)': r.peakRssMb,
-})));
+printTable(
+  `Scale: ${n} sipstate clients in one process, expires ${expires} s, held ${expires * 2 + 4} s (two refresh cycles)`,
+  results.map((r) => ({
+    connectJitterMs: r.connectJitterMs,
+    'all registered (s)': r.allRegisteredMs / 1000,
+    registered: `${r.everRegistered}/${r.n}`,
+    'still registered': r.stillRegisteredAtEnd,
+    refreshes: r.refreshesSeen,
+    'retrying/failed/dropped': `${r.failures.retrying}/${r.failures.failed}/${r.failures.droppedAfterRegistered}`,
+    reconnects: r.failures.reconnectingTransitions ?? 0,
+    unhandled: r.failures.unhandledRejections ?? 0,
+    'peak REG/s start': r.server.peakRegistersPerSecondStartup,
+    'peak REG/s hold': r.server.peakRegistersPerSecondHolding,
+    'mean REG/s hold': r.server.meanRegistersPerSecondHolding,
+    'loop p99 start (ms)': r.eventLoopDelay.startup.p99Ms,
+    'loop p99 hold (ms)': r.eventLoopDelay.holding.p99Ms,
+    'peak RSS (MB)': r.peakRssMb,
+  })),
+);
 console.log(`wrote ${save()}`);
 process.exit(0);

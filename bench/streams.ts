@@ -100,13 +100,20 @@ async function measure(subscribers: number) {
 }
 
 const results = [await measure(1), await measure(100), await measure(1), await measure(100)];
-printTable(`Streams: client.state$ over a loopback WebSocket, register/unregister loop, ${seconds} s each (two passes)`, results.map((r) => ({
-  subscribers: r.subscribers,
-  'transitions/s': r.transitionsPerSecond,
-  'deliveries/s (all subscribers)': r.deliveriesPerSecond,
-  'cycles/s': r.registerUnregisterCyclesPerSecond,
-  'transitions/cycle': r.transitionsPerCycle,
-})));
-const file = writeResult('streams', { driver: 'createSipClient over an in-process loopback WebSocket answering 200 OK', seconds, results });
+printTable(
+  `Streams: client.state$ over a loopback WebSocket, register/unregister loop, ${seconds} s each (two passes)`,
+  results.map((r) => ({
+    subscribers: r.subscribers,
+    'transitions/s': r.transitionsPerSecond,
+    'deliveries/s (all subscribers)': r.deliveriesPerSecond,
+    'cycles/s': r.registerUnregisterCyclesPerSecond,
+    'transitions/cycle': r.transitionsPerCycle,
+  })),
+);
+const file = writeResult('streams', {
+  driver: 'createSipClient over an in-process loopback WebSocket answering 200 OK',
+  seconds,
+  results,
+});
 console.log(`wrote ${file}`);
 process.exit(0);

@@ -169,7 +169,15 @@ export type CallSessionEvent =
 /** Every event {@link callMachine} accepts. */
 export type CallEvent = CallCommand | CallSessionEvent;
 
-const CALL_STATUSES: readonly CallStatus[] = ['dialing', 'ringing', 'early-media', 'answering', 'active', 'ending', 'ended'];
+const CALL_STATUSES: readonly CallStatus[] = [
+  'dialing',
+  'ringing',
+  'early-media',
+  'answering',
+  'active',
+  'ending',
+  'ended',
+];
 
 /** 491 Request Pending and 500 (a sip.js peer still processing the ACK): retry the re-INVITE later (RFC 3261 14.1). */
 const RETRYABLE_REINVITE_CODES = new Set([491, 500]);
@@ -279,7 +287,10 @@ export const callMachine = setup({
         reason,
         code: event.code,
         ...(reason === 'failed' && {
-          error: new SipError('rejected', `Call failed: ${text}`, { code: event.code, reason: event.reasonPhrase ?? '' }),
+          error: new SipError('rejected', `Call failed: ${text}`, {
+            code: event.code,
+            reason: event.reasonPhrase ?? '',
+          }),
         }),
       };
     }),
@@ -320,7 +331,10 @@ export const callMachine = setup({
       transferSeq: context.transferSeq + 1,
       transferTarget: event.type === 'TRANSFER' ? event.target : '',
     })),
-    transferDone: assign(({ context }) => ({ transferResult: { seq: context.transferSeq }, reason: 'transferred' as const })),
+    transferDone: assign(({ context }) => ({
+      transferResult: { seq: context.transferSeq },
+      reason: 'transferred' as const,
+    })),
     transferFailed: assign(({ context, event }) => ({
       transferResult: { seq: context.transferSeq, error: errorOf(event, 'The transfer failed') },
     })),
@@ -349,8 +363,18 @@ export const callMachine = setup({
     };
   },
   on: {
-    MUTE: { actions: [{ type: 'setMuted', params: { muted: true } }, { type: 'applyMute', params: { muted: true } }] },
-    UNMUTE: { actions: [{ type: 'setMuted', params: { muted: false } }, { type: 'applyMute', params: { muted: false } }] },
+    MUTE: {
+      actions: [
+        { type: 'setMuted', params: { muted: true } },
+        { type: 'applyMute', params: { muted: true } },
+      ],
+    },
+    UNMUTE: {
+      actions: [
+        { type: 'setMuted', params: { muted: false } },
+        { type: 'applyMute', params: { muted: false } },
+      ],
+    },
   },
   states: {
     // Transient: picks the first real state by direction.
@@ -365,7 +389,10 @@ export const callMachine = setup({
         onError: { target: 'ended', actions: 'endAsFailed' },
       },
       after: {
-        unansweredTimeout: { target: 'ending.cancelling', actions: { type: 'endAs', params: { reason: 'unanswered' } } },
+        unansweredTimeout: {
+          target: 'ending.cancelling',
+          actions: { type: 'endAs', params: { reason: 'unanswered' } },
+        },
       },
       on: {
         ACCEPTED: 'active',
@@ -419,7 +446,11 @@ export const callMachine = setup({
           invoke: {
             src: 'answer',
             onDone: [
-              { guard: 'hangupAfterAnswer', target: '#call.ending.hangingUp', actions: ['markAnswered', { type: 'endAs', params: { reason: 'local-hangup' } }] },
+              {
+                guard: 'hangupAfterAnswer',
+                target: '#call.ending.hangingUp',
+                actions: ['markAnswered', { type: 'endAs', params: { reason: 'local-hangup' } }],
+              },
               { target: '#call.active' },
             ],
             onError: { target: '#call.ended', actions: 'endAsFailed' },

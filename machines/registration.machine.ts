@@ -285,14 +285,22 @@ export const registrationMachine = setup({
     bindingMayLapse: ({ context }) => context.expiresAt !== undefined,
   },
   delays: {
-    refreshDelay: ({ context }) => clampDelay(context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
-    retryDelay: ({ context }) => clampDelay(context.retryDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
+    refreshDelay: ({ context }) =>
+      clampDelay(context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
+    retryDelay: ({ context }) =>
+      clampDelay(context.retryDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
     untilBindingLapses: ({ context }) =>
       clampDelay((context.expiresAt ?? context.environment.now()) - context.environment.now()),
     untilRegisterAllowed: ({ context }) => clampDelay(untilSendAllowed(context)),
   },
   actions: {
-    clearError: assign({ error: undefined, attempt: 0, retryAt: undefined, retryDelayMs: undefined, intervalTooBriefRetries: 0 }),
+    clearError: assign({
+      error: undefined,
+      attempt: 0,
+      retryAt: undefined,
+      retryDelayMs: undefined,
+      intervalTooBriefRetries: 0,
+    }),
     resetExpires: assign(({ context }) => ({ expires: context.requestedExpires })),
     markSent: assign(({ context }) => ({ lastSentAt: context.environment.now() })),
     raiseExpires: assign(({ context, event }) => {
@@ -304,17 +312,20 @@ export const registrationMachine = setup({
     recordIntervalTooBrief: assign(({ context, event }) => {
       const outcome = outputOf(event);
       const minExpires = outcome.type === 'intervalTooBrief' ? outcome.minExpires : Number.NaN;
-      const why =
-        !(minExpires > context.expires)
-          ? `not above the ${context.expires} s asked`
-          : minExpires > MAX_EXPIRES_SEC
-            ? `above the ${MAX_EXPIRES_SEC} s sipstate accepts`
-            : `after ${context.intervalTooBriefRetries} raises already (at most ${MAX_INTERVAL_TOO_BRIEF_RETRIES} are followed)`;
+      const why = !(minExpires > context.expires)
+        ? `not above the ${context.expires} s asked`
+        : minExpires > MAX_EXPIRES_SEC
+          ? `above the ${MAX_EXPIRES_SEC} s sipstate accepts`
+          : `after ${context.intervalTooBriefRetries} raises already (at most ${MAX_INTERVAL_TOO_BRIEF_RETRIES} are followed)`;
       return {
-        error: new SipError('rejected', `Registrar answered 423 Interval Too Brief with Min-Expires ${minExpires}, ${why}`, {
-          code: 423,
-          reason: 'Interval Too Brief',
-        }),
+        error: new SipError(
+          'rejected',
+          `Registrar answered 423 Interval Too Brief with Min-Expires ${minExpires}, ${why}`,
+          {
+            code: 423,
+            reason: 'Interval Too Brief',
+          },
+        ),
       };
     }),
     recordNothingGranted: assign({
@@ -325,7 +336,10 @@ export const registrationMachine = setup({
     }),
     recordBinding: assign(({ context, event }) => {
       const outcome = outputOf(event);
-      const granted = grantedSeconds(outcome.type === 'registered' ? outcome.expires : context.expires, context.expires);
+      const granted = grantedSeconds(
+        outcome.type === 'registered' ? outcome.expires : context.expires,
+        context.expires,
+      );
       const now = context.environment.now();
       const [low, high] = context.refreshWindow;
       const fraction = low + (high - low) * context.environment.random();
@@ -377,7 +391,9 @@ export const registrationMachine = setup({
     expires: requestableExpires(input.expires),
     attempt: 0,
     intervalTooBriefRetries: 0,
-    retry: input.retry ? backoffPolicyOr(input.retry, DEFAULT_REGISTRATION_RETRY_POLICY) : { ...DEFAULT_REGISTRATION_RETRY_POLICY },
+    retry: input.retry
+      ? backoffPolicyOr(input.retry, DEFAULT_REGISTRATION_RETRY_POLICY)
+      : { ...DEFAULT_REGISTRATION_RETRY_POLICY },
     refreshWindow: refreshWindowOr(input.refreshWindow),
     environment: input.environment ?? defaultMachineEnvironment,
   }),
@@ -409,7 +425,10 @@ export const registrationMachine = setup({
           on: {
             // The link is gone: whatever the server holds, we cannot be reached; register again when it is back.
             LINK_DOWN: { target: '.waitingForLink', actions: ['forgetBinding', 'clearRetry'] },
-            ABANDON: { target: '#registration.binding.idle', actions: ['clearError', 'forgetBinding', 'recordAbandon'] },
+            ABANDON: {
+              target: '#registration.binding.idle',
+              actions: ['clearError', 'forgetBinding', 'recordAbandon'],
+            },
             UNREGISTER: { target: 'unregistering' },
             REGISTER: {},
           },
@@ -435,7 +454,11 @@ export const registrationMachine = setup({
                     target: '#registration.binding.failed',
                     actions: ['recordIntervalTooBrief', 'forgetBinding'],
                   },
-                  { guard: 'grantedNothing', target: 'retrying', actions: ['forgetBinding', 'recordNothingGranted', 'scheduleRetry'] },
+                  {
+                    guard: 'grantedNothing',
+                    target: 'retrying',
+                    actions: ['forgetBinding', 'recordNothingGranted', 'scheduleRetry'],
+                  },
                   { target: 'registered', actions: 'recordBinding' },
                 ],
                 onError: [

@@ -154,7 +154,13 @@ export type TransportStatus = 'disconnected' | 'connecting' | 'connected' | 'rec
  */
 export type ReconnectPhase = 'waiting' | 'attempting' | 'offline';
 
-const TRANSPORT_STATUSES: readonly TransportStatus[] = ['disconnected', 'connecting', 'connected', 'reconnecting', 'failed'];
+const TRANSPORT_STATUSES: readonly TransportStatus[] = [
+  'disconnected',
+  'connecting',
+  'connected',
+  'reconnecting',
+  'failed',
+];
 
 function asSipError(error: unknown, fallback: string): SipError {
   return error instanceof SipError ? error : new SipError('transport', fallback, { cause: error });
@@ -310,7 +316,10 @@ export const transportMachine = setup({
             opening: {
               invoke: {
                 src: 'connectTransport',
-                input: ({ context }) => ({ server: context.servers[context.serverIndex]!, serverIndex: context.serverIndex }),
+                input: ({ context }) => ({
+                  server: context.servers[context.serverIndex]!,
+                  serverIndex: context.serverIndex,
+                }),
                 onDone: { target: '#transport.connection.connected', actions: 'markConnected' },
                 onError: { target: '#transport.connection.attemptFailed', actions: 'recordAttemptError' },
               },
@@ -406,7 +415,10 @@ export const transportMachine = setup({
           tags: 'reconnecting',
           invoke: {
             src: 'connectTransport',
-            input: ({ context }) => ({ server: context.servers[context.serverIndex]!, serverIndex: context.serverIndex }),
+            input: ({ context }) => ({
+              server: context.servers[context.serverIndex]!,
+              serverIndex: context.serverIndex,
+            }),
             onDone: { target: 'connected', actions: 'markConnected' },
             onError: { target: 'attemptFailed', actions: 'recordAttemptError' },
           },

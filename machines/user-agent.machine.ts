@@ -1,7 +1,22 @@
-import { and, assign, enqueueActions, fromPromise, sendTo, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import {
+  and,
+  assign,
+  enqueueActions,
+  fromPromise,
+  sendTo,
+  setup,
+  stateIn,
+  type ActorRefFrom,
+  type SnapshotFrom,
+} from 'xstate';
 import { SipError } from './errors';
 import { clampDelay, durationOr } from './delay';
-import { registrationMachine, registrationStatusOf, type RegistrationInput, type RegistrationStatus } from './registration.machine';
+import {
+  registrationMachine,
+  registrationStatusOf,
+  type RegistrationInput,
+  type RegistrationStatus,
+} from './registration.machine';
 import { transportMachine, transportStatusOf, type TransportInput, type TransportStatus } from './transport.machine';
 
 /**
@@ -106,7 +121,12 @@ export const userAgentMachine = setup({
     tags: {} as UserAgentStatus,
     // Every child by id: published declarations then list exactly these (no index signature, which with the typed
     // `transport` and `registration` beside it is TS2411 for consumers that check libraries, skipLibCheck: false).
-    children: {} as { transport: 'transport'; registration: 'registration'; startUserAgent: 'startUserAgent'; stopUserAgent: 'stopUserAgent' },
+    children: {} as {
+      transport: 'transport';
+      registration: 'registration';
+      startUserAgent: 'startUserAgent';
+      stopUserAgent: 'stopUserAgent';
+    },
   },
   actors: {
     transport: transportMachine,
@@ -272,6 +292,7 @@ export const userAgentMachine = setup({
             done: { type: 'final' },
           },
         },
+        // biome-ignore lint/suspicious/noThenProperty: a state's name in a machine config, never awaited
         then: {
           initial: 'stay',
           states: {

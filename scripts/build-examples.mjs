@@ -12,7 +12,17 @@
 // The examples are handled side by side. Run as `npm run test:examples`; apps.test.ts then serves and tests the builds.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +41,18 @@ const log = (message) => console.log(`test:examples ${elapsed().padStart(6)}  ${
 
 function run(command, args, cwd) {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NG_CLI_ANALYTICS: 'false' } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed in ${relative(ROOT, cwd) || '.'}:\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      command,
+      args,
+      { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NG_CLI_ANALYTICS: 'false' } },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(`${command} ${args.join(' ')} failed in ${relative(ROOT, cwd) || '.'}:\n${stdout}\n${stderr}`),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -105,7 +123,11 @@ async function prepare(app, distFolder, tarballHash) {
     await run('npm', ['ci', '--no-audit', '--no-fund'], dir);
   } else if (installed.tarballHash !== tarballHash) {
     log(`${app}: sipstate changed, reinstalling it`);
-    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '../built-by-npm-run-test-examples/sipstate.tgz'], dir);
+    await run(
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', '../built-by-npm-run-test-examples/sipstate.tgz'],
+      dir,
+    );
   }
   writeFileSync(join(dir, INSTALL_STAMP), JSON.stringify({ lockHash, tarballHash }));
 
@@ -117,7 +139,8 @@ async function prepare(app, distFolder, tarballHash) {
   }
   log(`${app}: building`);
   await run('npm', ['run', 'build', '--silent'], dir);
-  if (!existsSync(join(dir, distFolder, 'index.html'))) throw new Error(`${app}: the build made no ${distFolder}/index.html`);
+  if (!existsSync(join(dir, distFolder, 'index.html')))
+    throw new Error(`${app}: the build made no ${distFolder}/index.html`);
   writeFileSync(join(dir, BUILD_STAMP), JSON.stringify({ inputs }));
   log(`${app}: built`);
 }

@@ -54,5 +54,10 @@ const left = readdirSync(DIST)
     const text = readFileSync(join(DIST, name), 'utf8');
     return ESM_ONLY_TYPES.some((pkg) => text.includes(`from '${pkg}';`) || text.includes(`import '${pkg}';`));
   });
-if (left.length > 0) throw new Error(`cjs-entries: an import of ${ESM_ONLY_TYPES.join(', ')} in ${left.join(', ')} has a shape this script does not know`);
-console.error(`cjs-entries: ${ENTRIES.length} CommonJS entries written; ${fixed} import(s) of ES-module-only types in .d.cts marked resolution-mode "import"`);
+if (left.length > 0)
+  throw new Error(
+    `cjs-entries: an import of ${ESM_ONLY_TYPES.join(', ')} in ${left.join(', ')} has a shape this script does not know`,
+  );
+console.error(
+  `cjs-entries: ${ENTRIES.length} CommonJS entries written; ${fixed} import(s) of ES-module-only types in .d.cts marked resolution-mode "import"`,
+);

@@ -75,16 +75,16 @@ export function transformGrammar(original: string): string {
   let text = original;
 
   // sip.js's parser builds NameAddrHeader and URI instances: import the very classes sip.js uses (its root exports).
-  text = replaceOnce(text, 'import { NameAddrHeader } from "../../name-addr-header.js";\n', '', 'NameAddrHeader import');
+  text = replaceOnce(
+    text,
+    'import { NameAddrHeader } from "../../name-addr-header.js";\n',
+    '',
+    'NameAddrHeader import',
+  );
   text = replaceOnce(text, 'import { URI } from "../../uri.js";\n', '', 'URI import');
 
   // The table decoder: a pure function of its string, run here at build time.
-  const decoder = cutBlock(
-    text,
-    '    function peg$decode(s) {\n',
-    '    }\n',
-    'peg$decode inside peg$parse',
-  );
+  const decoder = cutBlock(text, '    function peg$decode(s) {\n', '    }\n', 'peg$decode inside peg$parse');
   text = decoder.rest;
   if (!decoder.block.includes('return s.split("").map((ch) => ch.charCodeAt(0) - 32);')) {
     fail('peg$decode has an unexpected body');
@@ -96,17 +96,23 @@ export function transformGrammar(original: string): string {
   if (bytecode.length < 100) fail(`peg$bytecode table has only ${bytecode.length} entries`);
   // The table's position inside peg$parse: right after peg$consts, before peg$currPos.
   const at = table.rest.indexOf('    let peg$currPos = 0;\n');
-  if (at === -1 || at < table.rest.indexOf('function peg$parse(input, options) {')) fail('peg$currPos declaration not found');
+  if (at === -1 || at < table.rest.indexOf('function peg$parse(input, options) {'))
+    fail('peg$currPos declaration not found');
   const constants = readConstants(table.rest);
   const hoisted = new Set<number>();
   const classes = new Map<number, ReadonlyArray<readonly [number, number]>>();
   const rules = bytecode.map((code, index) => compileRule(code, index, constants, hoisted, classes)).join('');
   const dispatch =
-    [...hoisted].sort((a, b) => a - b).map((n) => `    const peg$c${n} = peg$consts[${n}];\n`).join('') +
+    [...hoisted]
+      .sort((a, b) => a - b)
+      .map((n) => `    const peg$c${n} = peg$consts[${n}];\n`)
+      .join('') +
     [...classes]
       .sort(([a], [b]) => a - b)
       .map(([n, ranges]) => {
-        const test = ranges.map(([from, to]) => (from === to ? `code === ${from}` : `(code >= ${from} && code <= ${to})`));
+        const test = ranges.map(([from, to]) =>
+          from === to ? `code === ${from}` : `(code >= ${from} && code <= ${to})`,
+        );
         return `    // ${String(constants[n])}\n    function peg$class${n}(code) {\n        return ${test.join(' || ')};\n    }\n`;
       })
       .join('') +
@@ -114,8 +120,14 @@ export function transformGrammar(original: string): string {
   text = table.rest.slice(0, at) + rules + dispatch + table.rest.slice(at);
 
   // The interpreter that ran the table, replaced by a call of the compiled rule.
-  const interpreter = cutBlock(text, '    function peg$parseRule(index) {\n', '        return stack[0];\n    }\n', 'interpreter');
-  if (!interpreter.block.includes('switch (bc[ip]) {') || !interpreter.block.includes('case 29:')) fail('interpreter has an unexpected body');
+  const interpreter = cutBlock(
+    text,
+    '    function peg$parseRule(index) {\n',
+    '        return stack[0];\n    }\n',
+    'interpreter',
+  );
+  if (!interpreter.block.includes('switch (bc[ip]) {') || !interpreter.block.includes('case 29:'))
+    fail('interpreter has an unexpected body');
   const insertAt = interpreter.rest.indexOf('    function list(head, tail) {\n');
   if (insertAt === -1) fail('list() helper not found');
   text =
@@ -153,7 +165,9 @@ function decodeBytecodeTable(block: string): number[][] {
  */
 function readConstants(text: string): unknown[] {
   const { block } = cutBlock(text, '    const peg$consts = [\n', '\n    ];\n', 'peg$consts table');
-  const expectation = (type: string) => (...args: unknown[]) => ({ type, args });
+  const expectation =
+    (type: string) =>
+    (...args: unknown[]) => ({ type, args });
   const values = runInNewContext(`[${block.slice('    const peg$consts = ['.length, -';\n'.length)}`, {
     peg$literalExpectation: expectation('literal'),
     peg$classExpectation: expectation('class'),
@@ -269,17 +283,55 @@ export function compileRule(
     while (ip < code.length) {
       const op = code[ip]!;
       switch (op) {
-        case 0: out.push(push(constant(operand(1)))); ip += 2; break;
-        case 1: out.push(push('undefined')); ip += 1; break;
-        case 2: out.push(push('null')); ip += 1; break;
-        case 3: out.push(push('peg$FAILED')); ip += 1; break;
-        case 4: out.push(push('[]')); ip += 1; break;
-        case 5: out.push(push('peg$currPos')); ip += 1; break;
-        case 6: pop(); ip += 1; break;
-        case 7: out.push(`peg$currPos = ${pop()};`); ip += 1; break;
-        case 8: sp -= operand(1); ip += 2; break;
-        case 9: { const kept = pop(); pop(); out.push(push(kept)); ip += 1; break; }
-        case 10: { const value = pop(); out.push(`${top()}.push(${value});`); ip += 1; break; }
+        case 0:
+          out.push(push(constant(operand(1))));
+          ip += 2;
+          break;
+        case 1:
+          out.push(push('undefined'));
+          ip += 1;
+          break;
+        case 2:
+          out.push(push('null'));
+          ip += 1;
+          break;
+        case 3:
+          out.push(push('peg$FAILED'));
+          ip += 1;
+          break;
+        case 4:
+          out.push(push('[]'));
+          ip += 1;
+          break;
+        case 5:
+          out.push(push('peg$currPos'));
+          ip += 1;
+          break;
+        case 6:
+          pop();
+          ip += 1;
+          break;
+        case 7:
+          out.push(`peg$currPos = ${pop()};`);
+          ip += 1;
+          break;
+        case 8:
+          sp -= operand(1);
+          ip += 2;
+          break;
+        case 9: {
+          const kept = pop();
+          pop();
+          out.push(push(kept));
+          ip += 1;
+          break;
+        }
+        case 10: {
+          const value = pop();
+          out.push(`${top()}.push(${value});`);
+          ip += 1;
+          break;
+        }
         case 11: {
           const n = operand(1);
           const names = Array.from({ length: n }, (_, k) => variable(sp - n + 1 + k));
@@ -288,10 +340,19 @@ export function compileRule(
           ip += 2;
           break;
         }
-        case 12: out.push(push(`input.substring(${pop()}, peg$currPos)`)); ip += 1; break;
-        case 13: condition(top(), 0); break;
-        case 14: condition(`${top()} === peg$FAILED`, 0); break;
-        case 15: condition(`${top()} !== peg$FAILED`, 0); break;
+        case 12:
+          out.push(push(`input.substring(${pop()}, peg$currPos)`));
+          ip += 1;
+          break;
+        case 13:
+          condition(top(), 0);
+          break;
+        case 14:
+          condition(`${top()} === peg$FAILED`, 0);
+          break;
+        case 15:
+          condition(`${top()} !== peg$FAILED`, 0);
+          break;
         case 16: {
           const bodyLength = operand(1);
           const baseSp = sp;
@@ -302,7 +363,9 @@ export function compileRule(
           ip += 2 + bodyLength;
           break;
         }
-        case 17: condition('input.length > peg$currPos', 0); break;
+        case 17:
+          condition('input.length > peg$currPos', 0);
+          break;
         case 18: {
           // The interpreter's `input.substr(peg$currPos, c.length) === c`, said directly.
           const value = stringAt(operand(1));
@@ -349,8 +412,14 @@ export function compileRule(
           ip += 2;
           break;
         }
-        case 24: out.push(`peg$savedPos = ${below(operand(1))};`); ip += 2; break;
-        case 25: out.push('peg$savedPos = peg$currPos;'); ip += 1; break;
+        case 24:
+          out.push(`peg$savedPos = ${below(operand(1))};`);
+          ip += 2;
+          break;
+        case 25:
+          out.push('peg$savedPos = peg$currPos;');
+          ip += 1;
+          break;
         case 26: {
           const f = operand(1);
           const n = operand(2);
@@ -363,10 +432,17 @@ export function compileRule(
           ip += 4 + paramCount;
           break;
         }
-        case 27: out.push(push(`peg$r${operand(1)}()`)); ip += 2; break;
+        case 27:
+          out.push(push(`peg$r${operand(1)}()`));
+          ip += 2;
+          break;
         // Silencing failures only matters to the expectations recorded for error messages (see FAIL).
-        case 28: ip += 1; break;
-        case 29: ip += 1; break;
+        case 28:
+          ip += 1;
+          break;
+        case 29:
+          ip += 1;
+          break;
         default:
           fail(`rule ${index}: unknown opcode ${op}`);
       }
@@ -404,7 +480,8 @@ function buildParserOnce(original: string): string {
     'peg$parse prologue',
   );
   const defaultRule = /\n {4}let peg\$startRuleIndex = (\d+);\n/.exec(text);
-  if (!defaultRule || text.indexOf(defaultRule[0], defaultRule.index + 1) !== -1) fail('default start rule not found once');
+  if (!defaultRule || text.indexOf(defaultRule[0], defaultRule.index + 1) !== -1)
+    fail('default start rule not found once');
   text = replaceOnce(text, defaultRule[0], '\n    let peg$startRuleIndex;\n', 'default start rule');
   const perCallState =
     '    let peg$currPos = 0;\n' +
@@ -430,54 +507,59 @@ function buildParserOnce(original: string): string {
   );
   const initializer = '    options.data = {}; // Object to which header attributes will be assigned during parsing\n';
   text = replaceOnce(text, initializer, '', 'grammar initializer');
-  const tail = cutBlock(text, '    peg$result = peg$parseRule(peg$startRuleIndex);\n', '\n}\nexport const parse = peg$parse;', 'parse tail');
+  const tail = cutBlock(
+    text,
+    '    peg$result = peg$parseRule(peg$startRuleIndex);\n',
+    '\n}\nexport const parse = peg$parse;',
+    'parse tail',
+  );
   const tailBody = tail.block.slice(0, -'\n}\nexport const parse = peg$parse;'.length);
   text = `${tail.rest.trimEnd()}\n`;
-  if (!text.endsWith('        return [head].concat(tail);\n    }\n')) fail('list() is not the last helper of peg$parse');
+  if (!text.endsWith('        return [head].concat(tail);\n    }\n'))
+    fail('list() is not the last helper of peg$parse');
   const indent = (block: string): string =>
     block
       .split('\n')
       .map((line) => (line ? `    ${line}` : line))
       .join('\n');
-  text +=
-    [
-      '    let busy = false;',
-      '    return function peg$parse(input$, options$) {',
-      '        if (busy) return peg$createParser()(input$, options$);',
-      '        busy = true;',
-      '        try {',
-      '            input = input$;',
-      '            options = options$ !== undefined ? options$ : {};',
-      '            peg$source = options.grammarSource;',
-      `            peg$startRuleIndex = ${defaultRule[1]};`,
-      '            peg$currPos = 0;',
-      '            peg$savedPos = 0;',
-      '            peg$posDetailsCache = [{ line: 1, column: 1 }];',
-      '            peg$maxFailPos = 0;',
-      '            peg$maxFailExpected = [];',
-      '            peg$result = undefined;',
-      '            if (options.startRule !== undefined) {',
-      '                if (!(options.startRule in peg$startRuleIndices)) {',
-      '                    throw new Error("Can\'t start parsing from rule \\"" + options.startRule + "\\".");',
-      '                }',
-      '                peg$startRuleIndex = peg$startRuleIndices[options.startRule];',
-      '            }',
-      indent(indent(initializer.trimEnd())),
-      indent(indent(tailBody)),
-      '        }',
-      '        finally {',
-      '            busy = false;',
-      '        }',
-      '    };',
-      '}',
-      '// Built on the first parse (not on import: the package has no side effects).',
-      'let peg$sharedParse;',
-      'export function parse(input, options) {',
-      '    peg$sharedParse ??= peg$createParser();',
-      '    return peg$sharedParse(input, options);',
-      '}',
-      '',
-    ].join('\n');
+  text += [
+    '    let busy = false;',
+    '    return function peg$parse(input$, options$) {',
+    '        if (busy) return peg$createParser()(input$, options$);',
+    '        busy = true;',
+    '        try {',
+    '            input = input$;',
+    '            options = options$ !== undefined ? options$ : {};',
+    '            peg$source = options.grammarSource;',
+    `            peg$startRuleIndex = ${defaultRule[1]};`,
+    '            peg$currPos = 0;',
+    '            peg$savedPos = 0;',
+    '            peg$posDetailsCache = [{ line: 1, column: 1 }];',
+    '            peg$maxFailPos = 0;',
+    '            peg$maxFailExpected = [];',
+    '            peg$result = undefined;',
+    '            if (options.startRule !== undefined) {',
+    '                if (!(options.startRule in peg$startRuleIndices)) {',
+    '                    throw new Error("Can\'t start parsing from rule \\"" + options.startRule + "\\".");',
+    '                }',
+    '                peg$startRuleIndex = peg$startRuleIndices[options.startRule];',
+    '            }',
+    indent(indent(initializer.trimEnd())),
+    indent(indent(tailBody)),
+    '        }',
+    '        finally {',
+    '            busy = false;',
+    '        }',
+    '    };',
+    '}',
+    '// Built on the first parse (not on import: the package has no side effects).',
+    'let peg$sharedParse;',
+    'export function parse(input, options) {',
+    '    peg$sharedParse ??= peg$createParser();',
+    '    return peg$sharedParse(input, options);',
+    '}',
+    '',
+  ].join('\n');
   if (text.includes('peg$silentFails')) fail('peg$silentFails is still used after compiling');
   return text;
 }

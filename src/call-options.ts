@@ -58,7 +58,11 @@ export function unknownKey(value: object, known: object): string | undefined {
   return Object.keys(value).find((key) => !Object.hasOwn(known, key));
 }
 
-const CALL_OPTION_KEYS = { media: true, unansweredTimeoutSec: true, extraHeaders: true } satisfies OptionKeys<CallOptions>;
+const CALL_OPTION_KEYS = {
+  media: true,
+  unansweredTimeoutSec: true,
+  extraHeaders: true,
+} satisfies OptionKeys<CallOptions>;
 const CALL_MEDIA_KEYS = { constraints: true, remoteAudio: true } satisfies OptionKeys<CallMediaOptions>;
 const MESSAGE_OPTION_KEYS = { contentType: true, extraHeaders: true } satisfies OptionKeys<MessageOptions>;
 
@@ -99,11 +103,13 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `value[key]` when it is the object's own property, else undefined (nothing inherited is read). */
-const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
+const own = (value: Record<string, unknown>, key: string): unknown =>
+  Object.hasOwn(value, key) ? value[key] : undefined;
 
 function checkExtraHeaders(value: unknown, field: string): string[] | SipConfigError | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value)) return new SipConfigError(field, `must be an array of "Name: value" strings, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    return new SipConfigError(field, `must be an array of "Name: value" strings, got ${describe(value)}`);
   for (let index = 0; index < value.length; index++) {
     if (!isExtraHeader(value[index])) {
       return new SipConfigError(
@@ -122,17 +128,24 @@ function checkMedia(value: unknown, field: string): SipConfigError | undefined {
   if (extra !== undefined) return new SipConfigError(`${field}.${extra}`, 'is not a known option');
   const constraints = own(value, 'constraints');
   if (constraints !== undefined) {
-    if (!isRecord(constraints)) return new SipConfigError(`${field}.constraints`, `must be an object, got ${describe(constraints)}`);
+    if (!isRecord(constraints))
+      return new SipConfigError(`${field}.constraints`, `must be an object, got ${describe(constraints)}`);
     for (const kind of ['audio', 'video']) {
       const track = own(constraints, kind);
       if (track !== undefined && typeof track !== 'boolean' && !isRecord(track)) {
-        return new SipConfigError(`${field}.constraints.${kind}`, `must be a boolean or an object, got ${describe(track)}`);
+        return new SipConfigError(
+          `${field}.constraints.${kind}`,
+          `must be a boolean or an object, got ${describe(track)}`,
+        );
       }
     }
   }
   const remoteAudio = own(value, 'remoteAudio');
   if (remoteAudio !== undefined && (typeof remoteAudio !== 'object' || remoteAudio === null)) {
-    return new SipConfigError(`${field}.remoteAudio`, `must be an element (an object with srcObject), got ${describe(remoteAudio)}`);
+    return new SipConfigError(
+      `${field}.remoteAudio`,
+      `must be an element (an object with srcObject), got ${describe(remoteAudio)}`,
+    );
   }
   return undefined;
 }

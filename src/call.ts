@@ -333,12 +333,14 @@ export function createCall(
 
   const attachRemoteAudio = (): void => {
     const element = media.remoteAudio;
-    const stream = (sipSession?.sessionDescriptionHandler as { remoteMediaStream?: unknown } | undefined)?.remoteMediaStream;
+    const stream = (sipSession?.sessionDescriptionHandler as { remoteMediaStream?: unknown } | undefined)
+      ?.remoteMediaStream;
     if (!element || !stream) return;
     element.srcObject = stream;
     try {
       const played = element.play?.();
-      if (played && typeof (played as Promise<void>).catch === 'function') (played as Promise<void>).catch(() => undefined);
+      if (played && typeof (played as Promise<void>).catch === 'function')
+        (played as Promise<void>).catch(() => undefined);
     } catch {
       // Autoplay refused: the application can call play() after a user gesture.
     }
@@ -384,35 +386,37 @@ export function createCall(
       invite: fromPromise<void, void>(async () => {
         if (session instanceof SipError) throw session;
         const inviter = need(Inviter);
-        await inviter.invite({
-          requestDelegate: {
-            onProgress: (response) => {
-              const code = response.message.statusCode ?? 0;
-              if (code === 100) return;
-              const earlyMedia = code === 183 && (response.message.body ?? '').length > 0;
-              send({ type: 'PROGRESS', earlyMedia });
+        await inviter
+          .invite({
+            requestDelegate: {
+              onProgress: (response) => {
+                const code = response.message.statusCode ?? 0;
+                if (code === 100) return;
+                const earlyMedia = code === 183 && (response.message.body ?? '').length > 0;
+                send({ type: 'PROGRESS', earlyMedia });
+              },
+              onAccept: () => send({ type: 'ACCEPTED' }),
+              onReject: (response) => {
+                const code = response.message.statusCode ?? 0;
+                // A response that ends the call with no better reason ('failed') carries the SipError of the one
+                // response mapping (a synthetic 503 is kind 'transport', a final 401/407 'auth'); the others (busy,
+                // declined, not-found, unanswered, cancelled) are reasons, not errors.
+                if (reasonForResponse(code) === 'failed') {
+                  send({ type: 'TERMINATED', error: errorFromResponse(response, 'INVITE') });
+                } else {
+                  send({
+                    type: 'REJECTED',
+                    code,
+                    ...(response.message.reasonPhrase !== undefined && { reasonPhrase: response.message.reasonPhrase }),
+                  });
+                }
+              },
             },
-            onAccept: () => send({ type: 'ACCEPTED' }),
-            onReject: (response) => {
-              const code = response.message.statusCode ?? 0;
-              // A response that ends the call with no better reason ('failed') carries the SipError of the one
-              // response mapping (a synthetic 503 is kind 'transport', a final 401/407 'auth'); the others (busy,
-              // declined, not-found, unanswered, cancelled) are reasons, not errors.
-              if (reasonForResponse(code) === 'failed') {
-                send({ type: 'TERMINATED', error: errorFromResponse(response, 'INVITE') });
-              } else {
-                send({
-                  type: 'REJECTED',
-                  code,
-                  ...(response.message.reasonPhrase !== undefined && { reasonPhrase: response.message.reasonPhrase }),
-                });
-              }
-            },
-          },
-          sessionDescriptionHandlerOptions: sdhOptions(),
-        }).catch((error: unknown) => {
-          throw toSipError(error, 'transport', 'INVITE could not be sent');
-        });
+            sessionDescriptionHandlerOptions: sdhOptions(),
+          })
+          .catch((error: unknown) => {
+            throw toSipError(error, 'transport', 'INVITE could not be sent');
+          });
       }),
       answer: fromPromise<void, void>(async () => {
         const invitation = need(Invitation);
@@ -428,7 +432,8 @@ export function createCall(
       }),
       cancel: fromPromise<void, void>(async () => {
         const inviter = need(Inviter);
-        if (inviter.state === SessionState.Initial || inviter.state === SessionState.Establishing) await inviter.cancel();
+        if (inviter.state === SessionState.Initial || inviter.state === SessionState.Establishing)
+          await inviter.cancel();
       }),
       bye: fromPromise<void, void>(async () => {
         if (!sipSession || sipSession.state !== SessionState.Established) return;
@@ -497,7 +502,8 @@ export function createCall(
   const actor = createActor(machine, {
     input: {
       direction,
-      unansweredTimeoutMs: options.unansweredTimeoutSec !== undefined ? options.unansweredTimeoutSec * 1000 : deps.unansweredTimeoutMs,
+      unansweredTimeoutMs:
+        options.unansweredTimeoutSec !== undefined ? options.unansweredTimeoutSec * 1000 : deps.unansweredTimeoutMs,
     },
   });
 
@@ -571,12 +577,21 @@ export function createCall(
     });
 
   const onRefer = (referral: Referral): void => {
-    if (referralConsidered) return declineReferral(referral, 'this call has had its one transfer request already');
+    if (referralConsidered) {
+      declineReferral(referral, 'this call has had its one transfer request already');
+      return;
+    }
     const referTo = referral.request.getHeaders('refer-to');
     const checked = checkReferTo(referTo.length === 1 ? referTo[0] : undefined);
-    if (!checked.ok) return declineReferral(referral, `unsafe Refer-To: ${checked.reason}`);
+    if (!checked.ok) {
+      declineReferral(referral, `unsafe Refer-To: ${checked.reason}`);
+      return;
+    }
     const decider = deps.acceptTransfer;
-    if (!decider) return declineReferral(referral, 'no calls.acceptTransfer to decide on transfers');
+    if (!decider) {
+      declineReferral(referral, 'no calls.acceptTransfer to decide on transfers');
+      return;
+    }
     referralConsidered = true;
     const referredByValues = referral.request.getHeaders('referred-by');
     const referredBy = referredByValues.length === 1 ? cleanReferredBy(referredByValues[0]) : undefined;
@@ -688,7 +703,9 @@ export function createCall(
     getState: () => state$.getValue(),
 
     connected: () =>
-      command(undefined, (snapshot) => (callStatusOf(snapshot) === 'active' ? 'resolve' : snapshot.status === 'done' ? endedError(snapshot) : 'wait')),
+      command(undefined, (snapshot) =>
+        callStatusOf(snapshot) === 'active' ? 'resolve' : snapshot.status === 'done' ? endedError(snapshot) : 'wait',
+      ),
 
     ended: () =>
       new Promise<CallState>((resolve) => {
@@ -706,7 +723,8 @@ export function createCall(
     },
 
     reject: (rejectOptions) => {
-      if (direction !== 'incoming') return refuse(new SipError('config', 'Cannot reject an outgoing call: use hangup()'));
+      if (direction !== 'incoming')
+        return refuse(new SipError('config', 'Cannot reject an outgoing call: use hangup()'));
       const code = rejectOptions?.statusCode ?? 603;
       if (!Number.isInteger(code) || code < 400 || code > 699) {
         return refuse(new SipError('config', `reject() needs a 4xx-6xx status code, got ${code}`));
@@ -722,13 +740,17 @@ export function createCall(
 
     hold: () => {
       const snapshot = actor.getSnapshot();
-      if (isLocallyHeld(snapshot) && !inLocalHold(snapshot, 'resuming', 'resumeRetryWait')) return handled(Promise.resolve());
-      if (statusNow() !== 'active' || inLocalHold(snapshot, 'resuming', 'resumeRetryWait')) return refuse(notNow('hold'));
+      if (isLocallyHeld(snapshot) && !inLocalHold(snapshot, 'resuming', 'resumeRetryWait'))
+        return handled(Promise.resolve());
+      if (statusNow() !== 'active' || inLocalHold(snapshot, 'resuming', 'resumeRetryWait'))
+        return refuse(notNow('hold'));
       const waitHeld = supersedable<CallSnapshot>({
         done: (s) => inLocalHold(s, 'held'),
         inProgress: (s) => inLocalHold(s, 'holding', 'holdRetryWait'),
         ended: (s) =>
-          s.status === 'done' ? endedError(s) : (s.context.holdError ?? new SipError('cancelled', 'hold() was superseded')),
+          s.status === 'done'
+            ? endedError(s)
+            : (s.context.holdError ?? new SipError('cancelled', 'hold() was superseded')),
       });
       return command(inLocalHold(snapshot, 'notHeld') ? { type: 'HOLD' } : undefined, waitHeld);
     },
@@ -748,8 +770,10 @@ export function createCall(
       return command(inLocalHold(snapshot, 'held', 'holdRetryWait') ? { type: 'UNHOLD' } : undefined, waitResumed);
     },
 
-    mute: () => (actor.getSnapshot().status === 'done' ? refuse(notNow('mute')) : command({ type: 'MUTE' }, () => 'resolve')),
-    unmute: () => (actor.getSnapshot().status === 'done' ? refuse(notNow('unmute')) : command({ type: 'UNMUTE' }, () => 'resolve')),
+    mute: () =>
+      actor.getSnapshot().status === 'done' ? refuse(notNow('mute')) : command({ type: 'MUTE' }, () => 'resolve'),
+    unmute: () =>
+      actor.getSnapshot().status === 'done' ? refuse(notNow('unmute')) : command({ type: 'UNMUTE' }, () => 'resolve'),
 
     sendDtmf: (digits, options) => {
       const dtmfOptions = options ?? {};
@@ -764,7 +788,10 @@ export function createCall(
         durationMs > DTMF_DURATION_RANGE_MS[1]
       ) {
         return refuse(
-          new SipError('config', `sendDtmf() durationMs must be ${DTMF_DURATION_RANGE_MS[0]} to ${DTMF_DURATION_RANGE_MS[1]} ms, got ${String(durationMs)}`),
+          new SipError(
+            'config',
+            `sendDtmf() durationMs must be ${DTMF_DURATION_RANGE_MS[0]} to ${DTMF_DURATION_RANGE_MS[1]} ms, got ${String(durationMs)}`,
+          ),
         );
       }
       const method = dtmfOptions.method ?? deps.dtmfMethod;

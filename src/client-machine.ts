@@ -58,7 +58,9 @@ function provideClientMachine() {
             runtimeOf(system).sendOptionsKeepAlive(signal),
           ),
           watchNetwork: fromCallback<TransportEvent>(({ sendBack, system }) =>
-            runtimeOf(system).watchNetwork((online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' })),
+            runtimeOf(system).watchNetwork((online) =>
+              sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
+            ),
           ),
         },
       }),
@@ -68,7 +70,9 @@ function provideClientMachine() {
             runtimeOf(system).sendRegister(input.expires, signal),
           ),
           sendUnregister: fromPromise<void, void>(({ signal, system }) =>
-            runtimeOf(system).sendRegister(0, signal).then(() => undefined),
+            runtimeOf(system)
+              .sendRegister(0, signal)
+              .then(() => undefined),
           ),
         },
       }),
@@ -139,7 +143,10 @@ export function createClientActor(config: ResolvedOptions, logger: Logger): Clie
  * machine or surface as an uncaught exception from inside sip.js or RxJS. The first throw is logged, later ones not
  * (an inspector that always throws would flood the log).
  */
-function guardedInspector(inspect: NonNullable<ResolvedOptions['inspect']>, logger: Logger): (event: InspectionEvent) => void {
+function guardedInspector(
+  inspect: NonNullable<ResolvedOptions['inspect']>,
+  logger: Logger,
+): (event: InspectionEvent) => void {
   const next = typeof inspect === 'function' ? inspect : (event: InspectionEvent) => inspect.next?.(event);
   let reported = false;
   return (event) => {

@@ -233,7 +233,8 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
           done: ({ userAgent, transport }) => userAgent.status === 'started' && transport.status === 'connected',
           inProgress: ({ userAgent }) => userAgent.status !== 'stopped',
           ended: ({ userAgent }) =>
-            (userAgent.status === 'stopped' ? userAgent.error : undefined) ?? cancelled('start() was superseded by stop()'),
+            (userAgent.status === 'stopped' ? userAgent.error : undefined) ??
+            cancelled('start() was superseded by stop()'),
         }),
       ),
 

@@ -1,9 +1,5 @@
 import { Grammar, version as sipJsVersion } from 'sip.js';
-import {
-  parse as generatedParse,
-  SOURCE_PACKAGE_VERSION,
-  SOURCE_RUNTIME_VERSION,
-} from './generated/sip-grammar';
+import { parse as generatedParse, SOURCE_PACKAGE_VERSION, SOURCE_RUNTIME_VERSION } from './generated/sip-grammar';
 import type { Logger } from './logger';
 
 /** Which SIP parser sip.js uses in this process or page. */

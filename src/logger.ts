@@ -96,7 +96,8 @@ export interface Logger {
  * response), WWW-Authenticate and Proxy-Authenticate (the challenge it answers). The whole value goes, continuation
  * lines (a folded header: next lines starting with a space or tab) included.
  */
-const SECRET_HEADER = /^((?:proxy-)?authorization|www-authenticate|proxy-authenticate)[ \t]*:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/gim;
+const SECRET_HEADER =
+  /^((?:proxy-)?authorization|www-authenticate|proxy-authenticate)[ \t]*:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/gim;
 
 /**
  * Anything shaped `scheme://...`, up to white space or quotes, and not ending in punctuation that follows a URL in
@@ -166,7 +167,9 @@ export function createLogger(level: SipLogLevel, sink: SipLogSink): Logger {
     return (message: string | (() => string)) => {
       if (RANK[at] < threshold) return;
       const text = typeof message === 'function' ? message() : message;
-      (sink as unknown as Record<string, (line: string) => void>)[method]!(`[sipstate] ${redactUrlsIn(redactSipMessage(text))}`);
+      (sink as unknown as Record<string, (line: string) => void>)[method]!(
+        `[sipstate] ${redactUrlsIn(redactSipMessage(text))}`,
+      );
     };
   };
   return { debug: write('debug'), log: write('info'), warn: write('warn'), error: write('error') };

@@ -319,7 +319,17 @@ export type ResolvedCallDefaults = Required<Pick<CallDefaults, 'media' | 'dtmf' 
  */
 export interface ResolvedOptions
   extends Required<
-    Pick<SipClientOptions, 'expires' | 'register' | 'webSocket' | 'logger' | 'fastParser' | 'connectJitterMs' | 'maxMessageBytes' | 'sipOptions'>
+    Pick<
+      SipClientOptions,
+      | 'expires'
+      | 'register'
+      | 'webSocket'
+      | 'logger'
+      | 'fastParser'
+      | 'connectJitterMs'
+      | 'maxMessageBytes'
+      | 'sipOptions'
+    >
   > {
   servers: readonly string[];
   /** The address of record, normalised to a string; absent for an anonymous client. */
@@ -387,7 +397,9 @@ function describeUrl(value: unknown): string {
   if (typeof value !== 'string') return describe(value);
   const shown = redactUrl(value);
   // Not scheme://-shaped: where a secret would sit cannot be told, so none of it is shown.
-  return shown === '[unparsable URL]' ? 'a string that is no URL (not shown: it may hold a secret)' : JSON.stringify(shown);
+  return shown === '[unparsable URL]'
+    ? 'a string that is no URL (not shown: it may hold a secret)'
+    : JSON.stringify(shown);
 }
 
 function validateServer(value: unknown, field: string): string {
@@ -481,7 +493,9 @@ function validateReconnect(value: unknown): BackoffPolicy | false {
   if (unknown !== undefined) throw new SipConfigError(`reconnect.${unknown}`, 'is not a known option');
   const pick = (key: keyof ReconnectOptions): number => {
     const given = own(value, key);
-    return given === undefined ? DEFAULT_RECONNECT_POLICY[key] : numberInRange(given, `reconnect.${key}`, RECONNECT_RANGES[key]);
+    return given === undefined
+      ? DEFAULT_RECONNECT_POLICY[key]
+      : numberInRange(given, `reconnect.${key}`, RECONNECT_RANGES[key]);
   };
   return {
     initialDelayMs: pick('initialDelayMs'),
@@ -508,7 +522,8 @@ const NETWORK_KEYS = { online$: true } satisfies OptionKeys<NetworkOptions>;
 function validateNetwork(value: unknown): { online$: Observable<boolean> } | undefined {
   if (value === undefined) return undefined;
   const expected = 'must be an object with an `online$` Observable';
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SipConfigError('network', expected);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SipConfigError('network', expected);
   const unknown = unknownKey(value, NETWORK_KEYS);
   if (unknown !== undefined) throw new SipConfigError(`network.${unknown}`, 'is not a known option');
   const online$ = own(value, 'online$');
@@ -574,7 +589,10 @@ function validateSipOptions(value: unknown): SipUserAgentOptions {
   }
   for (const key of Object.keys(value)) {
     if (Object.hasOwn(OWNED_SIP_OPTIONS, key)) {
-      throw new SipConfigError(`sipOptions.${key}`, `is owned by sipstate: ${OWNED_SIP_OPTIONS[key as keyof typeof OWNED_SIP_OPTIONS]}`);
+      throw new SipConfigError(
+        `sipOptions.${key}`,
+        `is owned by sipstate: ${OWNED_SIP_OPTIONS[key as keyof typeof OWNED_SIP_OPTIONS]}`,
+      );
     }
   }
   validateSipHeaderText(value);
@@ -612,19 +630,26 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
 
   const authorizationUsername = option('authorizationUsername');
   const authorizationPassword = option('authorizationPassword');
-  if (authorizationUsername !== undefined && (typeof authorizationUsername !== 'string' || authorizationUsername === '')) {
+  if (
+    authorizationUsername !== undefined &&
+    (typeof authorizationUsername !== 'string' || authorizationUsername === '')
+  ) {
     throw new SipConfigError('authorizationUsername', 'must be a non-empty string');
   }
   if (authorizationPassword !== undefined) {
     // The message never echoes the value: it is a secret.
-    if (typeof authorizationPassword !== 'string') throw new SipConfigError('authorizationPassword', 'must be a string');
+    if (typeof authorizationPassword !== 'string')
+      throw new SipConfigError('authorizationPassword', 'must be a string');
     if (authorizationUsername === undefined) {
       throw new SipConfigError('authorizationPassword', 'needs `authorizationUsername` as well');
     }
   }
 
   const givenExpires = option('expires');
-  const expires = givenExpires === undefined ? 600 : numberInRange(givenExpires, 'expires', { min: 1, max: 86_400, integer: true, unit: 'seconds' });
+  const expires =
+    givenExpires === undefined
+      ? 600
+      : numberInRange(givenExpires, 'expires', { min: 1, max: 86_400, integer: true, unit: 'seconds' });
 
   const register = option('register');
   if (register !== undefined && typeof register !== 'boolean') {
@@ -636,7 +661,10 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
 
   const logLevel = option('logLevel') ?? 'warn';
   if (!LOG_LEVELS.includes(logLevel as SipLogLevel)) {
-    throw new SipConfigError('logLevel', `must be one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}, got ${describe(logLevel)}`);
+    throw new SipConfigError(
+      'logLevel',
+      `must be one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}, got ${describe(logLevel)}`,
+    );
   }
 
   // Only a missing logger means console: `null` is a mistake, not a wish for the default.
@@ -651,7 +679,10 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     !['debug', 'warn', 'error'].every(hasMethod) ||
     !(hasMethod('info') || hasMethod('log'))
   ) {
-    throw new SipConfigError('logger', `must have debug, info, warn and error methods (\`log\` in place of \`info\` works too), got ${describe(logger)}`);
+    throw new SipConfigError(
+      'logger',
+      `must have debug, info, warn and error methods (\`log\` in place of \`info\` works too), got ${describe(logger)}`,
+    );
   }
 
   let webSocket: WebSocketConstructor;
@@ -690,13 +721,19 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   }
 
   const givenJitter = option('connectJitterMs');
-  const connectJitterMs = givenJitter === undefined ? 0 : numberInRange(givenJitter, 'connectJitterMs', { min: 0, max: 600_000, unit: 'ms' });
+  const connectJitterMs =
+    givenJitter === undefined ? 0 : numberInRange(givenJitter, 'connectJitterMs', { min: 0, max: 600_000, unit: 'ms' });
 
   const givenMaxMessageBytes = option('maxMessageBytes');
   const maxMessageBytes =
     givenMaxMessageBytes === undefined
       ? DEFAULT_MAX_MESSAGE_BYTES
-      : numberInRange(givenMaxMessageBytes, 'maxMessageBytes', { min: 1_024, max: 16_777_216, integer: true, unit: 'bytes' });
+      : numberInRange(givenMaxMessageBytes, 'maxMessageBytes', {
+          min: 1_024,
+          max: 16_777_216,
+          integer: true,
+          unit: 'bytes',
+        });
 
   const network = validateNetwork(option('network'));
   const sipOptions = validateSipOptions(option('sipOptions'));
@@ -737,7 +774,8 @@ const CALL_KEYS = {
 } satisfies OptionKeys<CallDefaults>;
 const ICE_SERVER_KEYS = { urls: true, username: true, credential: true } satisfies OptionKeys<IceServer>;
 const MEDIA_MODES = { auto: true, browser: true, signaling: true } satisfies Record<MediaMode, true>;
-const isMediaMode = (value: unknown): value is MediaMode => typeof value === 'string' && Object.hasOwn(MEDIA_MODES, value);
+const isMediaMode = (value: unknown): value is MediaMode =>
+  typeof value === 'string' && Object.hasOwn(MEDIA_MODES, value);
 const ICE_URL = /^(?:stuns?|turns?):\S+$/i;
 
 function validateIceServers(value: unknown): IceServer[] | undefined {
@@ -755,7 +793,10 @@ function validateIceServers(value: unknown): IceServer[] | undefined {
     // URLs are not echoed: a TURN URL may carry a token in its query.
     const isIceUrl = (url: unknown): url is string => typeof url === 'string' && ICE_URL.test(url);
     if (Array.isArray(urls) ? urls.length === 0 || !urls.every(isIceUrl) : !isIceUrl(urls)) {
-      throw new SipConfigError(`${field}.urls`, 'must be a stun:, stuns:, turn: or turns: URL, or a non-empty array of them');
+      throw new SipConfigError(
+        `${field}.urls`,
+        'must be a stun:, stuns:, turn: or turns: URL, or a non-empty array of them',
+      );
     }
     const copy: IceServer = {
       urls: Array.isArray(urls) ? [...(urls as string[])] : (urls as string),
@@ -800,12 +841,23 @@ function validateCalls(value: unknown): ResolvedCallDefaults {
   }
   const iceServers = validateIceServers(pick('iceServers'));
   const maxIncoming = pick('maxIncoming') ?? DEFAULT_MAX_INCOMING;
-  if (typeof maxIncoming !== 'number' || !Number.isInteger(maxIncoming) || maxIncoming < 0 || maxIncoming > MAX_INCOMING_LIMIT) {
-    throw new SipConfigError('calls.maxIncoming', `must be an integer from 0 to ${MAX_INCOMING_LIMIT}, got ${describe(maxIncoming)}`);
+  if (
+    typeof maxIncoming !== 'number' ||
+    !Number.isInteger(maxIncoming) ||
+    maxIncoming < 0 ||
+    maxIncoming > MAX_INCOMING_LIMIT
+  ) {
+    throw new SipConfigError(
+      'calls.maxIncoming',
+      `must be an integer from 0 to ${MAX_INCOMING_LIMIT}, got ${describe(maxIncoming)}`,
+    );
   }
   const acceptTransfer = pick('acceptTransfer');
   if (acceptTransfer !== undefined && typeof acceptTransfer !== 'function') {
-    throw new SipConfigError('calls.acceptTransfer', `must be a function ({ call, target, referredBy }) => boolean, got ${describe(acceptTransfer)}`);
+    throw new SipConfigError(
+      'calls.acceptTransfer',
+      `must be a function ({ call, target, referredBy }) => boolean, got ${describe(acceptTransfer)}`,
+    );
   }
   return {
     media,

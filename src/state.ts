@@ -1,4 +1,8 @@
-import { registrationStatusOf, type RegistrationSnapshot, type RegistrationStatus } from '../machines/registration.machine';
+import {
+  registrationStatusOf,
+  type RegistrationSnapshot,
+  type RegistrationStatus,
+} from '../machines/registration.machine';
 import {
   reconnectPhaseOf,
   transportStatusOf,
@@ -291,7 +295,12 @@ export function selectTransportState(snapshot: TransportSnapshot): TransportStat
       if (phase === 'waiting' && context.retryAt !== undefined && error) {
         return { status, phase, retryAt: context.retryAt, attempt, server, error };
       }
-      const state: TransportReconnecting = { status, phase: phase === 'offline' ? 'offline' : 'attempting', attempt, server };
+      const state: TransportReconnecting = {
+        status,
+        phase: phase === 'offline' ? 'offline' : 'attempting',
+        attempt,
+        server,
+      };
       if (error) state.error = error;
       return state;
     }
@@ -309,7 +318,8 @@ export function selectUserAgentState(snapshot: UserAgentSnapshot): UserAgentStat
 export function selectRegistrationState(snapshot: RegistrationSnapshot): RegistrationState {
   const status = registrationStatusOf(snapshot);
   const { context } = snapshot;
-  const error = context.error ?? (unknownRegistrationError ??= new SipError('rejected', 'Registration failed'));
+  unknownRegistrationError ??= new SipError('rejected', 'Registration failed');
+  const error = context.error ?? unknownRegistrationError;
   switch (status) {
     case 'registering':
     case 'unregistering':

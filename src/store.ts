@@ -1,4 +1,11 @@
-import { Observable, type BehaviorSubject, type Observer, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
+import {
+  Observable,
+  type BehaviorSubject,
+  type Observer,
+  type Subscriber,
+  type Subscription,
+  type TeardownLogic,
+} from 'rxjs';
 
 /**
  * What a state stream's `subscribe` returns: the RxJS `Subscription` (`unsubscribe()`, `closed`, `add`, `remove`), and

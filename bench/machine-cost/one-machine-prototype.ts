@@ -29,7 +29,9 @@ export function oneMachinePrototype(watchers: boolean) {
     actors: {
       connect: fromPromise<void, void>(async () => {}),
       startUserAgent: fromPromise<void, void>(async () => {}),
-      sendRegister: fromPromise<{ expires: number }, { expires: number }>(async ({ input }) => ({ expires: input.expires })),
+      sendRegister: fromPromise<{ expires: number }, { expires: number }>(async ({ input }) => ({
+        expires: input.expires,
+      })),
       sendKeepAlive: fromPromise<void, void>(async () => {}),
       watchConnection: fromCallback(() => () => {}),
       watchNetwork: fromCallback(() => () => {}),
@@ -45,7 +47,10 @@ export function oneMachinePrototype(watchers: boolean) {
         initial: 'stopped',
         states: {
           stopped: {
-            on: { START: 'starting', REGISTER: { target: 'starting', actions: raise({ type: 'REGISTRATION_WANTED' }) } },
+            on: {
+              START: 'starting',
+              REGISTER: { target: 'starting', actions: raise({ type: 'REGISTRATION_WANTED' }) },
+            },
           },
           starting: {
             entry: raise({ type: 'CONNECT' }),
@@ -64,7 +69,10 @@ export function oneMachinePrototype(watchers: boolean) {
         states: {
           disconnected: { on: { CONNECT: 'connecting' } },
           connecting: {
-            invoke: { src: 'connect', onDone: { target: 'connected', actions: raise({ type: 'TRANSPORT_CONNECTED' }) } },
+            invoke: {
+              src: 'connect',
+              onDone: { target: 'connected', actions: raise({ type: 'TRANSPORT_CONNECTED' }) },
+            },
           },
           connected: {
             ...(watchers && { invoke: { src: 'watchConnection' } }),
@@ -80,12 +88,18 @@ export function oneMachinePrototype(watchers: boolean) {
         initial: 'unregistered',
         states: {
           unregistered: { on: { REGISTRATION_WANTED: 'waitingForLink' } },
-          waitingForLink: { always: { guard: 'transportConnected', target: 'registering' }, on: { LINK_UP: 'registering' } },
+          waitingForLink: {
+            always: { guard: 'transportConnected', target: 'registering' },
+            on: { LINK_UP: 'registering' },
+          },
           registering: {
             invoke: {
               src: 'sendRegister',
               input: ({ context }) => ({ expires: context.expires }),
-              onDone: { target: 'registered', actions: assign({ registeredExpires: ({ event }) => event.output.expires }) },
+              onDone: {
+                target: 'registered',
+                actions: assign({ registeredExpires: ({ event }) => event.output.expires }),
+              },
             },
           },
           registered: { after: { refresh: 'registering' } },
@@ -152,7 +166,12 @@ export function oneActorPrototype() {
           waitingForLink: { on: { USER_AGENT_STARTED: 'registering' } },
           registering: {
             entry: 'sendRegister',
-            on: { REGISTERED: { target: 'registered', actions: assign({ registeredExpires: ({ event }) => event.expires }) } },
+            on: {
+              REGISTERED: {
+                target: 'registered',
+                actions: assign({ registeredExpires: ({ event }) => event.expires }),
+              },
+            },
           },
           registered: { after: { refresh: 'registering' } },
         },

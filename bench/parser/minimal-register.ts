@@ -49,7 +49,13 @@ export class MinimalSipSocket {
 
   next(match: (raw: string) => boolean, timeoutMs = 30_000): Promise<string> {
     return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (raw: string) => (clearTimeout(timer), resolve(raw)) };
+      const waiter = {
+        match,
+        resolve: (raw: string) => {
+          clearTimeout(timer);
+          resolve(raw);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         reject(new Error('no matching SIP message in time'));
@@ -69,13 +75,21 @@ export function digestAuthorization(
   { user, password, method, uri }: { user: string; password: string; method: string; uri: string },
 ): string {
   const param = (name: string): string | undefined =>
-    new RegExp(`${name}\\s*=\\s*(?:"([^"]*)"|([^,\\s]+))`, 'i').exec(challenge)?.slice(1).find((v) => v !== undefined);
+    new RegExp(`${name}\\s*=\\s*(?:"([^"]*)"|([^,\\s]+))`, 'i')
+      .exec(challenge)
+      ?.slice(1)
+      .find((v) => v !== undefined);
   const realm = param('realm') ?? '';
   const nonce = param('nonce') ?? '';
   const qop = param('qop');
   const ha1 = md5(`${user}:${realm}:${password}`);
   const ha2 = md5(`${method}:${uri}`);
-  if (qop && qop.split(',').map((q) => q.trim()).includes('auth')) {
+  if (
+    qop
+      ?.split(',')
+      .map((q) => q.trim())
+      .includes('auth')
+  ) {
     const cnonce = token();
     const nc = '00000001';
     const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);

@@ -55,7 +55,13 @@ export function runParseBench(messages: readonly string[], durationMs: number, r
           count += messages.length;
           elapsed = performance.now() - started;
         }
-        results.push({ parser, round, messages: count, ms: Math.round(elapsed), messagesPerSecond: Math.round((count * 1000) / elapsed) });
+        results.push({
+          parser,
+          round,
+          messages: count,
+          ms: Math.round(elapsed),
+          messagesPerSecond: Math.round((count * 1000) / elapsed),
+        });
       }
     }
   } finally {

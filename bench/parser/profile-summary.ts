@@ -25,7 +25,9 @@ const top = Number(topArg ?? 25);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, index) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+profile.samples.forEach((id, index) => {
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+});
 
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();
@@ -38,7 +40,10 @@ for (const [id, us] of selfUs) {
   const short = url.split('/').slice(-3).join('/') || '(native)';
   const fn = `${node.callFrame.functionName || '(anonymous)'} ${short}:${node.callFrame.lineNumber + 1}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-  const pkg = url.startsWith('/') || url.startsWith('node:') || url === '' ? (url || node.callFrame.functionName) : url.split('/')[0]!;
+  const pkg =
+    url.startsWith('/') || url.startsWith('node:') || url === ''
+      ? url || node.callFrame.functionName
+      : url.split('/')[0]!;
   byFile.set(pkg, (byFile.get(pkg) ?? 0) + us);
 }
 const pct = (us: number): string => `${((100 * us) / total).toFixed(1).padStart(5)}%`;

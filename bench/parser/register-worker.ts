@@ -23,7 +23,13 @@ import WebSocket from 'ws';
 const BUILT_PACKAGE: string = '../../dist/index.js';
 
 type Variant = 'sipstate' | 'sipjs' | 'sipjs-fast' | 'jssip' | 'floor';
-const [variant, clientsArg, wsUrl, firstArg, modeArg] = process.argv.slice(2) as [Variant, string, string, string, string?];
+const [variant, clientsArg, wsUrl, firstArg, modeArg] = process.argv.slice(2) as [
+  Variant,
+  string,
+  string,
+  string,
+  string?,
+];
 const clients = Number(clientsArg);
 const first = Number(firstArg ?? 0);
 const DOMAIN = 'sipstate.test';
@@ -155,7 +161,16 @@ async function main(): Promise<void> {
   }
   clearTimeout(giveUp);
   console.log(
-    JSON.stringify({ variant, clients, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), heapPerClientKb: kb(heapAfter - heapBefore), marginalKb, marginalOutsideHeapKb, kept: kept.length }),
+    JSON.stringify({
+      variant,
+      clients,
+      ms: Math.round(ms),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      heapPerClientKb: kb(heapAfter - heapBefore),
+      marginalKb,
+      marginalOutsideHeapKb,
+      kept: kept.length,
+    }),
   );
   process.exit(0);
 }

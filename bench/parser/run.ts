@@ -33,7 +33,11 @@ const rounds = Number(arg('rounds', '3'));
 const only = arg('only', 'all');
 const VARIANTS = arg('variants', 'sipstate,sipjs,sipjs-fast,jssip,floor').split(',') as Variant[];
 for (const variant of VARIANTS) if (!ALL_VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}`);
-const load = (): string => execSync('uptime').toString().trim().replace(/^.*load average:\s*/, 'load ');
+const load = (): string =>
+  execSync('uptime')
+    .toString()
+    .trim()
+    .replace(/^.*load average:\s*/, 'load ');
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -52,11 +56,25 @@ interface RegisterRun {
   loadBefore: string;
 }
 
-function runWorker(variant: Variant, clients: number, wsUrl: string, firstUser: number): Promise<Omit<RegisterRun, 'round' | 'loadBefore'>> {
+function runWorker(
+  variant: Variant,
+  clients: number,
+  wsUrl: string,
+  firstUser: number,
+): Promise<Omit<RegisterRun, 'round' | 'loadBefore'>> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/parser/register-worker.ts'), variant, String(clients), wsUrl, String(firstUser)],
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/parser/register-worker.ts'),
+        variant,
+        String(clients),
+        wsUrl,
+        String(firstUser),
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -91,7 +109,9 @@ async function registrationBench(): Promise<RegisterRun[]> {
           const result = await runWorker(variant, clients, server.wsUrl, nextUser);
           nextUser = (nextUser + clients) % 10_000;
           runs.push({ ...result, variant, clients, round, loadBefore });
-          console.error(`round ${round} ${variant} x${clients}: ${result.error ?? `${result.ms} ms, ${result.heapPerClientKb} KB/client`} (${loadBefore})`);
+          console.error(
+            `round ${round} ${variant} x${clients}: ${result.error ?? `${result.ms} ms, ${result.heapPerClientKb} KB/client`} (${loadBefore})`,
+          );
           // Let Kamailio drop the previous run's connections before the next one starts.
           await new Promise((r) => setTimeout(r, 1500));
         }
@@ -111,7 +131,9 @@ function benchMessages(): string[] {
 
 const CSP = "default-src 'none'; script-src 'self'";
 
-async function browserParseBench(messages: string[]): Promise<{ summary: Record<string, number>; results: ParseBenchResult[]; userAgent: string }> {
+async function browserParseBench(
+  messages: string[],
+): Promise<{ summary: Record<string, number>; results: ParseBenchResult[]; userAgent: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sipstate-parse-bench-'));
   const bundled = await build({
     entryPoints: [join(ROOT, 'bench/parser/browser-entry.ts')],
@@ -143,10 +165,13 @@ async function browserParseBench(messages: string[]): Promise<{ summary: Record<
     await page.goto('http://bench.invalid/');
     await page.waitForTimeout(200); // let the canary's violation report arrive
     const canary = await page.evaluate(() => window.sipstateCspCanary());
-    if (!canary.blockedAtLoad) throw new Error('the page CSP did not block the Function constructor: the CSP check proves nothing');
+    if (!canary.blockedAtLoad)
+      throw new Error('the page CSP did not block the Function constructor: the CSP check proves nothing');
     const result = (await page.evaluate(
       ([messages, durationMs, rounds]) =>
-        (window as unknown as { sipstateParseBench: (m: string[], d: number, r: number) => unknown }).sipstateParseBench(messages, durationMs, rounds),
+        (
+          window as unknown as { sipstateParseBench: (m: string[], d: number, r: number) => unknown }
+        ).sipstateParseBench(messages, durationMs, rounds),
       [messages, 1000, 3] as const,
     )) as { summary: Record<string, number>; results: ParseBenchResult[]; userAgent: string; cspViolations: string[] };
     if (result.cspViolations.length > canary.violations.length) {
@@ -159,9 +184,15 @@ async function browserParseBench(messages: string[]): Promise<{ summary: Record<
   }
 }
 
-function report(runs: RegisterRun[], node?: Record<string, number>, browser?: { summary: Record<string, number>; userAgent: string }): string {
+function report(
+  runs: RegisterRun[],
+  node?: Record<string, number>,
+  browser?: { summary: Record<string, number>; userAgent: string },
+): string {
   const lines: string[] = [];
-  lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${new Date().toISOString()}`);
+  lines.push(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${new Date().toISOString()}`,
+  );
   if (runs.length > 0) {
     lines.push(
       '',
@@ -169,7 +200,8 @@ function report(runs: RegisterRun[], node?: Record<string, number>, browser?: { 
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const clients of sizes) {
-      const ok = (variant: Variant) => runs.filter((r) => r.variant === variant && r.clients === clients && r.ms !== undefined);
+      const ok = (variant: Variant) =>
+        runs.filter((r) => r.variant === variant && r.clients === clients && r.ms !== undefined);
       const sipjs = median(ok('sipjs').map((r) => r.ms!));
       const sipjsCpu = median(ok('sipjs').map((r) => r.cpuMs!));
       for (const variant of VARIANTS) {
@@ -183,9 +215,17 @@ function report(runs: RegisterRun[], node?: Record<string, number>, browser?: { 
         );
       }
     }
-    lines.push('', 'Machine load before each run (1/5/15 min): ' + [...new Set(runs.map((r) => r.loadBefore.replace('load ', '')))].join(' · '));
+    lines.push(
+      '',
+      'Machine load before each run (1/5/15 min): ' +
+        [...new Set(runs.map((r) => r.loadBefore.replace('load ', '')))].join(' · '),
+    );
   }
-  if (node) lines.push('', `Parse micro-benchmark, Node ${process.version}: fast ${node.fast} msg/s, sip.js ${node['sip.js']} msg/s (${(node.fast! / node['sip.js']!).toFixed(1)}×)`);
+  if (node)
+    lines.push(
+      '',
+      `Parse micro-benchmark, Node ${process.version}: fast ${node.fast} msg/s, sip.js ${node['sip.js']} msg/s (${(node.fast! / node['sip.js']!).toFixed(1)}×)`,
+    );
   if (browser) {
     lines.push(
       `Parse micro-benchmark, ${browser.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'Chromium'} (minified esbuild bundle, CSP \`script-src 'self'\`: no eval, checked by a canary): fast ${browser.summary.fast} msg/s, sip.js ${browser.summary['sip.js']} msg/s (${(browser.summary.fast! / browser.summary['sip.js']!).toFixed(1)}×)`,

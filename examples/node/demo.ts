@@ -40,15 +40,22 @@ function describeRegistration(registration: RegistrationState): string {
     case 'failed':
       return `registration failed (${registration.error.kind} ${registration.error.message})`;
     case 'unregistered':
-      return registration.error ? `registration unregistered (${registration.error.message})` : 'registration unregistered';
+      return registration.error
+        ? `registration unregistered (${registration.error.message})`
+        : 'registration unregistered';
     default:
       return `registration ${registration.status}`;
   }
 }
 
 function describe({ transport, userAgent, registration }: SipClientState): string {
-  const stopped = userAgent.status === 'stopped' && userAgent.error ? ` (start failed: ${userAgent.error.message})` : '';
-  return [describeTransport(transport), `user agent ${userAgent.status}${stopped}`, describeRegistration(registration)].join(' | ');
+  const stopped =
+    userAgent.status === 'stopped' && userAgent.error ? ` (start failed: ${userAgent.error.message})` : '';
+  return [
+    describeTransport(transport),
+    `user agent ${userAgent.status}${stopped}`,
+    describeRegistration(registration),
+  ].join(' | ');
 }
 
 async function main(): Promise<void> {

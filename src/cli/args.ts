@@ -39,7 +39,9 @@ export function parse(
     });
   } catch (error) {
     // parseArgs names the argument: "Unknown option '--x'", "Option '--server <value>' argument missing".
-    throw new UsageError(`${command}: ${String((error as Error).message).replace(/\. To specify a positional.*$/s, '.')}`);
+    throw new UsageError(
+      `${command}: ${String((error as Error).message).replace(/\. To specify a positional.*$/s, '.')}`,
+    );
   }
 }
 
@@ -79,7 +81,8 @@ export function secondsOf(values: Record<string, unknown>, name: string, fallbac
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive whole number of seconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new UsageError(`--${name} must be a positive whole number of seconds, got ${JSON.stringify(raw)}`);
   return value;
 }
 

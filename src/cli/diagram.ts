@@ -30,17 +30,25 @@ export async function diagram(args: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`expected at most one machine, got ${positionals.join(' ')}`);
   const format = values.format as string;
-  if (!['mermaid', 'json', 'svg'].includes(format)) throw new UsageError(`--format must be mermaid, json or svg, got ${JSON.stringify(format)}`);
+  if (!['mermaid', 'json', 'svg'].includes(format))
+    throw new UsageError(`--format must be mermaid, json or svg, got ${JSON.stringify(format)}`);
   let names: DiagramName[] = [...DIAGRAM_NAMES];
   if (positionals[0] !== undefined) {
-    const name = Object.hasOwn(MACHINE_ALIASES, positionals[0].toLowerCase()) ? MACHINE_ALIASES[positionals[0].toLowerCase()] : undefined;
-    if (!name) throw new UsageError(`unknown machine ${JSON.stringify(positionals[0])}: expected userAgent, transport, registration or call`);
+    const name = Object.hasOwn(MACHINE_ALIASES, positionals[0].toLowerCase())
+      ? MACHINE_ALIASES[positionals[0].toLowerCase()]
+      : undefined;
+    if (!name)
+      throw new UsageError(
+        `unknown machine ${JSON.stringify(positionals[0])}: expected userAgent, transport, registration or call`,
+      );
     names = [name];
   }
-  if (format === 'svg' && names.length !== 1) throw new UsageError('--format svg draws one machine: name it (userAgent, transport, registration or call)');
+  if (format === 'svg' && names.length !== 1)
+    throw new UsageError('--format svg draws one machine: name it (userAgent, transport, registration or call)');
   const definitions = names.map((name) => describeMachine(DIAGRAM_MACHINES[name]));
   if (format === 'json') out(JSON.stringify(definitions.length === 1 ? definitions[0] : definitions, null, 2));
   else if (format === 'svg') process.stdout.write(toSvg(definitions[0]!));
-  else process.stdout.write(definitions.map((definition) => `%% ${definition.id}\n${toMermaid(definition)}`).join('\n'));
+  else
+    process.stdout.write(definitions.map((definition) => `%% ${definition.id}\n${toMermaid(definition)}`).join('\n'));
   return EXIT_OK;
 }

@@ -55,7 +55,11 @@ export async function doctor(args: string[]): Promise<number> {
   if (!raw.opened) {
     if (raw.subprotocolRefused) {
       report('websocket', 'ok', 'connection upgraded');
-      report('subprotocol', 'FAIL', `the server did not accept the WebSocket subprotocol 'sip' (${terminalText(raw.error)})`);
+      report(
+        'subprotocol',
+        'FAIL',
+        `the server did not accept the WebSocket subprotocol 'sip' (${terminalText(raw.error)})`,
+      );
     } else {
       report(secure ? 'tls+websocket' : 'websocket', 'FAIL', `could not connect: ${terminalText(raw.error)}`);
     }
@@ -66,10 +70,20 @@ export async function doctor(args: string[]): Promise<number> {
   else report('tls', 'warn', 'not used (ws://): browsers on https:// pages need wss://');
   report('websocket', 'ok', `connected in ${raw.connectMs} ms`);
   if (raw.protocol === 'sip') report('subprotocol', 'ok', "'sip' accepted");
-  else report('subprotocol', 'FAIL', `server answered subprotocol ${terminalText(JSON.stringify(raw.protocol))}, not 'sip'`);
-  if (raw.pongMs !== undefined) report('keep-alive', 'ok', `CRLF ping answered with a CRLF pong in ${raw.pongMs} ms (RFC 5626)`);
+  else
+    report(
+      'subprotocol',
+      'FAIL',
+      `server answered subprotocol ${terminalText(JSON.stringify(raw.protocol))}, not 'sip'`,
+    );
+  if (raw.pongMs !== undefined)
+    report('keep-alive', 'ok', `CRLF ping answered with a CRLF pong in ${raw.pongMs} ms (RFC 5626)`);
   else {
-    report('keep-alive', 'FAIL', `no CRLF pong within ${timeoutMs / 1000} s: sipstate would drop the connection; set keepAliveIntervalSec: 0 for this server`);
+    report(
+      'keep-alive',
+      'FAIL',
+      `no CRLF pong within ${timeoutMs / 1000} s: sipstate would drop the connection; set keepAliveIntervalSec: 0 for this server`,
+    );
   }
 
   // 4-7: a real sipstate client.
@@ -94,31 +108,66 @@ export async function doctor(args: string[]): Promise<number> {
     if (registered !== 'ok') {
       const error = registered;
       if (error.kind === 'auth') {
-        report('auth', 'FAIL', `rejected after digest (${terminalText(`${error.code ?? ''} ${error.reason ?? ''}`.trim())}): wrong user name or password`);
+        report(
+          'auth',
+          'FAIL',
+          `rejected after digest (${terminalText(`${error.code ?? ''} ${error.reason ?? ''}`.trim())}): wrong user name or password`,
+        );
       } else report('register', 'FAIL', errorText(error));
       return finish(client, failures, report);
     }
-    report('auth', 'ok', challenged ? 'digest challenge answered and accepted' : 'the server registered us without a challenge');
+    report(
+      'auth',
+      'ok',
+      challenged ? 'digest challenge answered and accepted' : 'the server registered us without a challenge',
+    );
     const state = client.getState().registration;
     const granted = state.status === 'registered' ? state.expires : 0;
     const raised = registers('received').some(({ status }) => status === 423);
     report('register', 'ok', `registered (${registers('sent').length} REGISTER sent)`);
-    report('expires', granted > 0 ? 'ok' : 'FAIL', `${granted} s granted for ${expires} s asked${raised ? ' (raised after 423 Interval Too Brief)' : ''}`);
+    report(
+      'expires',
+      granted > 0 ? 'ok' : 'FAIL',
+      `${granted} s granted for ${expires} s asked${raised ? ' (raised after 423 Interval Too Brief)' : ''}`,
+    );
 
     // Re-registration: the refresh goes out at 80-90% of the granted expiry.
     if (granted * 1000 > maxWaitMs) {
-      report('re-register', 'skip', `granted ${granted} s: the refresh would come after ~${Math.round(granted * 0.85)} s (raise --max-wait or lower --expires)`);
+      report(
+        're-register',
+        'skip',
+        `granted ${granted} s: the refresh would come after ~${Math.round(granted * 0.85)} s (raise --max-wait or lower --expires)`,
+      );
     } else {
       const firstExpiresAt = state.status === 'registered' ? state.expiresAt : 0;
-      const refreshed = await waitFor(client, (s) => s.registration.status === 'registered' && s.registration.expiresAt > firstExpiresAt, granted * 1000 + timeoutMs);
+      const refreshed = await waitFor(
+        client,
+        (s) => s.registration.status === 'registered' && s.registration.expiresAt > firstExpiresAt,
+        granted * 1000 + timeoutMs,
+      );
       const now = client.getState().registration;
-      if (refreshed) report('re-register', 'ok', `refreshed before the binding lapsed (${now.status === 'registered' ? now.expires : 0} s granted again)`);
-      else report('re-register', 'FAIL', `no successful refresh within ${granted} s + ${timeoutMs / 1000} s (now ${client.getState().registration.status})`);
+      if (refreshed)
+        report(
+          're-register',
+          'ok',
+          `refreshed before the binding lapsed (${now.status === 'registered' ? now.expires : 0} s granted again)`,
+        );
+      else
+        report(
+          're-register',
+          'FAIL',
+          `no successful refresh within ${granted} s + ${timeoutMs / 1000} s (now ${client.getState().registration.status})`,
+        );
     }
     const unregistered = await withTimeout(client.unregister(), timeoutMs, 'no final answer to the un-REGISTER');
     const removed = registers('sent').some((entry) => expiresOf(entry) === 0);
     if (unregistered === 'ok' && removed) report('unregister', 'ok', 'REGISTER with expires=0 accepted');
-    else report('unregister', 'FAIL', unregistered === 'ok' ? 'no REGISTER with expires=0 was sent' : terminalText(unregistered.message));
+    else
+      report(
+        'unregister',
+        'FAIL',
+        unregistered === 'ok' ? 'no REGISTER with expires=0 was sent' : terminalText(unregistered.message),
+      );
   } finally {
     await withTimeout(client.stop(), timeoutMs, 'stop timed out');
     client.dispose();
@@ -157,7 +206,11 @@ async function withTimeout(promise: Promise<void>, ms: number, message: string):
   }
 }
 
-function waitFor(client: SipClient, predicate: (state: ReturnType<SipClient['getState']>) => boolean, ms: number): Promise<boolean> {
+function waitFor(
+  client: SipClient,
+  predicate: (state: ReturnType<SipClient['getState']>) => boolean,
+  ms: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
     let done = false;
     let subscription: { unsubscribe(): void } | undefined;

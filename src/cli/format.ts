@@ -103,7 +103,9 @@ export function stateValueText(value: unknown): string {
 /** Invoke id (`0.transport.connecting`) to the invoked actor's name (`connectTransport`), from the definitions. */
 const INVOKED_ACTORS = new Map(
   MACHINE_NAMES.flatMap((name) =>
-    allStates(describeMachine(MACHINES[name])).flatMap((state) => state.invokes.map((invoke) => [invoke.id, invoke.src] as const)),
+    allStates(describeMachine(MACHINES[name])).flatMap((state) =>
+      state.invokes.map((invoke) => [invoke.id, invoke.src] as const),
+    ),
   ),
 );
 

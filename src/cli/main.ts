@@ -42,7 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       err(`sipstate: ${terminalText(error.message)}`);
       const help = command && command in HELP ? HELP[command as keyof typeof HELP] : HELP.main;
-      err(`\n${help.split('\n')[0]}\nRun 'sipstate ${command && command in HELP ? `${command} ` : ''}--help' for details.`);
+      err(
+        `\n${help.split('\n')[0]}\nRun 'sipstate ${command && command in HELP ? `${command} ` : ''}--help' for details.`,
+      );
       return EXIT_USAGE;
     }
     err(`sipstate: ${unexpectedErrorText(error)}`);

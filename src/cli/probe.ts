@@ -35,9 +35,13 @@ export function probeWebSocket(WebSocket: WebSocketConstructor, server: string, 
     };
     let socket: RawSocket;
     try {
-      socket = new (WebSocket as unknown as new (url: string, protocols: string, options: object) => RawSocket)(server, 'sip', {
-        handshakeTimeout: timeoutMs,
-      });
+      socket = new (WebSocket as unknown as new (url: string, protocols: string, options: object) => RawSocket)(
+        server,
+        'sip',
+        {
+          handshakeTimeout: timeoutMs,
+        },
+      );
     } catch (error) {
       resolve({ opened: false, error: (error as Error).message });
       return;

@@ -92,10 +92,16 @@ export async function watch(args: string[]): Promise<number> {
   client.registration$.subscribe((registration) => {
     const error = 'error' in registration ? registration.error : undefined;
     const detail =
-      registration.status === 'registered' ? ` (expires ${registration.expires} s)` : error ? ` (${errorText(error)})` : '';
+      registration.status === 'registered'
+        ? ` (expires ${registration.expires} s)`
+        : error
+          ? ` (${errorText(error)})`
+          : '';
     out(`${timestamp()}  ${pad('status', 12)} registration ${registration.status}${detail}`);
   });
-  out(`${timestamp()}  ${pad('watch', 12)} ${uri} via ${servers.map(redactUrl).join(', ')}; Ctrl-C unregisters and exits`);
+  out(
+    `${timestamp()}  ${pad('watch', 12)} ${uri} via ${servers.map(redactUrl).join(', ')}; Ctrl-C unregisters and exits`,
+  );
   void client.start();
 
   return new Promise<number>((resolve) => {
@@ -108,7 +114,13 @@ export async function watch(args: string[]): Promise<number> {
       stopping = true;
       out(`${timestamp()}  ${pad('watch', 12)} ${signal}: unregistering and stopping`);
       const deadline = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 10_000).unref());
-      void Promise.race([client.stop().then(() => 'stopped' as const, () => 'stopped' as const), deadline]).then((how) => {
+      void Promise.race([
+        client.stop().then(
+          () => 'stopped' as const,
+          () => 'stopped' as const,
+        ),
+        deadline,
+      ]).then((how) => {
         client.dispose();
         out(`${timestamp()}  ${pad('watch', 12)} ${how === 'stopped' ? 'stopped' : 'stop timed out after 10 s'}`);
         resolve(how === 'stopped' ? EXIT_OK : EXIT_PROBLEM);

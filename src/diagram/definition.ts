@@ -164,9 +164,10 @@ function describeTransition(node: NodeLike, transition: TransitionLike, always =
   };
   if (always) return { kind: 'always', label: 'always', ...base };
   if (transition.delay !== undefined || event.startsWith('xstate.after.')) {
-    const delay = typeof transition.delay === 'string' || typeof transition.delay === 'number'
-      ? String(transition.delay)
-      : event.slice('xstate.after.'.length).split('.')[0]!;
+    const delay =
+      typeof transition.delay === 'string' || typeof transition.delay === 'number'
+        ? String(transition.delay)
+        : event.slice('xstate.after.'.length).split('.')[0]!;
     return { kind: 'after', label: `after ${delay}`, delay, ...base };
   }
   for (const kind of ['done', 'error'] as const) {

@@ -1,5 +1,11 @@
 import type { AnyStateMachine } from 'xstate';
-import { describeMachine, DIAGRAM_MACHINES, DIAGRAM_NAMES, type DiagramName, type MachineDefinition } from './definition';
+import {
+  describeMachine,
+  DIAGRAM_MACHINES,
+  DIAGRAM_NAMES,
+  type DiagramName,
+  type MachineDefinition,
+} from './definition';
 import { internalLabel, toMermaid } from './mermaid';
 import { toSvg } from './svg';
 
@@ -33,11 +39,15 @@ function rootNotes(definition: MachineDefinition): string[] {
   const notes: string[] = [];
   const { root } = definition;
   if (root.invokes.length) {
-    notes.push(`- Invoked for the machine's whole life: ${root.invokes.map((invoke) => `\`${invoke.src}\``).join(', ')}.`);
+    notes.push(
+      `- Invoked for the machine's whole life: ${root.invokes.map((invoke) => `\`${invoke.src}\``).join(', ')}.`,
+    );
   }
   const handled = root.transitions.filter((transition) => transition.targets.length === 0);
   if (handled.length) {
-    notes.push(`- Handled in every state: ${handled.map((transition) => `\`${internalLabel(transition)}\``).join('; ')}.`);
+    notes.push(
+      `- Handled in every state: ${handled.map((transition) => `\`${internalLabel(transition)}\``).join('; ')}.`,
+    );
   }
   return notes;
 }
@@ -53,11 +63,7 @@ function rootNotes(definition: MachineDefinition): string[] {
  */
 export function renderDiagramFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  const sections: string[] = [
-    '# The lifecycle machines',
-    '',
-    LEGEND,
-  ];
+  const sections: string[] = ['# The lifecycle machines', '', LEGEND];
   // The three lifecycle machines, then the machine each call runs (one actor per call, not part of the client's tree).
   const documented: { machine: AnyStateMachine; title: string; source: string; svg: string }[] = DIAGRAM_NAMES.map(
     (name) => ({ machine: DIAGRAM_MACHINES[name] as AnyStateMachine, ...MACHINE_DOCS[name] }),

@@ -74,7 +74,8 @@ export function toMermaid(definition: MachineDefinition): string {
     emitChildren(state, `${indent}  `);
     lines.push(`${indent}}`);
     // Composite states show no description lines in Mermaid: their tag and actors go in a note.
-    if (notes.length) lines.push(`${indent}note right of ${id}`, ...notes.map((note) => `${indent}  ${note}`), `${indent}end note`);
+    if (notes.length)
+      lines.push(`${indent}note right of ${id}`, ...notes.map((note) => `${indent}  ${note}`), `${indent}end note`);
   };
 
   emitChildren(definition.root, '  ');

@@ -85,7 +85,12 @@ function linesOf(state: StateDefinition, byId: Map<string, StateDefinition>): st
   return lines;
 }
 
-function layout(state: StateDefinition, byId: Map<string, StateDefinition>, isRoot: boolean, parent?: StateDefinition): Box {
+function layout(
+  state: StateDefinition,
+  byId: Map<string, StateDefinition>,
+  isRoot: boolean,
+  parent?: StateDefinition,
+): Box {
   const kind: Box['kind'] = isRoot ? 'root' : parent?.type === 'parallel' ? 'region' : 'state';
   const title = isRoot ? `${state.key} machine` : state.key;
   const tag = state.tags.length ? `«${state.tags.join(', ')}»` : undefined;
@@ -130,32 +135,38 @@ function layout(state: StateDefinition, byId: Map<string, StateDefinition>, isRo
   };
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function render(box: Box, x: number, y: number): string {
   const { state } = box;
   const out: string[] = [];
-  const classes = ['state', box.kind === 'state' ? '' : box.kind, state.type === 'final' ? 'final' : ''].filter(Boolean);
+  const classes = ['state', box.kind === 'state' ? '' : box.kind, state.type === 'final' ? 'final' : ''].filter(
+    Boolean,
+  );
   out.push(
-    `<g class="${classes.join(' ')}" data-state="${escape(state.id)}" data-tags="${escape(state.tags.join(' '))}" transform="translate(${round(x)},${round(y)})">`,
+    `<g class="${classes.join(' ')}" data-state="${escapeXml(state.id)}" data-tags="${escapeXml(state.tags.join(' '))}" transform="translate(${round(x)},${round(y)})">`,
   );
   out.push(`<rect class="box" width="${round(box.width)}" height="${round(box.height)}" rx="6"/>`);
   if (state.type === 'final') {
-    out.push(`<rect class="box" x="3" y="3" width="${round(box.width - 6)}" height="${round(box.height - 6)}" rx="4"/>`);
+    out.push(
+      `<rect class="box" x="3" y="3" width="${round(box.width - 6)}" height="${round(box.height - 6)}" rx="4"/>`,
+    );
   }
   let titleX = PAD;
   if (box.initial) {
     out.push(`<circle class="initial" cx="${PAD + 4}" cy="${HEADER / 2 + 1}" r="4"/>`);
     titleX += 13;
   }
-  out.push(`<text class="title" x="${titleX}" y="${HEADER - 6}">${escape(box.title)}</text>`);
+  out.push(`<text class="title" x="${titleX}" y="${HEADER - 6}">${escapeXml(box.title)}</text>`);
   if (box.tag) {
-    out.push(`<text class="tag" x="${round(titleX + textWidth(`${box.title} `))}" y="${HEADER - 6}">${escape(box.tag)}</text>`);
+    out.push(
+      `<text class="tag" x="${round(titleX + textWidth(`${box.title} `))}" y="${HEADER - 6}">${escapeXml(box.tag)}</text>`,
+    );
   }
   box.lines.forEach((line, index) => {
-    out.push(`<text class="line" x="${PAD}" y="${HEADER + index * LINE + 11}">${escape(line)}</text>`);
+    out.push(`<text class="line" x="${PAD}" y="${HEADER + index * LINE + 11}">${escapeXml(line)}</text>`);
   });
   const top = HEADER + box.lines.length * LINE;
   for (const child of box.children) out.push(render(child.box, PAD + child.x, top + child.y));

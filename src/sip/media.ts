@@ -26,5 +26,8 @@ export function sessionDescriptionHandlerFactoryFor(
   const web = defaultSessionDescriptionHandlerFactory();
   if (iceServers === undefined) return web;
   return (session, options?: { peerConnectionConfiguration?: object }) =>
-    web(session, { ...options, peerConnectionConfiguration: { ...options?.peerConnectionConfiguration, iceServers: [...iceServers] } });
+    web(session, {
+      ...options,
+      peerConnectionConfiguration: { ...options?.peerConnectionConfiguration, iceServers: [...iceServers] },
+    });
 }

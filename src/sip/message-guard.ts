@@ -105,7 +105,6 @@ export const MAX_INVITE_EXPIRES_SEC = Math.floor((2 ** 31 - 1) / 1000);
 
 const SP = 0x20;
 const HT = 0x09;
-const COLON = 0x3a;
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -178,7 +177,8 @@ export function checkMessageShape(text: string): string | undefined {
       const colon = text.indexOf(':', position);
       if (colon === -1 || colon >= end) return `header line ${lines} has no colon`;
       sawHeader = true;
-      const name = colon - position <= LONGEST_COUNTED_NAME ? text.slice(position, colon).trim().toLowerCase() : undefined;
+      const name =
+        colon - position <= LONGEST_COUNTED_NAME ? text.slice(position, colon).trim().toLowerCase() : undefined;
       counted = name === undefined ? undefined : COUNTED.get(name);
       if (isInvite && name === 'expires' && !isTimerSeconds(text.slice(colon + 1, end))) {
         return `INVITE Expires is not 0..${MAX_INVITE_EXPIRES_SEC} seconds`;

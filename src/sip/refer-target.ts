@@ -85,7 +85,8 @@ export function checkReferTo(raw: unknown): ReferToCheck {
   if (scheme !== 'sip' && scheme !== 'sips') return refuse('its scheme is not sip or sips');
   if (Object.keys(uri.headers).length > 0) return refuse('its URI carries headers (?...)');
   const method = uri.getParam('method');
-  if (method !== undefined && (typeof method !== 'string' || method.toUpperCase() !== 'INVITE')) return refuse('it asks for a method other than INVITE');
+  if (method !== undefined && (typeof method !== 'string' || method.toUpperCase() !== 'INVITE'))
+    return refuse('it asks for a method other than INVITE');
   // sip.js's grammar stores a maddr's host as the URI's host: which host was meant cannot be told.
   if (uri.hasParam('maddr')) return refuse('it carries a maddr parameter');
 

@@ -86,7 +86,10 @@ export class RegistrationChannel {
     const formatted = formatExpires(expires);
     if (formatted === undefined) {
       return Promise.reject(
-        new SipError('config', `REGISTER not sent: expires must be an integer 0..${MAX_EXPIRES_SEC}, got ${String(expires)}`),
+        new SipError(
+          'config',
+          `REGISTER not sent: expires must be an integer 0..${MAX_EXPIRES_SEC}, got ${String(expires)}`,
+        ),
       );
     }
     if (!this.userAgent.transport.isConnected()) {

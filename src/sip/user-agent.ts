@@ -1,4 +1,9 @@
-import { UserAgent, type SessionDescriptionHandlerFactory, type UserAgentDelegate, type UserAgentOptions } from 'sip.js';
+import {
+  UserAgent,
+  type SessionDescriptionHandlerFactory,
+  type UserAgentDelegate,
+  type UserAgentOptions,
+} from 'sip.js';
 import { MAX_UNANSWERED_TIMEOUT_SEC } from '../call-options';
 import { sipJsLogLevel, type Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
@@ -17,6 +22,7 @@ export function createUserAgent(
 ): UserAgent {
   // sip.js constructs its transport with `new transportConstructor(logger, options)`; a constructor that returns an
   // object makes `new` return that object, so every user agent of this client shares the one transport.
+  // biome-ignore lint/correctness/noComponentHookFactories: a constructor for sip.js, not a React component
   const transportConstructor = function SipstateTransport() {
     return transport;
   } as unknown as UserAgentOptions['transportConstructor'];
@@ -42,7 +48,7 @@ export function createUserAgent(
     // A factory given in sipOptions is the application's choice: it wins over sipstate's pick.
     ...(extras.sessionDescriptionHandlerFactory !== undefined &&
       options.sipOptions.sessionDescriptionHandlerFactory === undefined && {
-      sessionDescriptionHandlerFactory: extras.sessionDescriptionHandlerFactory,
-    }),
+        sessionDescriptionHandlerFactory: extras.sessionDescriptionHandlerFactory,
+      }),
   });
 }

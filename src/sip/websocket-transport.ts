@@ -347,7 +347,8 @@ export class SipWebSocketTransport implements Transport {
     const limit = this.maxMessageBytes;
     if (typeof data === 'string') {
       // A UTF-16 code unit is at least one UTF-8 byte: the length alone rejects most oversized strings.
-      if (data.length > limit) return this.dropped(`at least ${data.length} bytes, over maxMessageBytes (${limit})`, data);
+      if (data.length > limit)
+        return this.dropped(`at least ${data.length} bytes, over maxMessageBytes (${limit})`, data);
       if (data.length * 3 > limit && utf8LengthExceeds(data, limit)) {
         return this.dropped(`over maxMessageBytes (${limit}) bytes in UTF-8`, data);
       }
@@ -394,7 +395,9 @@ export class SipWebSocketTransport implements Transport {
       this.logger.warn(`dropped an incoming message from ${from}: ${this.latestDrop}`);
     } else {
       const seconds = Math.max(0, Math.round((Date.now() - this.firstUnloggedDropAt) / 1000));
-      this.logger.warn(`dropped ${count} incoming messages from ${from} in ${seconds} s; the latest: ${this.latestDrop}`);
+      this.logger.warn(
+        `dropped ${count} incoming messages from ${from} in ${seconds} s; the latest: ${this.latestDrop}`,
+      );
     }
   }
 

@@ -21,10 +21,16 @@ import type { SipClientState } from '../state';
  * view.dispose();
  * ```
  */
-export function mountStatechart(element: Element, client: StatechartSource, options: StatechartViewOptions = {}): StatechartView {
+export function mountStatechart(
+  element: Element,
+  client: StatechartSource,
+  options: StatechartViewOptions = {},
+): StatechartView {
   const machine = options.machine ?? 'registration';
   if (!Object.hasOwn(MACHINES, machine)) {
-    throw new TypeError(`sipstate/view: \`machine\` must be one of ${Object.keys(MACHINES).join(', ')}, got ${JSON.stringify(machine)}`);
+    throw new TypeError(
+      `sipstate/view: \`machine\` must be one of ${Object.keys(MACHINES).join(', ')}, got ${JSON.stringify(machine)}`,
+    );
   }
   const previous = element.innerHTML;
   element.innerHTML = statechartSvg(machine);
@@ -44,7 +50,8 @@ export function mountStatechart(element: Element, client: StatechartSource, opti
   const subscription = client.state$.subscribe(show);
   return {
     machine,
-    activeStates: () => groups.filter((group) => group.classList.contains('active')).map((group) => group.getAttribute('data-state')!),
+    activeStates: () =>
+      groups.filter((group) => group.classList.contains('active')).map((group) => group.getAttribute('data-state')!),
     dispose: () => {
       if (disposed) return;
       disposed = true;
@@ -116,7 +123,9 @@ export type { DiagramName, MachineName };
  */
 export function statechartSvg(machine: DiagramName): string {
   if (!Object.hasOwn(DIAGRAM_MACHINES, machine)) {
-    throw new TypeError(`sipstate/view: machine must be one of ${Object.keys(DIAGRAM_MACHINES).join(', ')}, got ${JSON.stringify(machine)}`);
+    throw new TypeError(
+      `sipstate/view: machine must be one of ${Object.keys(DIAGRAM_MACHINES).join(', ')}, got ${JSON.stringify(machine)}`,
+    );
   }
   return toSvg(describeMachine(DIAGRAM_MACHINES[machine]));
 }

@@ -47,7 +47,8 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   const script = bundle.outputFiles[0]!.text;
-  const html = '<!doctype html><html><body><audio id="remote" autoplay></audio><script src="/sipstate.js"></script></body></html>';
+  const html =
+    '<!doctype html><html><body><audio id="remote" autoplay></audio><script src="/sipstate.js"></script></body></html>';
   http = createServer((request, response) => {
     if (request.url === '/sipstate.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
     else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
@@ -114,7 +115,9 @@ function inbound(page: Page): Promise<{ packets: number; bytes: number }> {
   });
 }
 
-async function growing(page: Page): Promise<{ before: { packets: number; bytes: number }; after: { packets: number; bytes: number } }> {
+async function growing(
+  page: Page,
+): Promise<{ before: { packets: number; bytes: number }; after: { packets: number; bytes: number } }> {
   const deadline = Date.now() + 20_000;
   let before = await inbound(page);
   while (before.packets === 0 && Date.now() < deadline) {
@@ -155,7 +158,11 @@ describe.skipIf(process.env.SIPSTATE_SKIP_BROWSER === '1')('a call between two C
       });
       await call.connected();
     });
-    await bob.waitForFunction(() => (window as unknown as Record<string, any>).call?.getState().status === 'active', null, { timeout: 20_000 });
+    await bob.waitForFunction(
+      () => (window as unknown as Record<string, any>).call?.getState().status === 'active',
+      null,
+      { timeout: 20_000 },
+    );
 
     const atAlice = await growing(alice);
     const atBob = await growing(bob);
@@ -172,23 +179,34 @@ describe.skipIf(process.env.SIPSTATE_SKIP_BROWSER === '1')('a call between two C
         const found: { local: string; remote: string; remoteType: string }[] = [];
         for (const pc of (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections) {
           const stats = new Map<string, any>();
-          (await pc.getStats()).forEach((stat: any) => stats.set(stat.id, stat));
+          (await pc.getStats()).forEach((stat: any) => {
+            stats.set(stat.id, stat);
+          });
           for (const stat of stats.values()) {
             if (stat.type !== 'candidate-pair' || stat.state !== 'succeeded') continue;
             const local = stats.get(stat.localCandidateId);
             const remote = stats.get(stat.remoteCandidateId);
-            found.push({ local: String(local?.address), remote: String(remote?.address ?? ''), remoteType: String(remote?.candidateType) });
+            found.push({
+              local: String(local?.address),
+              remote: String(remote?.address ?? ''),
+              remoteType: String(remote?.candidateType),
+            });
           }
         }
         return found;
       });
       expect(ends.length).toBeGreaterThan(0);
       for (const end of ends) {
-        expect(end.local === '127.0.0.1' || (end.remoteType === 'host' && end.remote === '127.0.0.1'), JSON.stringify(end)).toBe(true);
+        expect(
+          end.local === '127.0.0.1' || (end.remoteType === 'host' && end.remote === '127.0.0.1'),
+          JSON.stringify(end),
+        ).toBe(true);
       }
     }
     // the remote stream went to the page's audio element
-    expect(await bob.evaluate(() => (document.getElementById('remote') as HTMLAudioElement).srcObject !== null)).toBe(true);
+    expect(await bob.evaluate(() => (document.getElementById('remote') as HTMLAudioElement).srcObject !== null)).toBe(
+      true,
+    );
 
     // Hold and unhold through sip.js's web handler (its re-INVITE right after the answer may get 500: retried), and
     // RFC 4733 DTMF through its RTCDTMFSender.
@@ -199,16 +217,46 @@ describe.skipIf(process.env.SIPSTATE_SKIP_BROWSER === '1')('a call between two C
       await w.call.unhold();
       await w.call.sendDtmf('12#');
     });
-    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).heldState)).toMatchObject({ localHold: true, held: true });
-    await bob.waitForFunction(() => (window as unknown as Record<string, any>).call.getState().remoteHold === false, null, { timeout: 10_000 });
-    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).remoteHolds)).toEqual([false, true, false]);
+    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).heldState)).toMatchObject({
+      localHold: true,
+      held: true,
+    });
+    await bob.waitForFunction(
+      () => (window as unknown as Record<string, any>).call.getState().remoteHold === false,
+      null,
+      { timeout: 10_000 },
+    );
+    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).remoteHolds)).toEqual([
+      false,
+      true,
+      false,
+    ]);
 
     await alice.evaluate(() => (window as unknown as Record<string, any>).call.hangup());
-    await bob.waitForFunction(() => (window as unknown as Record<string, any>).call.getState().status === 'ended', null, { timeout: 15_000 });
-    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).call.getState().reason)).toBe('local-hangup');
-    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).call.getState().reason)).toBe('remote-hangup');
-    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).states)).toEqual(['dialing', 'ringing', 'active', 'ending', 'ended']);
-    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).states)).toEqual(['ringing', 'answering', 'active', 'ended']);
+    await bob.waitForFunction(
+      () => (window as unknown as Record<string, any>).call.getState().status === 'ended',
+      null,
+      { timeout: 15_000 },
+    );
+    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).call.getState().reason)).toBe(
+      'local-hangup',
+    );
+    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).call.getState().reason)).toBe(
+      'remote-hangup',
+    );
+    expect(await alice.evaluate(() => (window as unknown as Record<string, any>).states)).toEqual([
+      'dialing',
+      'ringing',
+      'active',
+      'ending',
+      'ended',
+    ]);
+    expect(await bob.evaluate(() => (window as unknown as Record<string, any>).states)).toEqual([
+      'ringing',
+      'answering',
+      'active',
+      'ended',
+    ]);
     console.log(`inbound-rtp audio: alice ${JSON.stringify(atAlice)}, bob ${JSON.stringify(atBob)}`);
   }, 90_000);
 });

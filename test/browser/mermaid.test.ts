@@ -39,12 +39,19 @@ describe('docs/machines.md renders with Mermaid', () => {
     const markdown = readFileSync(resolve(ROOT, 'docs/machines.md'), 'utf8');
     const blocks = [...markdown.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((match) => match[1]!);
     // The lifecycle machines, then the call machine, in the order docs/machines.md lists them.
-    const machines: [string, AnyStateMachine][] = [...MACHINE_NAMES.map((name) => [name, MACHINES[name]] as [string, AnyStateMachine]), ['call', callMachine]];
+    const machines: [string, AnyStateMachine][] = [
+      ...MACHINE_NAMES.map((name) => [name, MACHINES[name]] as [string, AnyStateMachine]),
+      ['call', callMachine],
+    ];
     expect(blocks).toHaveLength(machines.length);
     for (const [index, [name, machine]] of machines.entries()) {
       const rendered = await page.evaluate(
         async ([id, text]) => {
-          const mermaid = (window as unknown as { mermaid: { initialize(o: object): void; render(id: string, text: string): Promise<{ svg: string }> } }).mermaid;
+          const mermaid = (
+            window as unknown as {
+              mermaid: { initialize(o: object): void; render(id: string, text: string): Promise<{ svg: string }> };
+            }
+          ).mermaid;
           mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
           try {
             const { svg } = await mermaid.render(id, text);
@@ -52,8 +59,12 @@ describe('docs/machines.md renders with Mermaid', () => {
             out.innerHTML = svg;
             return {
               error: undefined,
+              // The rendered text, as a reader sees it (innerText skips what CSS hides; textContent would not).
+              // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is checked
               text: out.innerText,
-              edgeLabels: Array.from(out.querySelectorAll('g.edgeLabel')).map((label) => (label.textContent ?? '').trim()).filter(Boolean),
+              edgeLabels: Array.from(out.querySelectorAll('g.edgeLabel'))
+                .map((label) => (label.textContent ?? '').trim())
+                .filter(Boolean),
             };
           } catch (error) {
             return { error: String(error), text: '', edgeLabels: [] as string[] };
@@ -66,10 +77,15 @@ describe('docs/machines.md renders with Mermaid', () => {
       const states = allStates(definition).filter((state) => state !== definition.root);
       const shown = new Set(rendered.text.split('\n').map((line) => line.trim()));
       for (const state of states) expect(shown.has(state.key), `${name}: state ${state.key}`).toBe(true);
-      const transitions = states.flatMap((state) => state.transitions.flatMap((transition) => transition.targets.map(() => transition.label)));
+      const transitions = states.flatMap((state) =>
+        state.transitions.flatMap((transition) => transition.targets.map(() => transition.label)),
+      );
       expect(rendered.edgeLabels.length, name).toBe(transitions.length);
       for (const label of new Set(transitions)) {
-        expect(rendered.edgeLabels.some((shownLabel) => shownLabel.startsWith(label)), `${name}: ${label}`).toBe(true);
+        expect(
+          rendered.edgeLabels.some((shownLabel) => shownLabel.startsWith(label)),
+          `${name}: ${label}`,
+        ).toBe(true);
       }
     }
   }, 60_000);

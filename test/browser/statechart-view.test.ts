@@ -6,7 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStatechartExample } from '../../examples/statechart/build';
-import { copyOfDist, ROOT } from '../support/built';
+import { copyOfDist } from '../support/built';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 import { screenshotPath } from '../support/screenshots';
 
@@ -57,14 +57,21 @@ afterAll(async () => {
 });
 
 const activeStates = (machine: string): Promise<string[]> =>
-  page.$$eval(`[data-machine="${machine}"] g.active`, (groups) => groups.map((group) => group.getAttribute('data-state') ?? ''));
+  page.$$eval(`[data-machine="${machine}"] g.active`, (groups) =>
+    groups.map((group) => group.getAttribute('data-state') ?? ''),
+  );
 
 describe('sipstate/view in Chromium', () => {
   it('highlights the live state, including reconnecting while Kamailio is down, and disposes cleanly', async () => {
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     const { port } = http.address() as { port: number };
-    const query = new URLSearchParams({ server: kamailio.wsUrl, uri: `sip:alice@${kamailio.domain}`, user: 'alice', password: kamailio.users.alice! });
+    const query = new URLSearchParams({
+      server: kamailio.wsUrl,
+      uri: `sip:alice@${kamailio.domain}`,
+      user: 'alice',
+      password: kamailio.users.alice!,
+    });
     await page.goto(`http://127.0.0.1:${port}/index.html?${query}`);
 
     // Registered: exactly the states tagged with each machine's status are highlighted.
@@ -75,15 +82,29 @@ describe('sipstate/view in Chromium', () => {
 
     await kamailio.kill();
     await page.waitForSelector('[data-machine="transport"][data-status="reconnecting"]', { timeout: 20_000 });
-    expect(await activeStates('transport')).toEqual(['transport.connection.attemptFailed', 'transport.connection.waitingToReconnect', 'transport.connection.waitingForNetwork', 'transport.connection.reconnecting']);
+    expect(await activeStates('transport')).toEqual([
+      'transport.connection.attemptFailed',
+      'transport.connection.waitingToReconnect',
+      'transport.connection.waitingForNetwork',
+      'transport.connection.reconnecting',
+    ]);
     expect(await page.getAttribute('[data-machine="registration"]', 'data-status')).toBe('registering');
-    expect(await activeStates('registration')).toEqual(['registration.binding.active.waitingForLink', 'registration.binding.active.registering', 'registration.binding.active.raisingExpires']);
+    expect(await activeStates('registration')).toEqual([
+      'registration.binding.active.waitingForLink',
+      'registration.binding.active.registering',
+      'registration.binding.active.raisingExpires',
+    ]);
     // The highlight is drawn: the active boxes use the highlight fill, the others do not.
     const fills = await page.$$eval('[data-machine="transport"] g[data-state] > rect.box', (rects) =>
       rects.map((rect) => [rect.parentElement?.getAttribute('data-state'), getComputedStyle(rect).fill]),
     );
     const highlighted = fills.filter(([, fill]) => fill === 'rgb(255, 241, 194)').map(([state]) => state);
-    expect(highlighted).toEqual(['transport.connection.attemptFailed', 'transport.connection.waitingToReconnect', 'transport.connection.waitingForNetwork', 'transport.connection.reconnecting']);
+    expect(highlighted).toEqual([
+      'transport.connection.attemptFailed',
+      'transport.connection.waitingToReconnect',
+      'transport.connection.waitingForNetwork',
+      'transport.connection.reconnecting',
+    ]);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
 

@@ -9,12 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  MinimalSipSocket,
-  digestAuthorization,
-  registerOn,
-  statusOf,
-} from '../../bench/parser/minimal-register';
+import { MinimalSipSocket, digestAuthorization, registerOn, statusOf } from '../../bench/parser/minimal-register';
 import { FAULT_USERS, KAMAILIO_USERS, runSipp, startKamailio, type KamailioServer } from '../support/kamailio';
 
 export interface CapturedMessage {
@@ -27,7 +22,8 @@ const OUTPUT = fileURLToPath(new URL('./captured.json', import.meta.url));
 
 async function captureOverWebSocket(server: KamailioServer, out: CapturedMessage[]): Promise<void> {
   const record = (what: string) => (raw: string) => {
-    if (raw.trim() !== '') out.push({ source: 'kamailio-ws', what: `${what}: ${raw.slice(0, raw.indexOf('\r\n'))}`, raw });
+    if (raw.trim() !== '')
+      out.push({ source: 'kamailio-ws', what: `${what}: ${raw.slice(0, raw.indexOf('\r\n'))}`, raw });
   };
   const domain = server.domain;
   const cases: Array<[string, string, number?]> = [
@@ -63,7 +59,9 @@ async function captureOverWebSocket(server: KamailioServer, out: CapturedMessage
       '',
     ].join('\r\n'),
   );
-  await alice.next((raw) => raw.includes('capture-options-1') && (statusOf(raw) ?? 0) >= 200, 10_000).catch(() => undefined);
+  await alice
+    .next((raw) => raw.includes('capture-options-1') && (statusOf(raw) ?? 0) >= 200, 10_000)
+    .catch(() => undefined);
 
   // alice -> bob MESSAGE, relayed by Kamailio to bob's WebSocket; bob answers 200, relayed back.
   const bob = sockets.get('bob')!;
@@ -85,7 +83,9 @@ async function captureOverWebSocket(server: KamailioServer, out: CapturedMessage
     ].join('\r\n');
   const incoming = bob.next((raw) => raw.startsWith('MESSAGE '), 10_000);
   alice.send(message([], 1));
-  const first = await alice.next((raw) => raw.includes('capture-message-1') && (statusOf(raw) ?? 0) >= 200, 10_000).catch(() => '');
+  const first = await alice
+    .next((raw) => raw.includes('capture-message-1') && (statusOf(raw) ?? 0) >= 200, 10_000)
+    .catch(() => '');
   if (statusOf(first) === 407 || statusOf(first) === 401) {
     const header = statusOf(first) === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     const challenge = new RegExp(`^${header}:\\s*(.*)$`, 'im').exec(first)?.[1] ?? '';
@@ -103,8 +103,18 @@ async function captureOverWebSocket(server: KamailioServer, out: CapturedMessage
     const keep = relayed
       .split('\r\n')
       .filter((line) => /^(via|v|from|f|to|t|call-id|i|cseq|record-route)\s*:/i.test(line));
-    bob.send(['SIP/2.0 200 OK', ...keep.map((line) => (/^(to|t)\s*:/i.test(line) ? `${line};tag=bob1` : line)), 'Content-Length: 0', '', ''].join('\r\n'));
-    await alice.next((raw) => raw.includes('capture-message-1') && statusOf(raw) === 200, 10_000).catch(() => undefined);
+    bob.send(
+      [
+        'SIP/2.0 200 OK',
+        ...keep.map((line) => (/^(to|t)\s*:/i.test(line) ? `${line};tag=bob1` : line)),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    await alice
+      .next((raw) => raw.includes('capture-message-1') && statusOf(raw) === 200, 10_000)
+      .catch(() => undefined);
   }
   console.log(`capture: MESSAGE alice -> bob ${relayed ? 'relayed' : 'NOT relayed'}`);
   for (const sip of sockets.values()) sip.close();
@@ -115,7 +125,13 @@ async function captureSipp(server: KamailioServer, out: CapturedMessage[]): Prom
     ['dave', KAMAILIO_USERS.dave!],
     ['unavailable', FAULT_USERS.unavailable],
   ] as const) {
-    const result = await runSipp({ target: server, scenario: 'register.xml', service: user, password, keys: { expires: 60 } });
+    const result = await runSipp({
+      target: server,
+      scenario: 'register.xml',
+      service: user,
+      password,
+      keys: { expires: 60 },
+    });
     for (const message of result.messages) {
       // sipp's message file drops CRs and the blank line: put back the wire form (no body in these REGISTERs).
       const raw = `${message.raw.split('\n').join('\r\n')}\r\n\r\n`;

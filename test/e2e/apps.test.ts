@@ -37,9 +37,13 @@ const CONTENT_TYPES: Record<string, string> = {
 /** A static file server for one built app on a free loopback port; unknown paths get index.html (client routing). */
 async function serve(folder: string): Promise<{ url: string; server: Server }> {
   const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
     let file = join(folder, path);
-    if (!file.startsWith(folder) || !existsSync(file) || statSync(file).isDirectory()) file = join(folder, 'index.html');
+    if (!file.startsWith(folder) || !existsSync(file) || statSync(file).isDirectory())
+      file = join(folder, 'index.html');
     response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
     response.end(readFileSync(file));
   });
@@ -64,7 +68,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const server of servers) server.closeAllConnections(), server.close();
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
   await kamailio?.stop();
 });
 
@@ -76,27 +83,35 @@ describe.each(Object.entries(APPS))('examples/%s in Chromium', (app, dist) => {
     url = served.url;
   });
 
-  it.each(scenarios)('$name', async (scenario) => {
-    // A fresh context per scenario: no state carried over between them.
-    const context = await browser.newContext({ viewport: { width: 760, height: 560 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    try {
-      await page.goto(url);
-      await page.getByTestId('start').waitFor();
-      await scenario.run({
-        app,
-        page,
-        kamailio,
-        screenshot: async (state) => {
-          await page.screenshot({ path: screenshotPath(`${app}-${state}.png`), fullPage: true, animations: 'disabled' });
-        },
-      });
-      if (pageErrors.length > 0) throw new Error(`uncaught errors in the page: ${pageErrors.join('; ')}`);
-    } finally {
-      await context.close();
-      if (!kamailio.running) await kamailio.start(); // a failed restart scenario must not take the next ones down
-    }
-  }, 90_000);
+  it.each(scenarios)(
+    '$name',
+    async (scenario) => {
+      // A fresh context per scenario: no state carried over between them.
+      const context = await browser.newContext({ viewport: { width: 760, height: 560 } });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      try {
+        await page.goto(url);
+        await page.getByTestId('start').waitFor();
+        await scenario.run({
+          app,
+          page,
+          kamailio,
+          screenshot: async (state) => {
+            await page.screenshot({
+              path: screenshotPath(`${app}-${state}.png`),
+              fullPage: true,
+              animations: 'disabled',
+            });
+          },
+        });
+        if (pageErrors.length > 0) throw new Error(`uncaught errors in the page: ${pageErrors.join('; ')}`);
+      } finally {
+        await context.close();
+        if (!kamailio.running) await kamailio.start(); // a failed restart scenario must not take the next ones down
+      }
+    },
+    90_000,
+  );
 });

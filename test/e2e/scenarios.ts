@@ -30,8 +30,16 @@ export async function text(page: Page, testId: string): Promise<string | undefin
 }
 
 /** Waits until the element with this test id shows text matching `expected` (exact string or pattern). */
-export async function waitForText(page: Page, testId: string, expected: string | RegExp, timeoutMs = WAIT_MS): Promise<string> {
-  const pattern = typeof expected === 'string' ? { source: `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, flags: '' } : expected;
+export async function waitForText(
+  page: Page,
+  testId: string,
+  expected: string | RegExp,
+  timeoutMs = WAIT_MS,
+): Promise<string> {
+  const pattern =
+    typeof expected === 'string'
+      ? { source: `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, flags: '' }
+      : expected;
   try {
     await page.waitForFunction(
       ([id, source, flags]) => {
@@ -42,7 +50,9 @@ export async function waitForText(page: Page, testId: string, expected: string |
       { timeout: timeoutMs, polling: 50 },
     );
   } catch (error) {
-    throw new Error(`${testId}: expected ${String(expected)}, shows ${JSON.stringify(await text(page, testId))}`, { cause: error });
+    throw new Error(`${testId}: expected ${String(expected)}, shows ${JSON.stringify(await text(page, testId))}`, {
+      cause: error,
+    });
   }
   return (await text(page, testId))!;
 }
@@ -60,13 +70,21 @@ async function waitForChange(page: Page, testId: string, before: string, timeout
   return (await text(page, testId))!;
 }
 
-async function fillForm(page: Page, values: { server: string; uri: string; username: string; password: string }): Promise<void> {
+async function fillForm(
+  page: Page,
+  values: { server: string; uri: string; username: string; password: string },
+): Promise<void> {
   for (const [testId, value] of Object.entries(values)) await page.getByTestId(testId).fill(value);
 }
 
 async function fillAlice(context: ScenarioContext, password = context.kamailio.users.alice!): Promise<void> {
   const { kamailio } = context;
-  await fillForm(context.page, { server: kamailio.wsUrl, uri: `sip:alice@${kamailio.domain}`, username: 'alice', password });
+  await fillForm(context.page, {
+    server: kamailio.wsUrl,
+    uri: `sip:alice@${kamailio.domain}`,
+    username: 'alice',
+    password,
+  });
 }
 
 const secondsShown = (shown: string): number => Number(/([\d.]+) s$/.exec(shown)?.[1]);

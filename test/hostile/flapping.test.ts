@@ -36,17 +36,23 @@ async function connectionsIn(windowMs: number, reconnect: Record<string, unknown
 }
 
 describe('a flapping server (accepts the WebSocket, closes it at once)', () => {
-  it.concurrent('with the default backoff: at most 6 connections in 5 s (the backoff is not reset by an open)', async ({ expect }) => {
+  it.concurrent('with the default backoff: at most 6 connections in 5 s (the backoff is not reset by an open)', async ({
+    expect,
+  }) => {
     const count = await connectionsIn(5_000, undefined);
     expect(count, 'connections in 5 s').toBeLessThanOrEqual(6);
     // The client did keep trying (a check that cannot pass by doing nothing).
     expect(count).toBeGreaterThanOrEqual(3);
   });
 
-  it.concurrent('with reconnect.initialDelayMs: 0: the 250 ms floor holds, at most 13 connections in 3 s', async ({ expect }) => {
+  it.concurrent('with reconnect.initialDelayMs: 0: the 250 ms floor holds, at most 13 connections in 3 s', async ({
+    expect,
+  }) => {
     const windowMs = 3_000;
     const count = await connectionsIn(windowMs, { initialDelayMs: 0 });
-    expect(count, `connections in ${windowMs} ms`).toBeLessThanOrEqual(1 + Math.floor(windowMs / MIN_RECONNECT_DELAY_MS));
+    expect(count, `connections in ${windowMs} ms`).toBeLessThanOrEqual(
+      1 + Math.floor(windowMs / MIN_RECONNECT_DELAY_MS),
+    );
     expect(count).toBeGreaterThanOrEqual(2);
   });
 });

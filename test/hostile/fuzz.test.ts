@@ -13,7 +13,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CapturedMessage } from '../corpus/capture';
 import { HANDWRITTEN_MESSAGES } from '../corpus/handwritten';
 import { attackedClient, disposeClients } from '../support/hostile-client';
-import { askedExpires, buildResponse, payloads, SDP_OFFER, sleep, startHostileServer, type HostileServer, type PayloadTarget } from '../support/hostile-server';
+import {
+  askedExpires,
+  buildResponse,
+  payloads,
+  SDP_OFFER,
+  sleep,
+  startHostileServer,
+  type HostileServer,
+  type PayloadTarget,
+} from '../support/hostile-server';
 import { prng } from '../support/prng';
 import { mutator } from '../support/sip-mutator';
 
@@ -25,7 +34,9 @@ const PROBE_EVERY = 50;
 const DROP_EVERY = 400;
 const MIN_REGISTER_INTERVAL_MS = 1_000;
 
-const captured = JSON.parse(readFileSync(new URL('../corpus/captured.json', import.meta.url), 'utf8')) as CapturedMessage[];
+const captured = JSON.parse(
+  readFileSync(new URL('../corpus/captured.json', import.meta.url), 'utf8'),
+) as CapturedMessage[];
 
 const servers: HostileServer[] = [];
 afterAll(async () => {
@@ -38,16 +49,36 @@ function bases(target: PayloadTarget): string[] {
   const corpus = [...captured.map((m) => m.raw), ...HANDWRITTEN_MESSAGES.map((m) => m.raw)];
   const retarget = (raw: string): string =>
     // A request to someone else is refused before most of its parsing: address it to the client.
-    /^[A-Z]+ \S+ SIP\/2\.0\r\n/.test(raw) ? raw.replace(/^([A-Z]+) \S+ SIP\/2\.0/, `$1 ${target.contact} SIP/2.0`) : raw;
+    /^[A-Z]+ \S+ SIP\/2\.0\r\n/.test(raw)
+      ? raw.replace(/^([A-Z]+) \S+ SIP\/2\.0/, `$1 ${target.contact} SIP/2.0`)
+      : raw;
   const invite = [
-    `INVITE ${target.contact} SIP/2.0`, 'Via: SIP/2.0/WS fuzz.invalid;branch=z9hG4bKfuzzinvite', 'Max-Forwards: 70',
-    'From: <sip:fuzz@hostile.test>;tag=f1', `To: <${target.aor}>`, 'Call-ID: fuzz-invite@hostile.invalid', 'CSeq: 1 INVITE',
-    '<sip:fuzz@fuzz.invalid;transport=ws>'.replace(/^/, 'Contact: '), 'Content-Type: application/sdp', `Content-Length: ${SDP_OFFER.length}`, '', SDP_OFFER,
+    `INVITE ${target.contact} SIP/2.0`,
+    'Via: SIP/2.0/WS fuzz.invalid;branch=z9hG4bKfuzzinvite',
+    'Max-Forwards: 70',
+    'From: <sip:fuzz@hostile.test>;tag=f1',
+    `To: <${target.aor}>`,
+    'Call-ID: fuzz-invite@hostile.invalid',
+    'CSeq: 1 INVITE',
+    '<sip:fuzz@fuzz.invalid;transport=ws>'.replace(/^/, 'Contact: '),
+    'Content-Type: application/sdp',
+    `Content-Length: ${SDP_OFFER.length}`,
+    '',
+    SDP_OFFER,
   ].join('\r\n');
   const refer = [
-    `REFER ${target.contact} SIP/2.0`, 'Via: SIP/2.0/WS fuzz.invalid;branch=z9hG4bKfuzzrefer', 'Max-Forwards: 70',
-    'From: <sip:fuzz@hostile.test>;tag=f2', `To: <${target.aor}>;tag=unknown`, 'Call-ID: fuzz-refer@hostile.invalid', 'CSeq: 2 REFER',
-    'Contact: <sip:fuzz@fuzz.invalid;transport=ws>', 'Refer-To: <sip:premium@toll.example?Replaces=a%0D%0AX-Injected:%20yes>', 'Content-Length: 0', '', '',
+    `REFER ${target.contact} SIP/2.0`,
+    'Via: SIP/2.0/WS fuzz.invalid;branch=z9hG4bKfuzzrefer',
+    'Max-Forwards: 70',
+    'From: <sip:fuzz@hostile.test>;tag=f2',
+    `To: <${target.aor}>;tag=unknown`,
+    'Call-ID: fuzz-refer@hostile.invalid',
+    'CSeq: 2 REFER',
+    'Contact: <sip:fuzz@fuzz.invalid;transport=ws>',
+    'Refer-To: <sip:premium@toll.example?Replaces=a%0D%0AX-Injected:%20yes>',
+    'Content-Length: 0',
+    '',
+    '',
   ].join('\r\n');
   return [
     ...corpus.map(retarget),
@@ -61,7 +92,9 @@ function bases(target: PayloadTarget): string[] {
 }
 
 describe('a seeded fuzzer', () => {
-  it(`${COUNT} mutated messages: no throw, the client still answers, no REGISTER storm`, { timeout: 60_000 }, async () => {
+  it(`${COUNT} mutated messages: no throw, the client still answers, no REGISTER storm`, {
+    timeout: 60_000,
+  }, async () => {
     const server = await startHostileServer({ lifetimeMs: 60_000 });
     servers.push(server);
     const fuzz = mutator(prng(SEED));
@@ -73,8 +106,14 @@ describe('a seeded fuzzer', () => {
       const asked = Number(askedExpires(request) ?? 600);
       const answers = [
         () => buildResponse(request, 200, { contactExpires: 600 }),
-        () => buildResponse(request, 200, { contactExpires: registrar.pick(['0', '1e300', String(2 ** 53), '3000000', '-1']) }),
-        () => buildResponse(request, 423, { headers: { 'Min-Expires': registrar.pick([String(asked + 1), '1e300', '86401']) } }),
+        () =>
+          buildResponse(request, 200, {
+            contactExpires: registrar.pick(['0', '1e300', String(2 ** 53), '3000000', '-1']),
+          }),
+        () =>
+          buildResponse(request, 423, {
+            headers: { 'Min-Expires': registrar.pick([String(asked + 1), '1e300', '86401']) },
+          }),
         () => buildResponse(request, 503, { headers: { 'Retry-After': registrar.pick(['3000000', '1e300', '0']) } }),
         () => registrar.message(buildResponse(request, registrar.pick([200, 423, 503]), { contactExpires: 600 })).raw,
       ];
@@ -105,8 +144,13 @@ describe('a seeded fuzzer', () => {
         while (connection === undefined) {
           expect(Date.now() - started, `still sending message ${index} after 45 s`).toBeLessThan(45_000);
           // After a drop the client reconnects (bounded backoff): wait for it rather than sending into nothing.
-          const open = await server.waitFor(() => server.openConnection, 10_000, 'an open connection').catch(() => undefined);
-          expect(open, `no connection before message ${index}: the client is stuck (${JSON.stringify(client.getState().transport)})`).toBeDefined();
+          const open = await server
+            .waitFor(() => server.openConnection, 10_000, 'an open connection')
+            .catch(() => undefined);
+          expect(
+            open,
+            `no connection before message ${index}: the client is stuck (${JSON.stringify(client.getState().transport)})`,
+          ).toBeDefined();
           if (server.send(mutant, open!.id)) connection = open!.id;
           // It closed under us: send this message again once the event loop has turned.
           else await sleep(10);
@@ -116,16 +160,31 @@ describe('a seeded fuzzer', () => {
         if ((index + 1) % DROP_EVERY === 0) server.drop(connection);
         else if ((index + 1) % PROBE_EVERY === 0) {
           const probe = server.sendProbe(connection);
-          const answered = probe !== undefined && (await server.waitFor(() => server.probeAnswer(probe), 5_000, 'probe').then(() => true, () => false));
+          const answered =
+            probe !== undefined &&
+            (await server
+              .waitFor(() => server.probeAnswer(probe), 5_000, 'probe')
+              .then(
+                () => true,
+                () => false,
+              ));
           // A probe lost with its connection (the client dropped it) is no failure; one ignored on a live one is.
           if (!answered && server.openConnection?.id === connection) unansweredProbes++;
         }
       }
       // The end: connected or reconnecting (never stuck), and answering on the connection it has.
       const finalState = await server
-        .waitFor(() => (client.getState().transport.status === 'connected' && server.openConnection ? client.getState() : undefined), 10_000, 'connected at the end')
+        .waitFor(
+          () =>
+            client.getState().transport.status === 'connected' && server.openConnection ? client.getState() : undefined,
+          10_000,
+          'connected at the end',
+        )
         .catch(() => client.getState());
-      const finalProbe = await server.probe(5_000).then(() => true, () => false);
+      const finalProbe = await server.probe(5_000).then(
+        () => true,
+        () => false,
+      );
       const elapsedMs = Date.now() - started;
       const registers = server.requests('REGISTER').length;
       const registerBound = 1 + Math.ceil(elapsedMs / MIN_REGISTER_INTERVAL_MS) + server.connections.length;

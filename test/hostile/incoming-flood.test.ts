@@ -42,12 +42,20 @@ describe('an INVITE flood', () => {
     });
     await client.register();
 
-    const { value: calls, maxEventLoopDelayMs, elapsedMs } = await measure(async () => {
+    const {
+      value: calls,
+      maxEventLoopDelayMs,
+      elapsedMs,
+    } = await measure(async () => {
       const placed: ServerCall[] = [];
       for (let i = 0; i < FLOOD; i++) placed.push(server.invite({ from: `sip:flood-${i}@hostile.test` }));
       // Every INVITE gets a final answer (486) or at least a provisional one (a call that rings).
       await server
-        .waitFor(() => placed.every((call) => call.responses.length > 0) || undefined, 10_000, `an answer to each of ${FLOOD} INVITEs`)
+        .waitFor(
+          () => placed.every((call) => call.responses.length > 0) || undefined,
+          10_000,
+          `an answer to each of ${FLOOD} INVITEs`,
+        )
         .catch(() => undefined);
       // The process still answers: an OPTIONS sent after the flood comes back.
       await server.probe(5_000);

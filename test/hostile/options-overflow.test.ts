@@ -25,7 +25,12 @@ async function server(): Promise<HostileServer> {
 /** The SipConfigError createSipClient throws for `options`, or undefined when it accepted them (then disposed). */
 function configErrorOf(options: Record<string, unknown>): unknown {
   try {
-    createSipClient({ server: 'ws://127.0.0.1:9', uri: `sip:alice@${HOSTILE_DOMAIN}`, webSocket: WebSocket, ...options } as SipClientOptions).dispose();
+    createSipClient({
+      server: 'ws://127.0.0.1:9',
+      uri: `sip:alice@${HOSTILE_DOMAIN}`,
+      webSocket: WebSocket,
+      ...options,
+    } as SipClientOptions).dispose();
     return undefined;
   } catch (error) {
     return error;

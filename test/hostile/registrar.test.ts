@@ -10,7 +10,13 @@
 import { afterAll, describe, it } from 'vitest';
 import type { RegistrationState, SipClient } from '../../src/index';
 import { attackedClient, disposeClients } from '../support/hostile-client';
-import { askedExpires, sleep, startHostileServer, type HostileServer, type ReceivedMessage } from '../support/hostile-server';
+import {
+  askedExpires,
+  sleep,
+  startHostileServer,
+  type HostileServer,
+  type ReceivedMessage,
+} from '../support/hostile-server';
 import { expectStatus } from '../support/state-fields';
 
 const WINDOW_MS = 3_000;
@@ -65,7 +71,9 @@ describe('a hostile registrar', () => {
     expect(state.expires).toBeLessThanOrEqual(MAX_EXPIRES_SEC);
   });
 
-  it.concurrent('answering 503 with Retry-After: 3000000: the wait is capped at an hour, no storm', async ({ expect }) => {
+  it.concurrent('answering 503 with Retry-After: 3000000: the wait is capped at an hour, no storm', async ({
+    expect,
+  }) => {
     const { inWindow, client } = await registerAgainst((server) =>
       server.onRequest('REGISTER', (request) => server.reply(request, 503, { headers: { 'Retry-After': '3000000' } })),
     );
@@ -76,7 +84,9 @@ describe('a hostile registrar', () => {
     expect(state.retryAt - Date.now()).toBeGreaterThan(0);
   });
 
-  it.concurrent('answering 423 with Min-Expires one more than asked, forever: at most three retries, then failed', async ({ expect }) => {
+  it.concurrent('answering 423 with Min-Expires one more than asked, forever: at most three retries, then failed', async ({
+    expect,
+  }) => {
     const { inWindow, client, server } = await registerAgainst((server) =>
       server.onRequest('REGISTER', (request) => {
         const asked = Number(askedExpires(request) ?? 600);
@@ -85,13 +95,17 @@ describe('a hostile registrar', () => {
     );
     expect(inWindow.length, `REGISTERs in ${WINDOW_MS} ms`).toBeLessThanOrEqual(MAX_REGISTERS_IN_WINDOW);
     // MAX_INTERVAL_TOO_BRIEF_RETRIES = 3: the first REGISTER and three retries, then the registration fails.
-    await server.waitFor(() => client.getState().registration.status === 'failed', 3_000, "registration 'failed'").catch(() => undefined);
+    await server
+      .waitFor(() => client.getState().registration.status === 'failed', 3_000, "registration 'failed'")
+      .catch(() => undefined);
     expect(client.getState().registration.status).toBe('failed');
     expect(server.requests('REGISTER').length).toBeLessThanOrEqual(4);
     expect(badExpiries(server.requests('REGISTER'))).toEqual([]);
   });
 
-  it.concurrent('answering 423 with Min-Expires: 1e300: no REGISTER asks for a non-integer or more than a day', async ({ expect }) => {
+  it.concurrent('answering 423 with Min-Expires: 1e300: no REGISTER asks for a non-integer or more than a day', async ({
+    expect,
+  }) => {
     const { inWindow, server } = await registerAgainst((server) =>
       server.onRequest('REGISTER', (request) => server.reply(request, 423, { headers: { 'Min-Expires': '1e300' } })),
     );

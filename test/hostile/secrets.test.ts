@@ -9,7 +9,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createSipClient, type SipClientOptions } from '../../src/index';
 import { attackedClient, disposeClients, type AttackedClient } from '../support/hostile-client';
-import { HOSTILE_DOMAIN, sleep, startHostileServer, type HostileServer, type ReceivedMessage } from '../support/hostile-server';
+import {
+  HOSTILE_DOMAIN,
+  sleep,
+  startHostileServer,
+  type HostileServer,
+  type ReceivedMessage,
+} from '../support/hostile-server';
 
 const SECRETS = ['s3cr3t', 't0k3n'];
 const servers: HostileServer[] = [];
@@ -34,9 +40,13 @@ async function challengingRegistrar(): Promise<HostileServer> {
 /** Everything an application or operator can see of a client: its states, log lines and the errors it gave. */
 function everythingShown(attacked: AttackedClient, states: unknown[], errors: unknown[]): string {
   const errorText = (error: unknown): string =>
-    error instanceof Error ? `${error.name}: ${error.message} ${JSON.stringify(error)} cause: ${String((error as { cause?: unknown }).cause)}` : String(error);
+    error instanceof Error
+      ? `${error.name}: ${error.message} ${JSON.stringify(error)} cause: ${String((error as { cause?: unknown }).cause)}`
+      : String(error);
   return [
-    ...states.map((state) => JSON.stringify(state, (_key, value: unknown) => (value instanceof Error ? errorText(value) : value))),
+    ...states.map((state) =>
+      JSON.stringify(state, (_key, value: unknown) => (value instanceof Error ? errorText(value) : value)),
+    ),
     ...attacked.logs.map((l) => `${l.level} ${l.line}`),
     ...errors.map(errorText),
   ].join('\n');
@@ -61,11 +71,19 @@ describe('secrets in the server URL', () => {
     // The server drops the connection: the loss is reported (transport$ error, a warning), then the client comes back.
     const first = server.openConnection!;
     server.drop(first.id);
-    await server.waitFor(() => server.requests('REGISTER').some((r) => r.connection > first.id) || undefined, 5_000, 're-registration');
+    await server.waitFor(
+      () => server.requests('REGISTER').some((r) => r.connection > first.id) || undefined,
+      5_000,
+      're-registration',
+    );
     await sleep(100);
 
     // A server that refuses the connection: the start fails with an error naming the server.
-    const refused = attackedClient(server, { server: `ws://alice:s3cr3t@127.0.0.1:9/ws?token=t0k3n`, reconnect: false, logLevel: 'debug' });
+    const refused = attackedClient(server, {
+      server: `ws://alice:s3cr3t@127.0.0.1:9/ws?token=t0k3n`,
+      reconnect: false,
+      logLevel: 'debug',
+    });
     refused.client.transport$.subscribe((state) => states.push(state));
     await refused.client.start().catch((error: unknown) => errors.push(error));
 
@@ -76,7 +94,11 @@ describe('secrets in the server URL', () => {
       `ftp://alice:s3cr3t@127.0.0.1/?token=t0k3n`,
     ]) {
       try {
-        createSipClient({ server, uri: `sip:alice@${HOSTILE_DOMAIN}`, webSocket: WebSocket } as SipClientOptions).dispose();
+        createSipClient({
+          server,
+          uri: `sip:alice@${HOSTILE_DOMAIN}`,
+          webSocket: WebSocket,
+        } as SipClientOptions).dispose();
         errors.push('accepted');
       } catch (error) {
         errors.push(error);
@@ -84,7 +106,7 @@ describe('secrets in the server URL', () => {
     }
     expect(errors.filter((e) => e === 'accepted')).toEqual([]);
 
-    const shown = everythingShown(attacked, states, errors) + '\n' + everythingShown(refused, [], []);
+    const shown = `${everythingShown(attacked, states, errors)}\n${everythingShown(refused, [], [])}`;
     // Not vacuous: the URL's host did show, and a connection was reported lost.
     expect(shown).toContain(`127.0.0.1:${server.port}`);
     expect(states.some((s) => JSON.stringify(s).includes('"reconnecting"'))).toBe(true);
@@ -94,15 +116,26 @@ describe('secrets in the server URL', () => {
 
   it('a password equal to the user name: the user name still shows, the Authorization value does not', async () => {
     const server = await challengingRegistrar();
-    const attacked = attackedClient(server, { authorizationUsername: 'alice', authorizationPassword: 'alice', logLevel: 'debug', register: true });
+    const attacked = attackedClient(server, {
+      authorizationUsername: 'alice',
+      authorizationPassword: 'alice',
+      logLevel: 'debug',
+      register: true,
+    });
     await attacked.client.register();
-    const authorization = server.requests('REGISTER').map((r) => r.header('authorization')).find((value) => value !== undefined);
+    const authorization = server
+      .requests('REGISTER')
+      .map((r) => r.header('authorization'))
+      .find((value) => value !== undefined);
     const digestResponse = /response="?([0-9a-f]+)/i.exec(authorization ?? '')?.[1];
     expect(digestResponse, 'the client answered the challenge').toBeDefined();
     const lines = attacked.logs.map((l) => l.line);
     const sentRegister = lines.filter((line) => /REGISTER sip:/.test(line) && /^Authorization\s*:/im.test(line));
     expect(sentRegister.length, 'the authenticated REGISTER was logged').toBeGreaterThanOrEqual(1);
-    expect(lines.filter((line) => line.includes(digestResponse!)), 'lines showing the digest response').toEqual([]);
+    expect(
+      lines.filter((line) => line.includes(digestResponse!)),
+      'lines showing the digest response',
+    ).toEqual([]);
     // Masking is by header, not by substring: `alice` is the user, not a secret to blank out everywhere.
     expect(sentRegister.join('\n')).toContain(`sip:alice@${HOSTILE_DOMAIN}`);
     expect(lines.filter((line) => line.includes('[redacted]@')).slice(0, 3)).toEqual([]);

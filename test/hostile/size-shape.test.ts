@@ -18,7 +18,14 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage, SipClient } from '../../src/index';
 import { ROOT } from '../support/built';
 import { attackedClient, disposeClients } from '../support/hostile-client';
-import { measure, payloads, sleep, startHostileServer, type HostileServer, type PayloadTarget } from '../support/hostile-server';
+import {
+  measure,
+  payloads,
+  sleep,
+  startHostileServer,
+  type HostileServer,
+  type PayloadTarget,
+} from '../support/hostile-server';
 
 const MAX_EVENT_LOOP_DELAY_MS = 200;
 const MAX_RETAINED_HEAP_BYTES = 20 * 1024 * 1024;
@@ -64,7 +71,10 @@ async function deliver(build: (target: PayloadTarget) => string): Promise<Delive
     return server.waitFor(
       () => {
         if (server.probeAnswer(probe)) return 'open' as const;
-        if (connection.closedAt !== undefined && server.requests('REGISTER').some((r) => r.connection > connection.id)) {
+        if (
+          connection.closedAt !== undefined &&
+          server.requests('REGISTER').some((r) => r.connection > connection.id)
+        ) {
           return connection.closeCode ?? -1;
         }
         return undefined;
@@ -90,8 +100,16 @@ async function deliver(build: (target: PayloadTarget) => string): Promise<Delive
 
 async function waitRegistered(client: SipClient, server: HostileServer): Promise<boolean> {
   return server
-    .waitFor(() => client.getState().registration.status === 'registered' && client.getState().transport.status === 'connected', 5_000, 'registered')
-    .then(() => true, () => false);
+    .waitFor(
+      () =>
+        client.getState().registration.status === 'registered' && client.getState().transport.status === 'connected',
+      5_000,
+      'registered',
+    )
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 function describeDelivery(what: string, d: Delivery): string {
@@ -146,13 +164,19 @@ describe('within the size limit but malformed: dropped, the connection stays', (
 });
 
 describe('~400 KB of header lines without a colon (it ran the process out of memory)', () => {
-  it('in a client process with a 512 MB heap: refused, the process lives and registers again', { timeout: 60_000 }, async () => {
+  it('in a client process with a 512 MB heap: refused, the process lives and registers again', {
+    timeout: 60_000,
+  }, async () => {
     const server = await startHostileServer({ lifetimeMs: 60_000 });
     servers.push(server);
-    const child = spawn(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', join(ROOT, 'test/support/hostile-child.ts'), server.url], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--max-old-space-size=512', '--import', 'tsx', join(ROOT, 'test/support/hostile-child.ts'), server.url],
+      {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const events: { event: string; [key: string]: unknown }[] = [];
     let stderr = '';
     let exit: number | string | undefined;
@@ -166,7 +190,11 @@ describe('~400 KB of header lines without a colon (it ran the process out of mem
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('exit', (code, signal) => (exit = code ?? signal ?? 'unknown'));
     try {
-      await server.waitFor(() => events.some((e) => e.event === 'registered') || exit !== undefined, 30_000, 'the child client registered');
+      await server.waitFor(
+        () => events.some((e) => e.event === 'registered') || exit !== undefined,
+        30_000,
+        'the child client registered',
+      );
       expect(exit, stderr).toBeUndefined();
       const target = server.registeredContact()!;
       const connection = server.openConnection!;
@@ -182,7 +210,10 @@ describe('~400 KB of header lines without a colon (it ran the process out of mem
         () => {
           if (exit !== undefined) return `the client process died (${exit})`;
           if (server.probeAnswer(probe)) return 'the connection stayed open';
-          if (connection.closedAt !== undefined && server.requests('REGISTER').some((r) => r.connection > connection.id)) {
+          if (
+            connection.closedAt !== undefined &&
+            server.requests('REGISTER').some((r) => r.connection > connection.id)
+          ) {
             return `closed with ${connection.closeCode}, registered again`;
           }
           return undefined;
@@ -193,12 +224,19 @@ describe('~400 KB of header lines without a colon (it ran the process out of mem
       const settledMs = Date.now() - started;
       child.stdin.write('report\n');
       const report: Record<string, unknown> = await server
-        .waitFor(() => events.find((e) => e.event === 'report') ?? (exit !== undefined ? { event: 'dead' } : undefined), 5_000, 'a report')
+        .waitFor(
+          () => events.find((e) => e.event === 'report') ?? (exit !== undefined ? { event: 'dead' } : undefined),
+          5_000,
+          'a report',
+        )
         .catch(() => ({ event: 'none' }));
       const figures = `${outcome} after ${settledMs} ms; report ${JSON.stringify(report)}; stderr: ${stderr.split('\n').find((line) => /FATAL|out of memory|Error/i.test(line)) ?? ''}`;
       expect(exit, figures).toBeUndefined();
       expect(outcome, figures).toBe('closed with 1009, registered again');
-      expect(events.filter((e) => e.event === 'message'), figures).toEqual([]);
+      expect(
+        events.filter((e) => e.event === 'message'),
+        figures,
+      ).toEqual([]);
       expect(report.maxEventLoopDelayMs as number, figures).toBeLessThan(MAX_EVENT_LOOP_DELAY_MS);
     } finally {
       if (exit === undefined) {

@@ -7,7 +7,13 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SipClient } from '../../src/index';
 import { attackedClient, disposeClients } from '../support/hostile-client';
-import { sleep, startHostileServer, type HostileServer, type ReceivedMessage, type ServerCall } from '../support/hostile-server';
+import {
+  sleep,
+  startHostileServer,
+  type HostileServer,
+  type ReceivedMessage,
+  type ServerCall,
+} from '../support/hostile-server';
 
 /** How long after the last REFER an INVITE from the client would have shown up by now. */
 const SETTLE_MS = 1_500;
@@ -22,7 +28,9 @@ afterAll(async () => {
 });
 
 /** A registered client that answers every incoming call, and an answered call from the scripted caller to it. */
-async function answeredCall(options: Record<string, unknown> = {}): Promise<{ server: HostileServer; client: SipClient; call: ServerCall }> {
+async function answeredCall(
+  options: Record<string, unknown> = {},
+): Promise<{ server: HostileServer; client: SipClient; call: ServerCall }> {
   const server = await startHostileServer({ lifetimeMs: 30_000 });
   servers.push(server);
   const { client } = attackedClient(server, { register: true, ...options });
@@ -47,7 +55,13 @@ describe('REFER from the peer', () => {
   it('without acceptTransfer: every REFER is declined and nothing is dialled', async () => {
     const { server, call } = await answeredCall();
     // The injecting ones first: whichever a vulnerable client follows, it shows.
-    const referTos = [INJECTING_REPLACES, ROUTE_HEADER, '<sip:premium-1@toll.example>', '<sip:premium-2@toll.example>', '<sip:premium-3@toll.example>'];
+    const referTos = [
+      INJECTING_REPLACES,
+      ROUTE_HEADER,
+      '<sip:premium-1@toll.example>',
+      '<sip:premium-2@toll.example>',
+      '<sip:premium-3@toll.example>',
+    ];
     const cseqs = referTos.map((referTo) => call.sendRefer(referTo));
     const finals = await Promise.all(cseqs.map((cseq) => call.finalFor(cseq, 5_000)));
     await sleep(SETTLE_MS);
@@ -83,7 +97,10 @@ describe('REFER from the peer', () => {
       const final = await call.refer(referTo, { timeoutMs: 5_000 });
       await sleep(SETTLE_MS);
       expect(final.status, `REFER to ${referTo} answered`).toBeGreaterThanOrEqual(400);
-      expect({ dialled: server.requests('INVITE').map((r) => r.ruri), smuggled: smuggled(server) }).toEqual({ dialled: [], smuggled: [] });
+      expect({ dialled: server.requests('INVITE').map((r) => r.ruri), smuggled: smuggled(server) }).toEqual({
+        dialled: [],
+        smuggled: [],
+      });
       disposeClients();
     }
   });

@@ -83,7 +83,12 @@ describe('anonymous client and sip.js shapes, against Kamailio', () => {
       expect((await outgoing.ended()).reason).toBe('remote-hangup');
       expect((await incoming.ended()).reason).toBe('local-hangup');
 
-      const received = firstValueFrom(bob.messages$.pipe(filter((m: IncomingMessage) => m.body === 'hello from nowhere'), timeout(10_000)));
+      const received = firstValueFrom(
+        bob.messages$.pipe(
+          filter((m: IncomingMessage) => m.body === 'hello from nowhere'),
+          timeout(10_000),
+        ),
+      );
       await anonymous.message(`sip:bob@${kamailio.domain}`, 'hello from nowhere');
       const message = await received;
       expect(message.from).toMatch(/@anonymous\.invalid$/);

@@ -81,10 +81,18 @@ describe('calls through Kamailio', () => {
     const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
     const incoming = nextIncoming(bob);
     const outgoing = alice.call('bob');
-    expect(outgoing.getState()).toMatchObject({ status: 'dialing', direction: 'outgoing', remote: { uri: 'sip:bob@sipstate.test' } });
+    expect(outgoing.getState()).toMatchObject({
+      status: 'dialing',
+      direction: 'outgoing',
+      remote: { uri: 'sip:bob@sipstate.test' },
+    });
     expect(await firstValueFrom(alice.calls$)).toEqual([outgoing]);
     const call = await incoming;
-    expect(call.getState()).toMatchObject({ status: 'ringing', direction: 'incoming', remote: { uri: 'sip:alice@sipstate.test' } });
+    expect(call.getState()).toMatchObject({
+      status: 'ringing',
+      direction: 'incoming',
+      remote: { uri: 'sip:alice@sipstate.test' },
+    });
     expect(await firstValueFrom(bob.calls$)).toEqual([call]);
     await until(outgoing, (s) => s.status === 'ringing');
 
@@ -174,7 +182,7 @@ describe('calls through Kamailio', () => {
     expect(await outgoing.ended()).toMatchObject({ reason: 'not-found', code: 404 });
   });
 
-  it('blind transfer to a third client, followed because the transferee\'s acceptTransfer says true', async () => {
+  it("blind transfer to a third client, followed because the transferee's acceptTransfer says true", async () => {
     const [bob, carol] = await Promise.all([user('bob'), user('carol')]);
     const asked: TransferRequest[] = [];
     // dave is the transferee: he calls bob, bob transfers him to carol.
@@ -197,8 +205,16 @@ describe('calls through Kamailio', () => {
     expect(await incoming.ended()).toMatchObject({ reason: 'transferred' });
     expect(await outgoing.ended()).toMatchObject({ reason: 'transferred' });
     // dave's client placed the new call itself, as client.call() does: it is dave's one live call, to carol.
-    const [daveToCarol] = await firstValueFrom(dave.calls$.pipe(filter((calls) => calls.length === 1), timeout(10_000)));
-    expect(daveToCarol!.getState()).toMatchObject({ direction: 'outgoing', remote: { uri: 'sip:carol@sipstate.test' } });
+    const [daveToCarol] = await firstValueFrom(
+      dave.calls$.pipe(
+        filter((calls) => calls.length === 1),
+        timeout(10_000),
+      ),
+    );
+    expect(daveToCarol!.getState()).toMatchObject({
+      direction: 'outgoing',
+      remote: { uri: 'sip:carol@sipstate.test' },
+    });
     await until(daveToCarol!, (s) => s.status === 'active');
     expect(kamailio.requests({ method: 'INVITE', user: 'dave', to: 'carol' }).length).toBeGreaterThan(0);
     await daveToCarol!.hangup();
@@ -210,7 +226,10 @@ describe('calls through Kamailio', () => {
     const [outgoing, incoming] = await connect(alice, bob, 'bob');
     const invitesBefore = kamailio.requests({ method: 'INVITE', user: 'bob' }).length;
     await expect(outgoing.transfer('carol')).rejects.toMatchObject({ kind: 'rejected', code: 603 });
-    await kamailio.waitForReplies({ method: 'REFER', code: 603, callId: kamailio.requests({ method: 'REFER', user: 'alice' }).at(-1)!.callId }, 1);
+    await kamailio.waitForReplies(
+      { method: 'REFER', code: 603, callId: kamailio.requests({ method: 'REFER', user: 'alice' }).at(-1)!.callId },
+      1,
+    );
     // An INVITE following the REFER would go out right after its 202: give it well over that.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(kamailio.requests({ method: 'INVITE', user: 'bob' })).toHaveLength(invitesBefore);
@@ -230,8 +249,17 @@ describe('calls through Kamailio', () => {
       // Exactly one of the five is refused, whichever INVITE Kamailio delivered last.
       const busy = await Promise.race(outgoing.map((call) => call.ended()));
       expect(busy).toMatchObject({ reason: 'busy', code: 486 });
-      await firstValueFrom(carol.calls$.pipe(filter((calls) => calls.length === 4), timeout(10_000)));
-      await Promise.all(outgoing.filter((call) => call.getState().status !== 'ended').map((call) => until(call, (s) => s.status === 'ringing')));
+      await firstValueFrom(
+        carol.calls$.pipe(
+          filter((calls) => calls.length === 4),
+          timeout(10_000),
+        ),
+      );
+      await Promise.all(
+        outgoing
+          .filter((call) => call.getState().status !== 'ended')
+          .map((call) => until(call, (s) => s.status === 'ringing')),
+      );
       expect(outgoing.filter((call) => call.getState().status === 'ended')).toHaveLength(1);
       expect(arrived).toHaveLength(4);
       expect(await firstValueFrom(carol.calls$)).toEqual(arrived);
@@ -244,7 +272,12 @@ describe('calls through Kamailio', () => {
       expect(arrived).toHaveLength(5);
       expect(await firstValueFrom(carol.calls$)).toHaveLength(4);
       await Promise.all([...outgoing, sixth].map((call) => call.hangup()));
-      await firstValueFrom(carol.calls$.pipe(filter((calls) => calls.length === 0), timeout(10_000)));
+      await firstValueFrom(
+        carol.calls$.pipe(
+          filter((calls) => calls.length === 0),
+          timeout(10_000),
+        ),
+      );
     } finally {
       subscription.unsubscribe();
     }

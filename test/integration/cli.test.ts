@@ -69,11 +69,20 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /unknown command "frobnicate"/],
       [['watch', '--uri', 'sip:alice@sipstate.test'], /--server is required/],
-      [['watch', '--server', 'http://127.0.0.1:1', '--uri', 'sip:a@b'], /--server must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/127.0.0.1:1"/],
+      [
+        ['watch', '--server', 'http://127.0.0.1:1', '--uri', 'sip:a@b'],
+        /--server must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/127.0.0.1:1"/,
+      ],
       [['watch', '--server', 'ws://127.0.0.1:1', '--uri', 'alice'], /--uri must be a SIP URI/],
-      [['doctor', '--server', 'ws://127.0.0.1:1', '--uri', 'sip:a@b', '--expires', '0'], /--expires must be a positive whole number/],
+      [
+        ['doctor', '--server', 'ws://127.0.0.1:1', '--uri', 'sip:a@b', '--expires', '0'],
+        /--expires must be a positive whole number/,
+      ],
       [['doctor', '--bogus'], /Unknown option '--bogus'/],
-      [['watch', '--server', 'ws://127.0.0.1:1', '--uri', 'sip:a@b', '--password', 'hunter2'], /--password is not accepted/],
+      [
+        ['watch', '--server', 'ws://127.0.0.1:1', '--uri', 'sip:a@b', '--password', 'hunter2'],
+        /--password is not accepted/,
+      ],
       [['doctor', '--password=hunter2'], /--password is not accepted/],
       [['diagram', '--format', 'png'], /--format must be mermaid, json or svg, got "png"/],
       [['diagram', 'kettle'], /unknown machine "kettle"/],
@@ -99,9 +108,13 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     const transport = await run(['diagram', 'transport', '--format', 'mermaid']);
     expect(transport.stdout.split('\n').slice(0, 2)).toEqual(['%% transport', 'stateDiagram-v2']);
     // Every line is one Mermaid statement: a state, a description, an edge, a block, a note, or the region separator.
-    const statement = /^\s*(%%.*|stateDiagram-v2|\[\*\] --> \w+|\w+ --> (\w+|\[\*\])( : [^:;#]+)?|\w+ : [^:;#]+|state \w+ \{|state "\w+" as \w+|\}|--|\w+|note right of \w+|end note|  +[^:;#]+)$/;
+    const statement =
+      /^\s*(%%.*|stateDiagram-v2|\[\*\] --> \w+|\w+ --> (\w+|\[\*\])( : [^:;#]+)?|\w+ : [^:;#]+|state \w+ \{|state "\w+" as \w+|\}|--|\w+|note right of \w+|end note| {2,}[^:;#]+)$/;
     for (const line of transport.stdout.trimEnd().split('\n')) expect(line).toMatch(statement);
-    const json = JSON.parse((await run(['diagram', 'registration', '--format', 'json'])).stdout) as { id: string; root: { type: string } };
+    const json = JSON.parse((await run(['diagram', 'registration', '--format', 'json'])).stdout) as {
+      id: string;
+      root: { type: string };
+    };
     expect(json).toMatchObject({ id: 'registration', root: { type: 'parallel' } });
     const svg = await run(['diagram', 'user-agent', '--format', 'svg']);
     expect(svg.code).toBe(0);
@@ -115,10 +128,14 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
   it('watch prints every transition with timestamps and SIP codes, and on SIGINT unregisters and exits 0', async () => {
     kamailio.clearRequests();
     const password = kamailio.users.carol!;
-    const child = spawn(process.execPath, [cli, 'watch', '--server', kamailio.wsUrl, '--uri', `sip:carol@${kamailio.domain}`, '--expires', '60'], {
-      env: { ...process.env, SIPSTATE_PASSWORD: password },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, 'watch', '--server', kamailio.wsUrl, '--uri', `sip:carol@${kamailio.domain}`, '--expires', '60'],
+      {
+        env: { ...process.env, SIPSTATE_PASSWORD: password },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -139,15 +156,32 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     clearTimeout(killer);
     expect(code, stderr).toBe(0);
     const ts = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
-    expect(stdout).toMatch(new RegExp(`^${ts}  transport +network\\.online \\| connection\\.disconnected → network\\.online \\| connection\\.connecting\\.opening   CONNECT$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`^${ts}  transport +network\\.online \\| connection\\.connecting\\.opening → network\\.online \\| connection\\.connected\\.idle   done connectTransport$`, 'm'));
+    expect(stdout).toMatch(
+      new RegExp(
+        `^${ts}  transport +network\\.online \\| connection\\.disconnected → network\\.online \\| connection\\.connecting\\.opening   CONNECT$`,
+        'm',
+      ),
+    );
+    expect(stdout).toMatch(
+      new RegExp(
+        `^${ts}  transport +network\\.online \\| connection\\.connecting\\.opening → network\\.online \\| connection\\.connected\\.idle   done connectTransport$`,
+        'm',
+      ),
+    );
     expect(stdout).toMatch(new RegExp(`^${ts}  userAgent +stopped → starting\\.connecting   START$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`^${ts}  registration .*binding\\.active\\.registering → .*binding\\.active\\.registered\\.bound   done sendRegister \\(2xx, expires 60 s granted\\)$`, 'm'));
+    expect(stdout).toMatch(
+      new RegExp(
+        `^${ts}  registration .*binding\\.active\\.registering → .*binding\\.active\\.registered\\.bound   done sendRegister \\(2xx, expires 60 s granted\\)$`,
+        'm',
+      ),
+    );
     expect(stdout).toMatch(new RegExp(`^${ts}  sip +← 401 Unauthorized \\(REGISTER\\)$`, 'm'));
     expect(stdout).toMatch(new RegExp(`^${ts}  sip +← 200 OK \\(REGISTER, expires=60\\)$`, 'm'));
     expect(stdout).toMatch(new RegExp(`^${ts}  watch +SIGINT: unregistering and stopping$`, 'm'));
     expect(stdout).toMatch(/sip +→ REGISTER expires=0$/m);
-    expect(stdout).toMatch(/transport +network\.online \| connection\.disconnecting → network\.online \| connection\.disconnected/);
+    expect(stdout).toMatch(
+      /transport +network\.online \| connection\.disconnecting → network\.online \| connection\.disconnected/,
+    );
     expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/watch +stopped$/);
     // Kamailio saw the un-REGISTER (expires 0) and answered it.
     await kamailio.waitForRequests({ method: 'REGISTER', user: 'carol' }, 3);
@@ -159,7 +193,10 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
 
   it('doctor exits 0 against Kamailio, checking keep-alive, auth, the expiry and a refresh', async () => {
     const password = kamailio.users.dave!;
-    const result = await run(['doctor', '--server', kamailio.wsUrl, '--uri', `sip:dave@${kamailio.domain}`, '--expires', '5'], { SIPSTATE_PASSWORD: password });
+    const result = await run(
+      ['doctor', '--server', kamailio.wsUrl, '--uri', `sip:dave@${kamailio.domain}`, '--expires', '5'],
+      { SIPSTATE_PASSWORD: password },
+    );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^ok +subprotocol +'sip' accepted$/m);
     expect(result.stdout).toMatch(/^ok +keep-alive +CRLF ping answered with a CRLF pong in \d+ ms/m);
@@ -176,23 +213,42 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
   });
 
   it('doctor raises the expiry after 423 and says so', async () => {
-    const result = await run(['doctor', '--server', kamailio.wsUrl, '--uri', `sip:bob@${kamailio.domain}`, '--expires', '2', '--max-wait', '1'], {
-      SIPSTATE_PASSWORD: kamailio.users.bob!,
-    });
+    const result = await run(
+      [
+        'doctor',
+        '--server',
+        kamailio.wsUrl,
+        '--uri',
+        `sip:bob@${kamailio.domain}`,
+        '--expires',
+        '2',
+        '--max-wait',
+        '1',
+      ],
+      {
+        SIPSTATE_PASSWORD: kamailio.users.bob!,
+      },
+    );
     expect(result.stdout).toMatch(/^ok +expires +4 s granted for 2 s asked \(raised after 423 Interval Too Brief\)$/m);
     expect(result.stdout).toMatch(/^skip +re-register +granted 4 s/m);
     expect(result.code).toBe(0);
   });
 
   it('doctor exits non-zero with a wrong password, and the password is never printed', async () => {
-    const result = await run(['doctor', '--server', kamailio.wsUrl, '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'not-alices-password' });
+    const result = await run(['doctor', '--server', kamailio.wsUrl, '--uri', `sip:alice@${kamailio.domain}`], {
+      SIPSTATE_PASSWORD: 'not-alices-password',
+    });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^FAIL +auth +rejected after digest \(401 Unauthorized\): wrong user name or password$/m);
+    expect(result.stdout).toMatch(
+      /^FAIL +auth +rejected after digest \(401 Unauthorized\): wrong user name or password$/m,
+    );
     expect(result.stdout + result.stderr).not.toContain('not-alices-password');
   });
 
   it('doctor exits non-zero against a dead port', async () => {
-    const result = await run(['doctor', '--server', 'ws://127.0.0.1:9', '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'x' });
+    const result = await run(['doctor', '--server', 'ws://127.0.0.1:9', '--uri', `sip:alice@${kamailio.domain}`], {
+      SIPSTATE_PASSWORD: 'x',
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL +websocket +could not connect: connect ECONNREFUSED 127\.0\.0\.1:9$/m);
   });
@@ -201,18 +257,43 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     const secretUrl = (base: string): string => `${base.replace('://', '://alice:s3cret@')}/?token=t0k`;
     const [badArgs, deadDoctor, deadWatch, doctor] = await Promise.all([
       run(['watch', '--server', secretUrl('http://127.0.0.1:9'), '--uri', 'sip:a@b']),
-      run(['doctor', '--server', secretUrl('ws://127.0.0.1:9'), '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'x' }),
-      // Runs until killed: a few reconnection attempts, each with its error.
-      run(['watch', '--server', secretUrl('ws://127.0.0.1:9'), '--uri', `sip:alice@${kamailio.domain}`], { SIPSTATE_PASSWORD: 'x' }, 4_000),
-      run(['doctor', '--server', secretUrl(kamailio.wsUrl), '--uri', `sip:dave@${kamailio.domain}`, '--expires', '5', '--max-wait', '1'], {
-        SIPSTATE_PASSWORD: kamailio.users.dave!,
+      run(['doctor', '--server', secretUrl('ws://127.0.0.1:9'), '--uri', `sip:alice@${kamailio.domain}`], {
+        SIPSTATE_PASSWORD: 'x',
       }),
+      // Runs until killed: a few reconnection attempts, each with its error.
+      run(
+        ['watch', '--server', secretUrl('ws://127.0.0.1:9'), '--uri', `sip:alice@${kamailio.domain}`],
+        { SIPSTATE_PASSWORD: 'x' },
+        4_000,
+      ),
+      run(
+        [
+          'doctor',
+          '--server',
+          secretUrl(kamailio.wsUrl),
+          '--uri',
+          `sip:dave@${kamailio.domain}`,
+          '--expires',
+          '5',
+          '--max-wait',
+          '1',
+        ],
+        {
+          SIPSTATE_PASSWORD: kamailio.users.dave!,
+        },
+      ),
     ]);
-    expect(badArgs.stderr).toMatch(/--server must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*"/);
-    expect(deadDoctor.stdout).toMatch(/^sipstate doctor: sip:alice@\S+ via ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*$/m);
+    expect(badArgs.stderr).toMatch(
+      /--server must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*"/,
+    );
+    expect(deadDoctor.stdout).toMatch(
+      /^sipstate doctor: sip:alice@\S+ via ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*$/m,
+    );
     expect(deadDoctor.code).toBe(1);
     expect(deadWatch.stdout).toMatch(/watch +sip:alice@\S+ via ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\*;/);
-    expect(deadWatch.stdout).toMatch(/transport +.* → .*waitingToReconnect +error connectTransport \(transport: WebSocket to ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\* /);
+    expect(deadWatch.stdout).toMatch(
+      /transport +.* → .*waitingToReconnect +error connectTransport \(transport: WebSocket to ws:\/\/\*\*\*@127\.0\.0\.1:9\/\?token=\*\*\* /,
+    );
     expect(doctor.stdout, doctor.stdout + doctor.stderr).toMatch(/^ok +auth +digest challenge answered and accepted$/m);
     for (const result of [badArgs, deadDoctor, deadWatch, doctor]) {
       const output = result.stdout + result.stderr;
@@ -224,13 +305,19 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
   it('doctor reports a WebSocket server that refuses the subprotocol sip, or never answers a CRLF ping', async () => {
     // Two small local servers: one that selects no subprotocol, one that accepts 'sip' but ignores keep-alives.
     const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => false });
-    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false) });
+    const silent = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
+    });
     try {
       await Promise.all([refusing, silent].map((server) => new Promise((done) => server.once('listening', done))));
       const url = (server: WebSocketServer) => `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
       const [noSip, noPong] = await Promise.all([
         run(['doctor', '--server', url(refusing), '--uri', 'sip:alice@example.test'], { SIPSTATE_PASSWORD: 'x' }),
-        run(['doctor', '--server', url(silent), '--uri', 'sip:alice@example.test', '--timeout', '2'], { SIPSTATE_PASSWORD: 'x' }),
+        run(['doctor', '--server', url(silent), '--uri', 'sip:alice@example.test', '--timeout', '2'], {
+          SIPSTATE_PASSWORD: 'x',
+        }),
       ]);
       expect(noSip.code).toBe(1);
       expect(noSip.stdout).toMatch(/^FAIL +subprotocol +the server did not accept the WebSocket subprotocol 'sip'/m);
@@ -248,22 +335,42 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
   it('doctor over wss:// checks TLS: a certificate it cannot verify fails, a trusted one passes every check', async () => {
     // A self-signed certificate for 127.0.0.1 and a TLS terminator in front of Kamailio's ws:// port.
     const dir = mkdtempSync(join(tmpdir(), 'sipstate-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore', timeout: 30_000 });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore', timeout: 30_000 },
+    );
     const sockets = new Set<Socket>();
-    const proxy = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (tlsSocket) => {
-      const upstream = connect(kamailio.wsPort, '127.0.0.1');
-      sockets.add(tlsSocket).add(upstream);
-      tlsSocket.pipe(upstream).pipe(tlsSocket);
-      const end = () => {
-        tlsSocket.destroy();
-        upstream.destroy();
-      };
-      tlsSocket.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    });
+    const proxy = createTlsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (tlsSocket) => {
+        const upstream = connect(kamailio.wsPort, '127.0.0.1');
+        sockets.add(tlsSocket).add(upstream);
+        tlsSocket.pipe(upstream).pipe(tlsSocket);
+        const end = () => {
+          tlsSocket.destroy();
+          upstream.destroy();
+        };
+        tlsSocket.on('error', end).on('close', end);
+        upstream.on('error', end).on('close', end);
+      },
+    );
     try {
       await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
       const server = `wss://127.0.0.1:${(proxy.address() as { port: number }).port}`;
@@ -271,7 +378,10 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
       const untrusted = await run(args, { SIPSTATE_PASSWORD: kamailio.users.alice! });
       expect(untrusted.code).toBe(1);
       expect(untrusted.stdout).toMatch(/^FAIL +tls\+websocket +could not connect: self[- ]signed certificate/m);
-      const trusted = await run(args, { SIPSTATE_PASSWORD: kamailio.users.alice!, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') });
+      const trusted = await run(args, {
+        SIPSTATE_PASSWORD: kamailio.users.alice!,
+        NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
+      });
       expect(trusted.stdout).toMatch(/^ok +tls +TLSv1\.[23], certificate verified$/m);
       expect(trusted.stdout).toMatch(/^ok +re-register /m);
       expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
@@ -287,7 +397,19 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     const password = kamailio.users.alice!;
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.SIPSTATE_PASSWORD;
-    const command = [process.execPath, cli, 'doctor', '--server', kamailio.wsUrl, '--uri', `sip:alice@${kamailio.domain}`, '--expires', '5', '--max-wait', '1']
+    const command = [
+      process.execPath,
+      cli,
+      'doctor',
+      '--server',
+      kamailio.wsUrl,
+      '--uri',
+      `sip:alice@${kamailio.domain}`,
+      '--expires',
+      '5',
+      '--max-wait',
+      '1',
+    ]
       .map((word) => `'${word}'`)
       .join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -309,4 +431,3 @@ describe('sipstate CLI', { timeout: 120_000 }, () => {
     expect(output).not.toContain(password);
   });
 });
-

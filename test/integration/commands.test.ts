@@ -49,7 +49,8 @@ afterAll(async () => {
 function socketsTo(port: number): number {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   return handles.filter(
-    (handle) => (handle as { remotePort?: number }).remotePort === port && !(handle as { destroyed?: boolean }).destroyed,
+    (handle) =>
+      (handle as { remotePort?: number }).remotePort === port && !(handle as { destroyed?: boolean }).destroyed,
   ).length;
 }
 
@@ -69,7 +70,8 @@ describe('commands in any state', () => {
       const total = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
       let r = random() * total;
       for (const [name, weight] of WEIGHTS) {
-        if ((r -= weight) < 0) return name;
+        r -= weight;
+        if (r < 0) return name;
       }
       return 'start';
     };
@@ -182,7 +184,12 @@ describe('commands in any state', () => {
       if (target === 'registered') await client.register();
       if (target === 'stopping') {
         pending.push(client.stop());
-        await firstValueFrom(client.userAgent$.pipe(filter((s) => s.status === 'stopping'), timeout(5_000)));
+        await firstValueFrom(
+          client.userAgent$.pipe(
+            filter((s) => s.status === 'stopping'),
+            timeout(5_000),
+          ),
+        );
       }
       const completed: string[] = [];
       client.state$.subscribe({ complete: () => completed.push('state$') });

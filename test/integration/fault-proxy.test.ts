@@ -42,7 +42,9 @@ function connect(port: number): Promise<Client> {
     let error: NodeJS.ErrnoException | undefined;
     socket.on('data', (chunk) => (text += chunk.toString()));
     socket.on('error', (e) => (error = e));
-    const closed = new Promise<{ error?: NodeJS.ErrnoException }>((done) => socket.on('close', () => done(error ? { error } : {})));
+    const closed = new Promise<{ error?: NodeJS.ErrnoException }>((done) =>
+      socket.on('close', () => done(error ? { error } : {})),
+    );
     socket.once('connect', () => resolve({ socket, received: () => text, closed }));
     socket.once('error', reject);
   });
@@ -64,7 +66,14 @@ describe('fault proxy', () => {
     const client = await connect(proxy.port);
     client.socket.write('hello');
     await eventually(() => client.received() === 'hello');
-    expect(proxy.stats()).toMatchObject({ accepted: 1, refused: 0, open: 1, bytesUp: 5, bytesDown: 5, bytesDropped: 0 });
+    expect(proxy.stats()).toMatchObject({
+      accepted: 1,
+      refused: 0,
+      open: 1,
+      bytesUp: 5,
+      bytesDown: 5,
+      bytesDropped: 0,
+    });
     expect(proxy.url).toBe(`ws://127.0.0.1:${proxy.port}`);
     client.socket.destroy();
   });

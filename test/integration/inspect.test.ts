@@ -34,7 +34,11 @@ interface Step {
   to: string;
 }
 
-const MACHINE_IDS: Record<string, MachineName> = { userAgent: 'userAgent', transport: 'transport', registration: 'registration' };
+const MACHINE_IDS: Record<string, MachineName> = {
+  userAgent: 'userAgent',
+  transport: 'transport',
+  registration: 'registration',
+};
 
 /** Each machine's transitions, from inspection records in order: (state before, event, state after), value changes only. */
 function stepsOf(records: { actor: string; machine: string; event: string; value: unknown }[]): Map<string, Step[]> {
@@ -63,7 +67,9 @@ function canonical(value: unknown): string {
 function statusOf(machine: MachineName, value: unknown): string {
   const definition = describeMachine(MACHINES[machine]);
   const active = new Set(activeStateIds(definition.id, value));
-  const tags = allStates(definition).filter((state) => active.has(state.id)).flatMap((state) => state.tags);
+  const tags = allStates(definition)
+    .filter((state) => active.has(state.id))
+    .flatMap((state) => state.tags);
   expect(tags.length, `${machine} ${JSON.stringify(value)}`).toBe(1);
   return tags[0]!;
 }
@@ -80,7 +86,9 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
   it('every transition of every machine reaches the inspector; the password never does', async () => {
     const { port } = server.address() as { port: number };
     const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${port}`, maxDeferredEvents: 100_000 });
-    await new Promise<void>((resolve) => (server.clients.size > 0 ? resolve() : server.once('connection', () => resolve())));
+    await new Promise<void>((resolve) =>
+      server.clients.size > 0 ? resolve() : server.once('connection', () => resolve()),
+    );
 
     // The same inspection events, recorded here before @statelyai/inspect serialises them: the ground truth.
     const local: { actor: string; machine: string; event: string; value: unknown }[] = [];
@@ -99,7 +107,12 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
           if (event.type === '@xstate.snapshot') {
             const snapshot = event.snapshot as { value?: unknown; machine?: { id: string } };
             if (snapshot.machine && snapshot.value !== undefined) {
-              local.push({ actor: event.actorRef.sessionId, machine: snapshot.machine.id, event: event.event.type, value: snapshot.value });
+              local.push({
+                actor: event.actorRef.sessionId,
+                machine: snapshot.machine.id,
+                event: event.event.type,
+                value: snapshot.value,
+              });
             }
           }
           inspector.inspect.next?.(event);
@@ -125,17 +138,30 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
     }
 
     // What reached the inspector's server: Stately inspection events, JSON.
-    type Message = { type: string; sessionId: string; name?: string; definition?: string; event?: { type: string }; snapshot?: { value?: unknown } };
+    type Message = {
+      type: string;
+      sessionId: string;
+      name?: string;
+      definition?: string;
+      event?: { type: string };
+      snapshot?: { value?: unknown };
+    };
     const parse = (): Message[] => received.map((text) => JSON.parse(text) as Message);
     const machineSnapshots = () => {
       const messages = parse();
       const machineOf = new Map<string, string>();
       for (const message of messages) {
-        if (message.type === '@xstate.actor' && message.name && message.name in MACHINE_IDS) machineOf.set(message.sessionId, message.name);
+        if (message.type === '@xstate.actor' && message.name && message.name in MACHINE_IDS)
+          machineOf.set(message.sessionId, message.name);
       }
       const snapshots = messages
         .filter((m) => m.type === '@xstate.snapshot' && machineOf.has(m.sessionId))
-        .map((m) => ({ actor: m.sessionId, machine: machineOf.get(m.sessionId)!, event: m.event!.type, value: m.snapshot!.value }));
+        .map((m) => ({
+          actor: m.sessionId,
+          machine: machineOf.get(m.sessionId)!,
+          event: m.event!.type,
+          value: m.snapshot!.value,
+        }));
       return { machineOf, snapshots };
     };
     // The inspector sends asynchronously: wait (bounded) until every machine snapshot recorded here has arrived.
@@ -161,17 +187,40 @@ describe('createSipClient({ inspect }) with @statelyai/inspect', () => {
       // Every (source, event, target) the machine took, in order, reached the inspector.
       expect(seen.get(machine), machine).toEqual(took.get(machine));
       // And they agree with what the client's streams said, status by status.
-      const fromInspector = dedupe([statusOf(machine, remote.find((r) => r.machine === machine)!.value), ...seen.get(machine)!.map((step) => statusOf(machine, JSON.parse(step.to)))]);
+      const fromInspector = dedupe([
+        statusOf(machine, remote.find((r) => r.machine === machine)!.value),
+        ...seen.get(machine)!.map((step) => statusOf(machine, JSON.parse(step.to))),
+      ]);
       expect(fromInspector, machine).toEqual(dedupe(statuses[machine]));
     }
     const transport = seen.get('transport')!.map((s) => `${s.from} -${s.event}-> ${s.to}`);
-    expect(transport).toContain('{"connection":"disconnected","network":"online"} -CONNECT-> {"connection":{"connecting":"opening"},"network":"online"}');
-    expect(transport).toContain('{"connection":{"connected":"idle"},"network":"online"} -CONNECTION_LOST-> {"connection":"waitingToReconnect","network":"online"}');
-    expect(transport.some((line) => /^\{"connection":"waitingToReconnect","network":"online"\} -xstate\.after\.reconnectDelay\.transport\.connection\.waitingToReconnect-> \{"connection":"reconnecting","network":"online"\}$/.test(line))).toBe(true);
-    expect(transport.some((line) => /^\{"connection":"reconnecting","network":"online"\} -xstate\.done\.actor\..*-> \{"connection":\{"connected":"idle"\},"network":"online"\}$/.test(line))).toBe(true);
+    expect(transport).toContain(
+      '{"connection":"disconnected","network":"online"} -CONNECT-> {"connection":{"connecting":"opening"},"network":"online"}',
+    );
+    expect(transport).toContain(
+      '{"connection":{"connected":"idle"},"network":"online"} -CONNECTION_LOST-> {"connection":"waitingToReconnect","network":"online"}',
+    );
+    expect(
+      transport.some((line) =>
+        /^\{"connection":"waitingToReconnect","network":"online"\} -xstate\.after\.reconnectDelay\.transport\.connection\.waitingToReconnect-> \{"connection":"reconnecting","network":"online"\}$/.test(
+          line,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      transport.some((line) =>
+        /^\{"connection":"reconnecting","network":"online"\} -xstate\.done\.actor\..*-> \{"connection":\{"connected":"idle"\},"network":"online"\}$/.test(
+          line,
+        ),
+      ),
+    ).toBe(true);
     const registration = seen.get('registration')!.map((s) => `${s.from} -${s.event}-> ${s.to}`);
-    expect(registration).toContain('{"binding":{"active":{"registered":"bound"}},"link":"up"} -LINK_DOWN-> {"binding":{"active":"waitingForLink"},"link":"down"}');
-    expect(registration).toContain('{"binding":{"active":{"registered":"bound"}},"link":"up"} -UNREGISTER-> {"binding":"unregistering","link":"up"}');
+    expect(registration).toContain(
+      '{"binding":{"active":{"registered":"bound"}},"link":"up"} -LINK_DOWN-> {"binding":{"active":"waitingForLink"},"link":"down"}',
+    );
+    expect(registration).toContain(
+      '{"binding":{"active":{"registered":"bound"}},"link":"up"} -UNREGISTER-> {"binding":"unregistering","link":"up"}',
+    );
     const userAgent = seen.get('userAgent')!.map((s) => `${s.from} -${s.event}-> ${s.to}`);
     expect(userAgent).toContain('"stopped" -START-> {"starting":"connecting"}');
     expect(userAgent.some((line) => line.startsWith('"started" -STOP-> {"halting"'))).toBe(true);

@@ -157,7 +157,12 @@ describe('kamailio test server', () => {
 
     // Every one of those local replies is logged (SIPSTATE-RPL), not just the
     // first per Kamailio process.
-    for (const [user, code] of [['unavailable', 503], ['broken', 500], ['nobody', 404], ['mallory', 403]] as const) {
+    for (const [user, code] of [
+      ['unavailable', 503],
+      ['broken', 500],
+      ['nobody', 404],
+      ['mallory', 403],
+    ] as const) {
       await server.waitForReplies({ user, code, dir: 'local', method: 'REGISTER' });
     }
     expect(server.replies({ user: 'unavailable', code: 401 }).length).toBeGreaterThanOrEqual(1);
@@ -181,7 +186,7 @@ describe('kamailio test server', () => {
       ws.send(
         [
           'OPTIONS sip:sipstate.test SIP/2.0',
-          'Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK' + Math.random().toString(36).slice(2),
+          `Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK${Math.random().toString(36).slice(2)}`,
           'Max-Forwards: 70',
           'To: <sip:sipstate.test>',
           'From: <sip:alice@sipstate.test>;tag=ws-probe',

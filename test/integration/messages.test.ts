@@ -57,7 +57,10 @@ describe('messages through Kamailio', () => {
   });
 
   it('a message to an unknown user rejects with 404', async () => {
-    await expect(alice.message('sip:nosuchuser@sipstate.test', 'anyone?')).rejects.toMatchObject({ kind: 'rejected', code: 404 });
+    await expect(alice.message('sip:nosuchuser@sipstate.test', 'anyone?')).rejects.toMatchObject({
+      kind: 'rejected',
+      code: 404,
+    });
   });
 
   it('a content type or extra header holding CR/LF is refused (kind config) before anything is sent', async () => {
@@ -66,7 +69,9 @@ describe('messages through Kamailio', () => {
       kind: 'config',
       field: 'message().contentType',
     });
-    await expect(alice.message('bob', 'x', { extraHeaders: ['X-A: 1\r\nRoute: <sip:attacker.example;lr>'] })).rejects.toMatchObject({
+    await expect(
+      alice.message('bob', 'x', { extraHeaders: ['X-A: 1\r\nRoute: <sip:attacker.example;lr>'] }),
+    ).rejects.toMatchObject({
       kind: 'config',
       field: 'message().extraHeaders[0]',
     });
@@ -124,8 +129,18 @@ describe('a MESSAGE whose connection drops mid-transaction', () => {
       expect(rejectedAfterMs).toBeLessThan(1_000);
       // The link comes back, and a MESSAGE goes through again.
       proxy.pass();
-      await firstValueFrom(carol.transport$.pipe(filter(({ status }) => status === 'connected'), timeout(10_000)));
-      const atBob = firstValueFrom(bob.messages$.pipe(filter(({ body }) => body === 'after the cut'), timeout(10_000)));
+      await firstValueFrom(
+        carol.transport$.pipe(
+          filter(({ status }) => status === 'connected'),
+          timeout(10_000),
+        ),
+      );
+      const atBob = firstValueFrom(
+        bob.messages$.pipe(
+          filter(({ body }) => body === 'after the cut'),
+          timeout(10_000),
+        ),
+      );
       await carol.message('bob', 'after the cut');
       expect((await atBob).from).toBe(`sip:carol@${kamailio.domain}`);
     } finally {

@@ -21,12 +21,14 @@ beforeAll(async () => {
   kamailio = await startKamailio();
   project = mkdtempSync(join(tmpdir(), 'sipstate-pack-'));
   run('npm', ['run', 'build', '--silent'], root);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project], root)) as { filename: string }[];
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project], root)) as {
+    filename: string;
+  }[];
   tarball = join(project, packed[0]!.filename);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   // Peers at the versions this repository tests with; --prefer-offline uses the npm cache the repo's install filled.
   const version = (name: string) =>
-    (JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root)) as string);
+    JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root)) as string;
   run(
     'npm',
     [
@@ -85,8 +87,15 @@ client.start()
 describe('the packed package', () => {
   it('ships only the build, with both entries for import and require', () => {
     const files = readdirSync(join(project, 'node_modules/sipstate/dist'));
-    expect(files).toEqual(expect.arrayContaining(['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'machines.js', 'machines.cjs']));
-    expect(readdirSync(join(project, 'node_modules/sipstate')).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+    expect(files).toEqual(
+      expect.arrayContaining(['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'machines.js', 'machines.cjs']),
+    );
+    expect(readdirSync(join(project, 'node_modules/sipstate')).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist',
+      'package.json',
+    ]);
   });
 
   it.each([
@@ -114,13 +123,19 @@ describe('the packed package', () => {
       writeFileSync(join(project, file), code);
       return run('node', ['--no-warnings', file], project).trim();
     };
-    expect(view(`import { mountStatechart, statechartSvg } from 'sipstate/view';\nconsole.log(typeof mountStatechart, statechartSvg('transport').startsWith('<svg'));`, 'view.mjs')).toBe('function true');
-    expect(view(`const { mountStatechart } = require('sipstate/view');\nconsole.log(typeof mountStatechart);`, 'view.cjs')).toBe('function');
+    expect(
+      view(
+        `import { mountStatechart, statechartSvg } from 'sipstate/view';\nconsole.log(typeof mountStatechart, statechartSvg('transport').startsWith('<svg'));`,
+        'view.mjs',
+      ),
+    ).toBe('function true');
+    expect(
+      view(`const { mountStatechart } = require('sipstate/view');\nconsole.log(typeof mountStatechart);`, 'view.cjs'),
+    ).toBe('function');
     const mermaid = run(join(project, 'node_modules/.bin/sipstate'), ['diagram', 'registration'], project);
     expect(mermaid.split('\n').slice(0, 2)).toEqual(['%% registration', 'stateDiagram-v2']);
   });
 });
-
 
 /** The README's main example ("Use"), with the awaits inside a function so that it is valid CommonJS too. */
 const README_EXAMPLE = `import WebSocket from 'ws'; // in browsers leave \`webSocket\` out: the global one is used
@@ -171,9 +186,14 @@ export const svg: string = statechartSvg('registration');
 /** The TypeScript errors of a consumer project: one line each, "file(line,col): error TSxxxx: ...". */
 function typeErrors(dir: string): Promise<string[]> {
   return new Promise((done) => {
-    execFile(join(project, 'node_modules/.bin/tsc'), ['-p', dir], { cwd: dir, encoding: 'utf8', timeout: 300_000 }, (_error, stdout) => {
-      done(stdout.split('\n').filter((line) => /error TS\d+/.test(line)));
-    });
+    execFile(
+      join(project, 'node_modules/.bin/tsc'),
+      ['-p', dir],
+      { cwd: dir, encoding: 'utf8', timeout: 300_000 },
+      (_error, stdout) => {
+        done(stdout.split('\n').filter((line) => /error TS\d+/.test(line)));
+      },
+    );
   });
 }
 
@@ -186,7 +206,15 @@ function consumer(name: string, type: 'module' | 'commonjs', compilerOptions: Re
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: ['node'], ...compilerOptions },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        ...compilerOptions,
+      },
       files: ['main.ts'],
     }),
   );
@@ -208,14 +236,18 @@ describe('the published types', () => {
   it.each([
     ['an ES module', 'module'],
     ['a CommonJS module (module node16)', 'commonjs'],
-  ] as const)('compile for %s consumer with skipLibCheck: false, and with exactOptionalPropertyTypes', async (_kind, type) => {
-    const [strict, exact] = await Promise.all([
-      typeErrors(consumer(`types-${type}-strict`, type, { skipLibCheck: false })),
-      typeErrors(consumer(`types-${type}-exact`, type, { skipLibCheck: false, exactOptionalPropertyTypes: true })),
-    ]);
-    expect(strict).toEqual([]);
-    expect(exact.filter((line) => !PEERS_OWN.test(line))).toEqual([]);
-  }, 600_000);
+  ] as const)(
+    'compile for %s consumer with skipLibCheck: false, and with exactOptionalPropertyTypes',
+    async (_kind, type) => {
+      const [strict, exact] = await Promise.all([
+        typeErrors(consumer(`types-${type}-strict`, type, { skipLibCheck: false })),
+        typeErrors(consumer(`types-${type}-exact`, type, { skipLibCheck: false, exactOptionalPropertyTypes: true })),
+      ]);
+      expect(strict).toEqual([]);
+      expect(exact.filter((line) => !PEERS_OWN.test(line))).toEqual([]);
+    },
+    600_000,
+  );
 });
 
 describe('one SipError for require and import', () => {
@@ -243,8 +275,17 @@ describe('one SipError for require and import', () => {
 })().catch((error) => { console.error(error); process.exit(1); });
 `,
     );
-    const result = JSON.parse(run('node', ['identity.cjs'], project).trim().split('\n').at(-1)!) as Record<string, boolean>;
-    expect(result).toEqual({ sameClass: true, requiredIsImported: true, importedIsRequired: true, sameMachines: true, machinesSipError: true });
+    const result = JSON.parse(run('node', ['identity.cjs'], project).trim().split('\n').at(-1)!) as Record<
+      string,
+      boolean
+    >;
+    expect(result).toEqual({
+      sameClass: true,
+      requiredIsImported: true,
+      importedIsRequired: true,
+      sameMachines: true,
+      machinesSipError: true,
+    });
   });
 });
 
@@ -252,20 +293,36 @@ describe('with the earlier sip.js 0.21 patch releases (peer range ~0.21.0)', () 
   // sip.js 0.21.0 and 0.21.1 differ from 0.21.2 only in SessionManager and SimpleUser (which sipstate does not use) and
   // in the version they report (0.20.1 and 0.21.0): the fast parser is generated from 0.21.2, so it stays off and
   // sip.js's own parser runs, with one warning.
-  it.each(['0.21.0', '0.21.1'])('installs next to sip.js %s without peer errors, falls back to its parser, and registers', (sipJs) => {
-    const dir = mkdtempSync(join(tmpdir(), `sipstate-sipjs-${sipJs}-`));
-    olderProjects.push(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0', type: 'module' }));
-    const version = (name: string) => (JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root)) as string);
-    // No --legacy-peer-deps: npm's peer check is part of what is tested (ERESOLVE while the peer was exactly 0.21.2).
-    run(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `sip.js@${sipJs}`, `xstate@${version('xstate')}`, `rxjs@${version('rxjs')}`, `ws@${version('ws')}`],
-      dir,
-    );
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      `import WebSocket from 'ws';
+  it.each(['0.21.0', '0.21.1'])(
+    'installs next to sip.js %s without peer errors, falls back to its parser, and registers',
+    (sipJs) => {
+      const dir = mkdtempSync(join(tmpdir(), `sipstate-sipjs-${sipJs}-`));
+      olderProjects.push(dir);
+      writeFileSync(
+        join(dir, 'package.json'),
+        JSON.stringify({ name: 'consumer', private: true, version: '1.0.0', type: 'module' }),
+      );
+      const version = (name: string) =>
+        JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root)) as string;
+      // No --legacy-peer-deps: npm's peer check is part of what is tested (ERESOLVE while the peer was exactly 0.21.2).
+      run(
+        'npm',
+        [
+          'install',
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          tarball,
+          `sip.js@${sipJs}`,
+          `xstate@${version('xstate')}`,
+          `rxjs@${version('rxjs')}`,
+          `ws@${version('ws')}`,
+        ],
+        dir,
+      );
+      writeFileSync(
+        join(dir, 'register.mjs'),
+        `import WebSocket from 'ws';
 import { version } from 'sip.js';
 import { activeParser, createSipClient } from 'sipstate';
 const warnings = [];
@@ -286,20 +343,24 @@ await client.stop();
 client.dispose();
 console.log(JSON.stringify({ reported: version, parser: activeParser(), seen, expires, warnings }));
 `,
-    );
-    const result = JSON.parse(run('node', ['--no-warnings', 'register.mjs'], dir).trim().split('\n').at(-1)!) as {
-      reported: string;
-      parser: string;
-      seen: string[];
-      expires: number;
-      warnings: string[];
-    };
-    expect(JSON.parse(run('node', ['-p', "JSON.stringify(require('sip.js/package.json').version)"], dir))).toBe(sipJs);
-    expect(result.parser).toBe('sip.js');
-    expect(result.warnings).toEqual([
-      `[sipstate] fast SIP parser not installed, sip.js's own parser stays in use: the installed sip.js reports version ${result.reported}; the fast parser was generated from sip.js 0.21.2 (which reports 0.21.1)`,
-    ]);
-    expect(result.seen).toEqual(['unregistered', 'registering', 'registered', 'unregistering', 'unregistered']);
-    expect(result.expires).toBeGreaterThan(0);
-  }, 180_000);
+      );
+      const result = JSON.parse(run('node', ['--no-warnings', 'register.mjs'], dir).trim().split('\n').at(-1)!) as {
+        reported: string;
+        parser: string;
+        seen: string[];
+        expires: number;
+        warnings: string[];
+      };
+      expect(JSON.parse(run('node', ['-p', "JSON.stringify(require('sip.js/package.json').version)"], dir))).toBe(
+        sipJs,
+      );
+      expect(result.parser).toBe('sip.js');
+      expect(result.warnings).toEqual([
+        `[sipstate] fast SIP parser not installed, sip.js's own parser stays in use: the installed sip.js reports version ${result.reported}; the fast parser was generated from sip.js 0.21.2 (which reports 0.21.1)`,
+      ]);
+      expect(result.seen).toEqual(['unregistered', 'registering', 'registered', 'unregistering', 'unregistered']);
+      expect(result.expires).toBeGreaterThan(0);
+    },
+    180_000,
+  );
 });

@@ -47,7 +47,10 @@ function until(client: SipClient, predicate: (state: SipClientState) => boolean,
 
 function socketsTo(port: number): number {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  return handles.filter((handle) => (handle as { remotePort?: number }).remotePort === port && !(handle as { destroyed?: boolean }).destroyed).length;
+  return handles.filter(
+    (handle) =>
+      (handle as { remotePort?: number }).remotePort === port && !(handle as { destroyed?: boolean }).destroyed,
+  ).length;
 }
 
 describe('registration against Kamailio', () => {
@@ -109,7 +112,11 @@ describe('registration against Kamailio', () => {
     await bob.start();
     await until(bob, (s) => s.registration.status === 'registered');
     const firstExpiresAt = expectStatus(bob.getState().registration, 'registered').expiresAt;
-    const refreshed = await until(bob, (s) => s.registration.status === 'registered' && s.registration.expiresAt > firstExpiresAt, 8_000);
+    const refreshed = await until(
+      bob,
+      (s) => s.registration.status === 'registered' && s.registration.expiresAt > firstExpiresAt,
+      8_000,
+    );
     // refresh at 80-90% of 5 s: before the binding lapsed
     expect(expectStatus(refreshed.registration, 'registered').expiresAt - 5_000).toBeLessThan(firstExpiresAt);
     // (the server's log lines come in a little after the client's answers: wait for them)
@@ -209,12 +216,19 @@ describe('registration against Kamailio', () => {
     expect(statuses).toContain('reconnecting/registering');
     expect(statuses.at(-1)).toBe('connected/registered');
     // the restarted server really holds the new binding
-    expect((await kamailio.waitForReplies({ method: 'REGISTER', user: 'bob', code: 200 }, 1)).length).toBeGreaterThanOrEqual(1);
+    expect(
+      (await kamailio.waitForReplies({ method: 'REGISTER', user: 'bob', code: 200 }, 1)).length,
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps credentials out of every state, inspection event and log line', async () => {
     const lines: string[] = [];
-    const sink = { debug: (l: string) => lines.push(l), log: (l: string) => lines.push(l), warn: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+    const sink = {
+      debug: (l: string) => lines.push(l),
+      log: (l: string) => lines.push(l),
+      warn: (l: string) => lines.push(l),
+      error: (l: string) => lines.push(l),
+    };
     const inspected: string[] = [];
     const values: string[] = [];
     const alice = client('alice', {

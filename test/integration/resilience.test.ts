@@ -128,7 +128,10 @@ describe('fault injection against Kamailio', () => {
     expect(noticedAfterMs).toBeLessThanOrEqual(budget);
     // it was the keep-alive that noticed (nothing else could: the socket never closed), after the ping and the OPTIONS
     expect(noticedAfterMs).toBeGreaterThanOrEqual(2 * KEEP_ALIVE_TIMEOUT_MS - 50);
-    expect(expectStatus(noticed.transport, 'reconnecting').error).toMatchObject({ kind: 'timeout', reason: 'keep-alive timeout' });
+    expect(expectStatus(noticed.transport, 'reconnecting').error).toMatchObject({
+      kind: 'timeout',
+      reason: 'keep-alive timeout',
+    });
     expect(noticed.registration.status).not.toBe('registered');
     expect(proxy.stats().bytesDropped).toBeGreaterThan(0);
     await until(bob, isRegistered, 20_000);
@@ -188,7 +191,10 @@ describe('fault injection against Kamailio', () => {
     const [refused] = await serverA.waitForReplies({ method: 'REGISTER', user, code: 503 }, 1);
     const next = await serverA.waitForRequests({ method: 'REGISTER', user }, 3, 10_000);
     expect(next[2]!.at - refused!.at).toBeGreaterThanOrEqual(1_800);
-    const second = await until(unavailable, (s) => s.registration.status === 'retrying' && s.registration.attempt === 2);
+    const second = await until(
+      unavailable,
+      (s) => s.registration.status === 'retrying' && s.registration.attempt === 2,
+    );
     expect(expectStatus(second.registration, 'retrying').error).toMatchObject({ code: 503 });
     await unavailable.stop();
     await expect(registering).rejects.toMatchObject({ kind: 'cancelled' });
@@ -230,7 +236,10 @@ describe('fault injection against Kamailio', () => {
 
   it('reconnect: { maxAttempts: 2 } against a refused port ends failed; reconnect() tries again and connects', async () => {
     const user = 'load2';
-    const limited = client(user, { register: true, reconnect: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 } });
+    const limited = client(user, {
+      register: true,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 2 },
+    });
     await limited.start();
     await until(limited, isRegistered);
     proxy.refuse();

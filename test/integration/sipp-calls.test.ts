@@ -38,7 +38,13 @@ describe('calls with sipp over UDP', () => {
     });
     expect(registered.responses.map((r) => r.status)).toEqual([401, 200]);
 
-    const uas = runSipp({ target: kamailio, scenario: 'uas-answer.xml', service: 'dave', localPort: port, timeoutSeconds: 20 });
+    const uas = runSipp({
+      target: kamailio,
+      scenario: 'uas-answer.xml',
+      service: 'dave',
+      localPort: port,
+      timeoutSeconds: 20,
+    });
     const call = alice.call('dave');
     const statuses: string[] = [];
     call.state$.subscribe(({ status }) => statuses.at(-1) !== status && statuses.push(status));
@@ -61,13 +67,17 @@ describe('calls with sipp over UDP', () => {
     const incoming = firstValueFrom(alice.incomingCalls$.pipe(timeout(15_000)));
     const uac = runSipp({ target: kamailio, scenario: 'uac-call.xml', service: 'alice', timeoutSeconds: 20 });
     const call = await incoming;
-    expect(call.getState()).toMatchObject({ status: 'ringing', direction: 'incoming', remote: { displayName: 'sipp' } });
+    expect(call.getState()).toMatchObject({
+      status: 'ringing',
+      direction: 'incoming',
+      remote: { displayName: 'sipp' },
+    });
     await call.answer();
     expect((await call.ended()).reason).toBe('remote-hangup');
 
     const result = await uac;
     expect(result.exitCode, result.errors || result.stderr).toBe(0);
-    const ok = result.responses.find((m) => m.status === 200 && m.headers['cseq']?.[0]?.includes('INVITE'));
+    const ok = result.responses.find((m) => m.status === 200 && m.headers.cseq?.[0]?.includes('INVITE'));
     expect(ok?.raw).toMatch(/^m=audio \d+ RTP\/AVP/m);
     // one 180 (sip.js sends it before handing over the call; sipstate does not send another)
     expect(result.responses.filter((m) => m.status === 180)).toHaveLength(1);

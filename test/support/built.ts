@@ -20,6 +20,9 @@ export async function copyOfDist(name: string): Promise<{ dir: string; remove():
   const dir = join(ROOT, 'test/artifacts', `${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  cpSync(source, join(dir, 'dist'), { recursive: true, filter: (path) => !path.endsWith('.map') && !path.endsWith('.d.ts') && !path.endsWith('.d.cts') });
+  cpSync(source, join(dir, 'dist'), {
+    recursive: true,
+    filter: (path) => !path.endsWith('.map') && !path.endsWith('.d.ts') && !path.endsWith('.d.cts'),
+  });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,6 +1,11 @@
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
-import { transportMachine, transportStatusOf, type TransportEvent, type TransportInput } from '../../machines/transport.machine';
+import {
+  transportMachine,
+  transportStatusOf,
+  type TransportEvent,
+  type TransportInput,
+} from '../../machines/transport.machine';
 import { userAgentMachine, userAgentStatusOf, type UserAgentInput } from '../../machines/user-agent.machine';
 import { SipError } from '../../src/errors';
 import { controllable } from './fake-actors';
@@ -104,8 +109,12 @@ export function fakeUserAgent(input: UserAgentInput) {
   const { connectTransport, disconnectTransport, sendKeepAlive, watchConnection } = transport.actors;
   const machine = userAgentMachine.provide({
     actors: {
-      transport: transportMachine.provide({ actors: { connectTransport, disconnectTransport, sendKeepAlive, watchConnection } }),
-      registration: registrationMachine.provide({ actors: { sendRegister: register.logic, sendUnregister: unregister.logic } }),
+      transport: transportMachine.provide({
+        actors: { connectTransport, disconnectTransport, sendKeepAlive, watchConnection },
+      }),
+      registration: registrationMachine.provide({
+        actors: { sendRegister: register.logic, sendUnregister: unregister.logic },
+      }),
       startUserAgent: startUa.logic,
       stopUserAgent: stopUa.logic,
     },

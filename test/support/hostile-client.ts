@@ -27,7 +27,10 @@ const live = new Set<SipClient>();
  * A client of `server` as `sip:alice@hostile.test` (signaling-only media, `ws`, logging at 'warn' into `logs`), with
  * `options` on top. Options the code under test may not know yet can be passed: the object is handed over as it is.
  */
-export function attackedClient(server: HostileServer, options: Partial<SipClientOptions> & Record<string, unknown> = {}): AttackedClient {
+export function attackedClient(
+  server: HostileServer,
+  options: Partial<SipClientOptions> & Record<string, unknown> = {},
+): AttackedClient {
   const logs: LogLine[] = [];
   let logCount = 0;
   const keep = (level: SipLogLevel) => (line: string) => {

@@ -29,8 +29,21 @@ export const HOSTILE_DOMAIN = 'hostile.test';
 
 const CRLF = '\r\n';
 const COMPACT: Record<string, string> = {
-  v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type', k: 'supported',
-  r: 'refer-to', b: 'referred-by', e: 'content-encoding', s: 'subject', o: 'event', x: 'session-expires', u: 'allow-events',
+  v: 'via',
+  f: 'from',
+  t: 'to',
+  i: 'call-id',
+  m: 'contact',
+  l: 'content-length',
+  c: 'content-type',
+  k: 'supported',
+  r: 'refer-to',
+  b: 'referred-by',
+  e: 'content-encoding',
+  s: 'subject',
+  o: 'event',
+  x: 'session-expires',
+  u: 'allow-events',
 };
 
 /** One WebSocket connection the server accepted. Times are ms since the server started. */
@@ -156,9 +169,23 @@ export const SDP_OFFER = [
 ].join(CRLF);
 
 const REASONS: Record<number, string> = {
-  100: 'Trying', 180: 'Ringing', 200: 'OK', 202: 'Accepted', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 407: 'Proxy Authentication Required', 408: 'Request Timeout', 423: 'Interval Too Brief', 481: 'Call/Transaction Does Not Exist',
-  486: 'Busy Here', 487: 'Request Terminated', 500: 'Server Internal Error', 503: 'Service Unavailable', 603: 'Decline',
+  100: 'Trying',
+  180: 'Ringing',
+  200: 'OK',
+  202: 'Accepted',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  423: 'Interval Too Brief',
+  481: 'Call/Transaction Does Not Exist',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  500: 'Server Internal Error',
+  503: 'Service Unavailable',
+  603: 'Decline',
 };
 
 const token = (bytes = 6): string => randomBytes(bytes).toString('hex');
@@ -196,7 +223,15 @@ export function parseSip(raw: string, at = 0, connection = 0): ReceivedMessage {
   const ids = { ...(callId !== undefined && { callId }), ...(cseq && { cseq }) };
   const status = /^SIP\/2\.0 (\d{3})(?: (.*))?$/.exec(first);
   if (status) {
-    return { ...base, ...ids, kind: 'response', status: Number(status[1]), reason: status[2] ?? '', ...(cseq && { method: cseq.method }), body };
+    return {
+      ...base,
+      ...ids,
+      kind: 'response',
+      status: Number(status[1]),
+      reason: status[2] ?? '',
+      ...(cseq && { method: cseq.method }),
+      body,
+    };
   }
   const request = /^([A-Za-z]+) (\S+) SIP\/2\.0$/.exec(first);
   if (request) return { ...base, ...ids, kind: 'request', method: request[1]!.toUpperCase(), ruri: request[2]!, body };
@@ -262,17 +297,23 @@ export class HostileServer {
 
   /** Requests received, optionally of one method. */
   requests(method?: string): ReceivedMessage[] {
-    return this.received.filter((m) => m.kind === 'request' && (method === undefined || m.method === method.toUpperCase()));
+    return this.received.filter(
+      (m) => m.kind === 'request' && (method === undefined || m.method === method.toUpperCase()),
+    );
   }
 
   /** Responses received, optionally for one CSeq method. */
   responses(method?: string): ReceivedMessage[] {
-    return this.received.filter((m) => m.kind === 'response' && (method === undefined || m.method === method.toUpperCase()));
+    return this.received.filter(
+      (m) => m.kind === 'response' && (method === undefined || m.method === method.toUpperCase()),
+    );
   }
 
   /** The connection most recently opened and still open (not closing). */
   get openConnection(): ConnectionRecord | undefined {
-    return [...this.connections].reverse().find((c) => c.closedAt === undefined && this.sockets.get(c.id)?.readyState === 1);
+    return [...this.connections]
+      .reverse()
+      .find((c) => c.closedAt === undefined && this.sockets.get(c.id)?.readyState === 1);
   }
 
   /** The Contact URI and AOR of the client's last REGISTER (what a caller would reach it by). */
@@ -295,7 +336,7 @@ export class HostileServer {
   send(raw: string | Buffer, connection?: number): boolean {
     const id = connection ?? this.openConnection?.id;
     const socket = id === undefined ? undefined : this.sockets.get(id);
-    if (!socket || socket.readyState !== 1) return false;
+    if (socket?.readyState !== 1) return false;
     socket.send(raw);
     this.sentCount++;
     return true;
@@ -325,7 +366,9 @@ export class HostileServer {
    */
   challenge(request: ReceivedMessage, options: { realm?: string; nonce?: string; proxy?: boolean } = {}): string {
     const value = `Digest realm="${options.realm ?? HOSTILE_DOMAIN}", nonce="${options.nonce ?? token(12)}", qop="auth", algorithm=MD5`;
-    return this.reply(request, options.proxy ? 407 : 401, { headers: { [options.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: value } });
+    return this.reply(request, options.proxy ? 407 : 401, {
+      headers: { [options.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: value },
+    });
   }
 
   /** Places a call to the registered client (see {@link ServerCall}). */
@@ -371,10 +414,14 @@ export class HostileServer {
 
   /** Resolves once `count` requests of `method` have come, with them. */
   waitForRequests(method: string, count: number, timeoutMs = 5_000): Promise<ReceivedMessage[]> {
-    return this.waitFor(() => {
-      const found = this.requests(method);
-      return found.length >= count ? found : undefined;
-    }, timeoutMs, `${count} ${method}`);
+    return this.waitFor(
+      () => {
+        const found = this.requests(method);
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+      `${count} ${method}`,
+    );
   }
 
   /**
@@ -429,7 +476,13 @@ export class HostileServer {
       socket.terminate();
       return;
     }
-    const record: ConnectionRecord = { id: this.connections.length + 1, openedAt: this.now(), url, headers, protocol: socket.protocol };
+    const record: ConnectionRecord = {
+      id: this.connections.length + 1,
+      openedAt: this.now(),
+      url,
+      headers,
+      protocol: socket.protocol,
+    };
     this.connections.push(record);
     this.sockets.set(record.id, socket);
     socket.on('error', () => undefined);
@@ -520,9 +573,16 @@ export function buildResponse(request: ReceivedMessage, status: number, options:
   const tag = status === 100 || /;\s*tag=/i.test(to) ? '' : `;tag=${options.toTag ?? token()}`;
   const lines = [`SIP/2.0 ${status} ${reason}`];
   for (const via of options.vias ?? request.headers.get('via') ?? []) lines.push(`Via: ${via}`);
-  lines.push(`From: ${request.header('from') ?? ''}`, `To: ${to}${tag}`, `Call-ID: ${request.callId ?? ''}`, `CSeq: ${request.header('cseq') ?? ''}`);
+  lines.push(
+    `From: ${request.header('from') ?? ''}`,
+    `To: ${to}${tag}`,
+    `Call-ID: ${request.callId ?? ''}`,
+    `CSeq: ${request.header('cseq') ?? ''}`,
+  );
   if (options.contactExpires !== undefined) {
-    lines.push(`Contact: <${uriOf(request.header('contact')) ?? `sip:nobody@${HOSTILE_DOMAIN}`}>;expires=${options.contactExpires}`);
+    lines.push(
+      `Contact: <${uriOf(request.header('contact')) ?? `sip:nobody@${HOSTILE_DOMAIN}`}>;expires=${options.contactExpires}`,
+    );
   }
   if (status >= 200 && status < 300 && (request.method === 'INVITE' || request.method === 'REFER')) {
     lines.push(`Contact: <sip:server@${HOSTILE_DOMAIN};transport=ws>`);
@@ -639,14 +699,24 @@ class UacCall implements ServerCall {
           .reverse();
       }
     }
-    if (message.status! < 300) this.ack(`SIP/2.0/WS hostile.invalid;branch=z9hG4bK${token()}`, this.remoteTarget ?? this.ruri, this.routeSet);
+    if (message.status! < 300)
+      this.ack(`SIP/2.0/WS hostile.invalid;branch=z9hG4bK${token()}`, this.remoteTarget ?? this.ruri, this.routeSet);
     // A non-2xx is ACKed in the INVITE's own transaction (same branch, same Request-URI).
     else this.ack(this.inviteVia, this.ruri, []);
   }
 
   private ack(via: string, ruri: string, routes: readonly string[]): void {
     this.server.send(
-      buildRequest({ method: 'ACK', ruri, via, routes, from: this.from, to: this.toWithTag(), callId: this.callId, cseq: 1 }),
+      buildRequest({
+        method: 'ACK',
+        ruri,
+        via,
+        routes,
+        from: this.from,
+        to: this.toWithTag(),
+        callId: this.callId,
+        cseq: 1,
+      }),
       this.connection,
     );
   }
@@ -672,7 +742,10 @@ class UacCall implements ServerCall {
     });
   }
 
-  refer(referTo: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<ReceivedMessage> {
+  refer(
+    referTo: string,
+    options: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<ReceivedMessage> {
     return this.finalFor(this.sendRefer(referTo, options), options.timeoutMs);
   }
 
@@ -690,14 +763,24 @@ class UacCall implements ServerCall {
 
   cancel(): void {
     this.server.send(
-      buildRequest({ method: 'CANCEL', ruri: this.ruri, via: this.inviteVia, from: this.from, to: this.to, callId: this.callId, cseq: 1 }),
+      buildRequest({
+        method: 'CANCEL',
+        ruri: this.ruri,
+        via: this.inviteVia,
+        from: this.from,
+        to: this.to,
+        callId: this.callId,
+        cseq: 1,
+      }),
       this.connection,
     );
   }
 
   private inDialog(method: string, headers: Record<string, string>): number {
     if (!this.final || this.final.status! >= 300 || !this.remoteTarget) {
-      throw new Error(`hostile server: ${method} needs an answered call (final response: ${this.final?.status ?? 'none'})`);
+      throw new Error(
+        `hostile server: ${method} needs an answered call (final response: ${this.final?.status ?? 'none'})`,
+      );
     }
     this.cseq++;
     this.server.send(
@@ -751,7 +834,12 @@ export const payloads = {
   /** A MESSAGE with `count` header lines without a colon (`lineLength` characters each, 8 by default: 10 bytes a line). */
   colonlessLines(target: PayloadTarget, count: number, lineLength = 8): string {
     const line = 'a'.repeat(lineLength);
-    return payloadRequest(target, 'MESSAGE', Array.from({ length: count }, () => line), 'hello');
+    return payloadRequest(
+      target,
+      'MESSAGE',
+      Array.from({ length: count }, () => line),
+      'hello',
+    );
   },
   /** A MESSAGE whose Contact has `count` entries (`<sip:cN@h>`, one header line). */
   manyContacts(target: PayloadTarget, count: number): string {
@@ -761,7 +849,8 @@ export const payloads = {
   /** An unsolicited 200 to REGISTER carrying `count` Via lines. */
   manyVias(target: PayloadTarget, count = 100): string {
     const lines = ['SIP/2.0 200 OK'];
-    for (let i = 0; i < count; i++) lines.push(`Via: SIP/2.0/WS proxy${i}.hostile.invalid;branch=z9hG4bK${token(4)}${i}`);
+    for (let i = 0; i < count; i++)
+      lines.push(`Via: SIP/2.0/WS proxy${i}.hostile.invalid;branch=z9hG4bK${token(4)}${i}`);
     lines.push(
       `From: <${target.aor}>;tag=${token()}`,
       `To: <${target.aor}>;tag=${token()}`,
@@ -775,7 +864,8 @@ export const payloads = {
     return lines.join(CRLF);
   },
   /** A reason phrase that retitles the terminal, clears it, returns the carriage and forges a line. */
-  terminalReason: 'OK \u001b]0;pwned\u0007\u001b[2J\rFORGED 2099-01-01T00:00:00.000Z  watch        all good\u0085\u009b2J\u007f',
+  terminalReason:
+    'OK \u001b]0;pwned\u0007\u001b[2J\rFORGED 2099-01-01T00:00:00.000Z  watch        all good\u0085\u009b2J\u007f',
 };
 
 // ---- measuring ----

@@ -28,7 +28,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants as fsConstants, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fsConstants,
+  mkdtempSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -69,7 +77,8 @@ export const FAULT_USERS: Readonly<Record<'unavailable' | 'broken' | 'nobody', s
 
 /** Credentials of benchmark user number `index` (0..9999). */
 export function loadUser(index: number): { user: string; password: string; aor: string } {
-  if (!Number.isInteger(index) || index < 0 || index > 9999) throw new RangeError(`load user index out of range: ${index}`);
+  if (!Number.isInteger(index) || index < 0 || index > 9999)
+    throw new RangeError(`load user index out of range: ${index}`);
   return { user: `load${index}`, password: LOAD_USER_PASSWORD, aor: `sip:load${index}@${SIP_DOMAIN}` };
 }
 
@@ -405,7 +414,11 @@ class KamailioInstance implements KamailioServer {
   /** Set after the first successful start: later starts keep their ports. */
   private everStarted = false;
 
-  constructor(private readonly options: KamailioOptions, wsPort: number, udpPort: number) {
+  constructor(
+    private readonly options: KamailioOptions,
+    wsPort: number,
+    udpPort: number,
+  ) {
     this.wsPort = wsPort;
     this.udpPort = udpPort;
     this.minExpires = options.minExpires ?? 4;
@@ -458,7 +471,11 @@ class KamailioInstance implements KamailioServer {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${get().length}.\n--- kamailio output (tail) ---\n${this.outputText.slice(-4000)}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; got ${get().length}.\n--- kamailio output (tail) ---\n${this.outputText.slice(-4000)}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = () => void check();
       const cleanup = () => {
@@ -502,13 +519,20 @@ class KamailioInstance implements KamailioServer {
       bin,
       '-DD', // stay in the foreground (children are still forked)
       '-E', // log to stderr
-      '-f', KAMAILIO_CONFIG,
-      '-Y', runDir, // runtime dir: per instance, never /run/kamailio
-      '-P', join(runDir, 'kamailio.pid'),
-      '-w', runDir, // working dir (core files)
-      '-A', `WS_PORT=${this.wsPort}`,
-      '-A', `UDP_PORT=${this.udpPort}`,
-      '-A', `MIN_EXPIRES=${this.minExpires}`,
+      '-f',
+      KAMAILIO_CONFIG,
+      '-Y',
+      runDir, // runtime dir: per instance, never /run/kamailio
+      '-P',
+      join(runDir, 'kamailio.pid'),
+      '-w',
+      runDir, // working dir (core files)
+      '-A',
+      `WS_PORT=${this.wsPort}`,
+      '-A',
+      `UDP_PORT=${this.udpPort}`,
+      '-A',
+      `MIN_EXPIRES=${this.minExpires}`,
     ];
     if (o.maxExpires !== undefined) args.push('-A', `MAX_EXPIRES=${o.maxExpires}`);
     if (o.udpChildren !== undefined) args.push('-A', `UDP_CHILDREN=${o.udpChildren}`);
@@ -578,7 +602,9 @@ class KamailioInstance implements KamailioServer {
       if (/load_module|could not find module|cannot open shared object/i.test(out)) {
         hint = `\nA Kamailio module is missing (websocket/xhttp come from kamailio-websocket-modules): ${SETUP_HINT}`;
       }
-      throw new Error(`kamailio did not start: ${(error as Error).message}${hint}\ncommand: ${args.join(' ')}\n--- kamailio output (tail) ---\n${out}`);
+      throw new Error(
+        `kamailio did not start: ${(error as Error).message}${hint}\ncommand: ${args.join(' ')}\n--- kamailio output (tail) ---\n${out}`,
+      );
     }
     this.everStarted = true;
   }
@@ -698,7 +724,9 @@ class KamailioInstance implements KamailioServer {
       const deadline = Date.now() + 5000;
       while (groupMembers(pgid).length > 0) {
         if (Date.now() > deadline) {
-          throw new Error(`kamailio processes of group ${pgid} still alive after SIGKILL: ${groupMembers(pgid).join(', ')}`);
+          throw new Error(
+            `kamailio processes of group ${pgid} still alive after SIGKILL: ${groupMembers(pgid).join(', ')}`,
+          );
         }
         killGroup(pgid, 'SIGKILL');
         await sleep(20);
@@ -877,7 +905,8 @@ function parseSippMessages(text: string): SippMessage[] {
       const colon = line.indexOf(':');
       if (colon <= 0) continue;
       const name = line.slice(0, colon).trim().toLowerCase();
-      (headers[name] ??= []).push(line.slice(colon + 1).trim());
+      headers[name] ??= [];
+      headers[name].push(line.slice(colon + 1).trim());
     }
     const status = /^SIP\/2\.0 (\d{3})/.exec(startLine);
     messages.push({
@@ -907,17 +936,28 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   const timeout = options.timeoutSeconds ?? 10;
   const args = [
     `${HOST}:${port}`,
-    '-sf', scenario,
-    '-i', HOST,
-    '-p', String(localPort), // explicit: sipp would otherwise try 5060 first
-    '-t', 'u1',
-    '-m', String(options.calls ?? 1),
-    '-l', '1',
-    '-timeout', `${timeout}s`,
+    '-sf',
+    scenario,
+    '-i',
+    HOST,
+    '-p',
+    String(localPort), // explicit: sipp would otherwise try 5060 first
+    '-t',
+    'u1',
+    '-m',
+    String(options.calls ?? 1),
+    '-l',
+    '1',
+    '-timeout',
+    `${timeout}s`,
     '-timeout_error',
     '-nostdin',
-    '-trace_msg', '-message_file', messageFile,
-    '-trace_err', '-error_file', errorFile,
+    '-trace_msg',
+    '-message_file',
+    messageFile,
+    '-trace_err',
+    '-error_file',
+    errorFile,
   ];
   if (options.service !== undefined) args.push('-s', options.service);
   if (options.authUser !== undefined) args.push('-au', options.authUser);

@@ -16,7 +16,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export function screenshotPath(name: string): string {
   const folder =
-    process.env.SIPSTATE_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'test', 'artifacts', 'screenshots');
+    process.env.SIPSTATE_UPDATE_SCREENSHOTS === '1'
+      ? join(ROOT, 'docs', 'screenshots')
+      : join(ROOT, 'test', 'artifacts', 'screenshots');
   mkdirSync(folder, { recursive: true });
   return join(folder, name);
 }

@@ -14,15 +14,63 @@ const CRLF = '\r\n';
 
 /** Numbers a server should never be trusted with. */
 export const ABSURD_NUMBERS = [
-  '0', '-1', '1.5', '1e300', '1e+21', 'NaN', 'Infinity', '0x10', '', ' ', '2147483648', '4294967296',
-  String(2 ** 53), '9007199254740993', '99999999999999999999999999', '3000000', '86401',
+  '0',
+  '-1',
+  '1.5',
+  '1e300',
+  '1e+21',
+  'NaN',
+  'Infinity',
+  '0x10',
+  '',
+  ' ',
+  '2147483648',
+  '4294967296',
+  String(2 ** 53),
+  '9007199254740993',
+  '99999999999999999999999999',
+  '3000000',
+  '86401',
 ];
 
 /** Headers whose numbers decide timers and sizes. */
-const NUMERIC_HEADERS = ['Expires', 'CSeq', 'Content-Length', 'Retry-After', 'Min-Expires', 'Max-Forwards', 'Session-Expires', 'RSeq'];
+const NUMERIC_HEADERS = [
+  'Expires',
+  'CSeq',
+  'Content-Length',
+  'Retry-After',
+  'Min-Expires',
+  'Max-Forwards',
+  'Session-Expires',
+  'RSeq',
+];
 
 /** Characters a flipped byte becomes: separators, controls, quotes, and some far outside ASCII. */
-const FLIP_TO = ['\u0000', '\r', '\n', ':', ';', ',', '<', '>', '"', '\\', '%', '=', ' ', '\t', '@', '?', '\u007f', '\u0085', '\u00ff', '\u2028', '\ud800', '\uffff', '😀'];
+const FLIP_TO = [
+  '\u0000',
+  '\r',
+  '\n',
+  ':',
+  ';',
+  ',',
+  '<',
+  '>',
+  '"',
+  '\\',
+  '%',
+  '=',
+  ' ',
+  '\t',
+  '@',
+  '?',
+  '\u007f',
+  '\u0085',
+  '\u00ff',
+  '\u2028',
+  '\ud800',
+  '\uffff',
+  '😀',
+];
 
 /** What a header value gets when CR/LF is injected into it. */
 const INJECTIONS = [
@@ -36,7 +84,14 @@ const INJECTIONS = [
 ];
 
 export type Mutation = 'truncate' | 'flip' | 'duplicateLine' | 'removeLine' | 'absurdNumber' | 'injectCrlf';
-export const MUTATIONS: readonly Mutation[] = ['truncate', 'flip', 'duplicateLine', 'removeLine', 'absurdNumber', 'injectCrlf'];
+export const MUTATIONS: readonly Mutation[] = [
+  'truncate',
+  'flip',
+  'duplicateLine',
+  'removeLine',
+  'absurdNumber',
+  'injectCrlf',
+];
 
 /** A mutator drawing every choice from `random` (a seeded PRNG: test/support/prng.ts). */
 export function mutator(random: () => number) {

@@ -18,9 +18,9 @@ expectTypeOf(derived(client.registration$, ($registration) => $registration.stat
 >();
 expectTypeOf(get(client.transport$)).toEqualTypeOf<TransportState>();
 expectTypeOf(fromStore(client.registration$).current).toEqualTypeOf<RegistrationState>();
-expectTypeOf(derived([client.transport$, client.calls$], ([$transport, $calls]) => `${$transport.status} ${$calls.length}`)).toEqualTypeOf<
-  Readable<string>
->();
+expectTypeOf(
+  derived([client.transport$, client.calls$], ([$transport, $calls]) => `${$transport.status} ${$calls.length}`),
+).toEqualTypeOf<Readable<string>>();
 expectTypeOf(get(call.state$)).toEqualTypeOf<CallState>();
 expectTypeOf(client.userAgent$).toMatchTypeOf<Readable<SipClientState['userAgent']>>();
 expectTypeOf(client.state$).toMatchTypeOf<Readable<SipClientState>>();

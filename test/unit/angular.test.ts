@@ -1,4 +1,4 @@
-import { createEnvironmentInjector, EnvironmentInjector, Injector, runInInjectionContext } from '@angular/core';
+import { createEnvironmentInjector, type EnvironmentInjector, Injector, runInInjectionContext } from '@angular/core';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { injectSipClient } from '../../src/angular';
@@ -39,7 +39,9 @@ describe('injectSipClient (sipstate/angular)', () => {
   it('throws outside an injection context without an injector, and for bad options like createSipClient', () => {
     expect(() => injectSipClient(options)).toThrow(/injection context/);
     const scope = createEnvironmentInjector([], rootInjector());
-    expect(() => injectSipClient({ ...options, expires: 0 }, { injector: scope })).toThrow(/`expires` must be an integer from 1 to 86400/);
+    expect(() => injectSipClient({ ...options, expires: 0 }, { injector: scope })).toThrow(
+      /`expires` must be an integer from 1 to 86400/,
+    );
     scope.destroy();
   });
 });

@@ -25,7 +25,11 @@ class UnusedWebSocket {
   }
 }
 
-const base: SipClientOptions = { server: 'wss://sip.example.com', uri: 'sip:alice@example.com', webSocket: UnusedWebSocket as never };
+const base: SipClientOptions = {
+  server: 'wss://sip.example.com',
+  uri: 'sip:alice@example.com',
+  webSocket: UnusedWebSocket as never,
+};
 
 describe('calls options and commands on a client that never started', () => {
   it.each([
@@ -45,7 +49,10 @@ describe('calls options and commands on a client that never started', () => {
     [{ iceServers: [{ urls: 'http://stun.example' }] }, 'calls.iceServers[0].urls'],
     [{ iceServers: [{ urls: 'stun:' }] }, 'calls.iceServers[0].urls'],
     [{ iceServers: [{ urls: 'turn:t.example', username: 5 }] }, 'calls.iceServers[0].username'],
-    [{ iceServers: [{ urls: 'stun:a.example' }, { urls: 'turn:t.example', credential: {} }] }, 'calls.iceServers[1].credential'],
+    [
+      { iceServers: [{ urls: 'stun:a.example' }, { urls: 'turn:t.example', credential: {} }] },
+      'calls.iceServers[1].credential',
+    ],
     [{ iceServers: [{ urls: 'stun:a.example', url: 'stun:b' }] }, 'calls.iceServers[0].url'],
     [{ maxIncoming: -1 }, 'calls.maxIncoming'],
     [{ maxIncoming: 101 }, 'calls.maxIncoming'],
@@ -82,7 +89,10 @@ describe('calls options and commands on a client that never started', () => {
 
   it('never echoes an ICE credential or URL in its error', () => {
     try {
-      createSipClient({ ...base, calls: { iceServers: [{ urls: 'turn:t.example?token=SECRET-URL', credential: 42 as never }] } });
+      createSipClient({
+        ...base,
+        calls: { iceServers: [{ urls: 'turn:t.example?token=SECRET-URL', credential: 42 as never }] },
+      });
       expect.unreachable();
     } catch (error) {
       expect((error as SipConfigError).field).toBe('calls.iceServers[0].credential');
@@ -97,7 +107,10 @@ describe('calls options and commands on a client that never started', () => {
   });
 
   it('call() returns a Call that fails at once, and every method answers with a clear error', async () => {
-    const client = createSipClient({ ...base, calls: { media: 'signaling', unansweredTimeoutSec: 5, dtmf: 'info', iceServers: [] } });
+    const client = createSipClient({
+      ...base,
+      calls: { media: 'signaling', unansweredTimeoutSec: 5, dtmf: 'info', iceServers: [] },
+    });
     const call = client.call('bob');
     expect(call.getState()).toMatchObject({ direction: 'outgoing', remote: { uri: 'sip:bob@example.com' } });
     await expect(call.connected()).rejects.toMatchObject({ kind: 'transport' });
@@ -108,7 +121,10 @@ describe('calls options and commands on a client that never started', () => {
     await expect(call.unhold()).rejects.toMatchObject({ kind: 'config' });
     await expect(call.mute()).rejects.toMatchObject({ kind: 'config' });
     await expect(call.sendDtmf('12')).rejects.toMatchObject({ kind: 'config' });
-    await expect(call.sendDtmf('x')).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('digits') });
+    await expect(call.sendDtmf('x')).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringContaining('digits'),
+    });
     await expect(call.transfer('carol')).rejects.toMatchObject({ kind: 'config' });
     await expect(call.hangup()).resolves.toBeUndefined();
     expect(await firstValueFrom(client.calls$)).toEqual([]);
@@ -142,7 +158,7 @@ describe('null options never throw synchronously', () => {
   });
 });
 
-describe('per-call options are checked like the client\'s: a Call already failed, never a throw', () => {
+describe("per-call options are checked like the client's: a Call already failed, never a throw", () => {
   const client = () => createSipClient({ ...base, calls: { media: 'signaling' } });
 
   it.each<[string, unknown, string]>([
@@ -151,13 +167,21 @@ describe('per-call options are checked like the client\'s: a Call already failed
     ['unansweredTimeoutSec NaN', { unansweredTimeoutSec: Number.NaN }, 'call().unansweredTimeoutSec'],
     ['unansweredTimeoutSec as a string', { unansweredTimeoutSec: '30' }, 'call().unansweredTimeoutSec'],
     ['extraHeaders not an array', { extraHeaders: 'X-A: 1' }, 'call().extraHeaders'],
-    ['an extra header with CRLF', { extraHeaders: ['X-A: 1', 'X-B: 2\r\nRoute: <sip:attacker>'] }, 'call().extraHeaders[1]'],
+    [
+      'an extra header with CRLF',
+      { extraHeaders: ['X-A: 1', 'X-B: 2\r\nRoute: <sip:attacker>'] },
+      'call().extraHeaders[1]',
+    ],
     ['an extra header with a bare LF', { extraHeaders: ['X-A: 1\nX-B: 2'] }, 'call().extraHeaders[0]'],
     ['an extra header without a colon', { extraHeaders: ['X-A 1'] }, 'call().extraHeaders[0]'],
     ['an extra header that is no string', { extraHeaders: [5] }, 'call().extraHeaders[0]'],
     ['media not an object', { media: 'audio' }, 'call().media'],
     ['media.constraints not an object', { media: { constraints: true } }, 'call().media.constraints'],
-    ['media.constraints.audio a string', { media: { constraints: { audio: 'yes' } } }, 'call().media.constraints.audio'],
+    [
+      'media.constraints.audio a string',
+      { media: { constraints: { audio: 'yes' } } },
+      'call().media.constraints.audio',
+    ],
     ['media.remoteAudio a string', { media: { remoteAudio: '#audio' } }, 'call().media.remoteAudio'],
     ['an unknown media key', { media: { video: true } }, 'call().media.video'],
     ['an unknown option', { timeoutSec: 5 }, 'call().timeoutSec'],
@@ -180,7 +204,11 @@ describe('per-call options are checked like the client\'s: a Call already failed
 
   it('valid options get past the check (the never-started client fails on transport instead)', async () => {
     const sip = client();
-    const call = sip.call('bob', { unansweredTimeoutSec: 3_600, extraHeaders: ['X-Campaign: 7'], media: { constraints: { audio: true } } });
+    const call = sip.call('bob', {
+      unansweredTimeoutSec: 3_600,
+      extraHeaders: ['X-Campaign: 7'],
+      media: { constraints: { audio: true } },
+    });
     await expect(call.connected()).rejects.toMatchObject({ kind: 'transport' });
     sip.dispose();
   });
@@ -213,8 +241,14 @@ describe('per-call options are checked like the client\'s: a Call already failed
   it('sendDtmf() durationMs outside 40..6000 ms is a config error', async () => {
     const sip = client();
     const call = sip.call('bob');
-    await expect(call.sendDtmf('1', { durationMs: 1e9 })).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('durationMs') });
-    await expect(call.sendDtmf('1', { durationMs: 10 })).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('durationMs') });
+    await expect(call.sendDtmf('1', { durationMs: 1e9 })).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringContaining('durationMs'),
+    });
+    await expect(call.sendDtmf('1', { durationMs: 10 })).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringContaining('durationMs'),
+    });
     sip.dispose();
   });
 });
@@ -253,7 +287,10 @@ describe('the per-call and per-message option lists are derived from their types
     expect((checked as SipConfigError).message).not.toContain('is not a known option');
   });
   it('an unknown key is refused by name, inherited ones are never read', () => {
-    expect(validateMessageOptions({ priority: 1 })).toMatchObject({ field: 'message().priority', message: expect.stringContaining('is not a known option') });
+    expect(validateMessageOptions({ priority: 1 })).toMatchObject({
+      field: 'message().priority',
+      message: expect.stringContaining('is not a known option'),
+    });
     expect(validateCallOptions(Object.create({ timeoutSec: 5 }))).toEqual({});
     expect(unknownKey({ toString: 1, constructor: 2 }, messageKeys)).toBe('toString');
   });

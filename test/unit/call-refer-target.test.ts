@@ -94,7 +94,6 @@ describe('checkReferTo: what a peer may ask us to call', () => {
       expect(refusal(raw)).toMatch(reason);
     });
 
-
     it('anything but one string', () => {
       for (const raw of [undefined, null, 42, {}, ['sip:x@h'], { toString: () => 'sip:x@h' }]) {
         expect(refusal(raw)).toMatch(/no single/);
@@ -102,7 +101,7 @@ describe('checkReferTo: what a peer may ask us to call', () => {
     });
 
     it(`a value longer than ${MAX_REFER_TO_LENGTH} characters, unparsed, even when well formed`, () => {
-      const host = `${'a'.repeat(60)}.`.repeat(17) + 'example';
+      const host = `${`${'a'.repeat(60)}.`.repeat(17)}example`;
       const raw = `<sip:x@${host}>`;
       expect(raw.length).toBeGreaterThan(MAX_REFER_TO_LENGTH);
       expect(refusal(raw)).toMatch(/longer than 1024/);

@@ -25,7 +25,10 @@ function fakeInvitation() {
   Object.defineProperties(invitation, {
     state: { get: () => state },
     stateChange: {
-      value: { addListener: (listener: (next: SessionState) => void) => listeners.add(listener), removeListener: () => undefined },
+      value: {
+        addListener: (listener: (next: SessionState) => void) => listeners.add(listener),
+        removeListener: () => undefined,
+      },
     },
     autoSendAnInitialProvisionalResponse: { value: true },
     sessionDescriptionHandler: { value: undefined },
@@ -86,7 +89,11 @@ describe("a call's in-dialog requests", () => {
     const holding = call.hold();
     await tick();
     reinvites[0]!.delegate.onReject({ message: { statusCode: 488, reasonPhrase: 'Not Acceptable Here', callId: 'c' } });
-    await expect(holding).rejects.toMatchObject({ kind: 'rejected', code: 488, message: 'Hold rejected: 488 Not Acceptable Here' });
+    await expect(holding).rejects.toMatchObject({
+      kind: 'rejected',
+      code: 488,
+      message: 'Hold rejected: 488 Not Acceptable Here',
+    });
     expect(inFlight.size).toBe(0);
     // a later connection loss touches nothing that already settled
     inFlight.abandonAll();

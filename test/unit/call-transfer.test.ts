@@ -25,7 +25,10 @@ function fakeInvitation(): Invitation {
   Object.defineProperties(invitation, {
     state: { get: () => state },
     stateChange: {
-      value: { addListener: (listener: (next: SessionState) => void) => listeners.add(listener), removeListener: () => undefined },
+      value: {
+        addListener: (listener: (next: SessionState) => void) => listeners.add(listener),
+        removeListener: () => undefined,
+      },
     },
     autoSendAnInitialProvisionalResponse: { value: true },
     sessionDescriptionHandler: { value: undefined },
@@ -100,7 +103,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('a REFER from the peer is the application\'s decision', () => {
+describe("a REFER from the peer is the application's decision", () => {
   it('without calls.acceptTransfer it is declined 603 at once and nothing is dialled', async () => {
     const { handle, followed, refer } = await activeCall();
     const answers = refer(TO_CAROL);
@@ -110,7 +113,7 @@ describe('a REFER from the peer is the application\'s decision', () => {
     expect(handle.call.getState().status).toBe('active');
   });
 
-  it('accepted (true): 202, then one new call to the rebuilt target; the peer\'s BYE ends this one transferred', async () => {
+  it("accepted (true): 202, then one new call to the rebuilt target; the peer's BYE ends this one transferred", async () => {
     const { handle, invitation, followed, asked, refer } = await activeCall(() => true);
     const answers = refer({ ...TO_CAROL, 'referred-by': ['"Bob" <sip:bob@example.com>;cid="1@example.com"'] });
     await settle();
@@ -133,9 +136,12 @@ describe('a REFER from the peer is the application\'s decision', () => {
     ['false', () => false],
     ['a promise of false', async () => false],
     ['a truthy value that is not true', () => 'yes' as never],
-    ['a throw', () => {
-      throw new Error('no');
-    }],
+    [
+      'a throw',
+      () => {
+        throw new Error('no');
+      },
+    ],
     ['a rejection', () => Promise.reject(new Error('no'))],
   ])('declined (603) on %s, and nothing is dialled', async (_name, decider) => {
     const { handle, followed, asked, refer } = await activeCall(decider);
@@ -205,7 +211,9 @@ describe('a REFER from the peer is the application\'s decision', () => {
 
   it('the call ending while the application decides declines the REFER and stops the timer; a later true is ignored', async () => {
     let answer: (value: boolean) => void = () => undefined;
-    const { handle, invitation, followed, refer } = await activeCall(() => new Promise<boolean>((resolve) => (answer = resolve)));
+    const { handle, invitation, followed, refer } = await activeCall(
+      () => new Promise<boolean>((resolve) => (answer = resolve)),
+    );
     vi.useFakeTimers();
     const answers = refer(TO_CAROL);
     const timersWhileDeciding = vi.getTimerCount();

@@ -41,7 +41,13 @@ function setup(input: Partial<CallInput> & Pick<CallInput, 'direction'>) {
     },
   });
   const actor = createActor(machine, {
-    input: { unansweredTimeoutMs: 30_000, holdRetryDelayMs: [1000, 3000], endingTimeoutMs: 5000, environment, ...input },
+    input: {
+      unansweredTimeoutMs: 30_000,
+      holdRetryDelayMs: [1000, 3000],
+      endingTimeoutMs: 5000,
+      environment,
+      ...input,
+    },
   }).start();
   return {
     actor,

@@ -12,15 +12,29 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
 
 describe('CLI SIP lines: direction', () => {
   it('shows requests sipstate sends with →, and the responses it receives with ←', () => {
-    expect(sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 2 REGISTER', 'Contact: <sip:a@h.invalid>;expires=60')))).toBe('→ REGISTER expires=60');
-    expect(sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 3 REGISTER', 'Contact: <sip:a@h.invalid>;expires=0')))).toBe('→ REGISTER expires=0');
-    expect(sipSummary(received(sip('SIP/2.0 401 Unauthorized', 'CSeq: 1 REGISTER')))).toBe('← 401 Unauthorized (REGISTER)');
-    expect(sipSummary(received(sip('SIP/2.0 200 OK', 'CSeq: 2 REGISTER', 'Contact: <sip:a@h.invalid>;expires=60')))).toBe('← 200 OK (REGISTER, expires=60)');
+    expect(
+      sipSummary(
+        sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 2 REGISTER', 'Contact: <sip:a@h.invalid>;expires=60')),
+      ),
+    ).toBe('→ REGISTER expires=60');
+    expect(
+      sipSummary(
+        sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 3 REGISTER', 'Contact: <sip:a@h.invalid>;expires=0')),
+      ),
+    ).toBe('→ REGISTER expires=0');
+    expect(sipSummary(received(sip('SIP/2.0 401 Unauthorized', 'CSeq: 1 REGISTER')))).toBe(
+      '← 401 Unauthorized (REGISTER)',
+    );
+    expect(
+      sipSummary(received(sip('SIP/2.0 200 OK', 'CSeq: 2 REGISTER', 'Contact: <sip:a@h.invalid>;expires=60'))),
+    ).toBe('← 200 OK (REGISTER, expires=60)');
   });
 
-  it('shows requests the server sends with ←, and sipstate\'s answers to them with →', () => {
+  it("shows requests the server sends with ←, and sipstate's answers to them with →", () => {
     for (const method of ['INVITE', 'MESSAGE', 'OPTIONS', 'NOTIFY', 'BYE', 'REFER']) {
-      expect(sipSummary(received(sip(`${method} sip:alice@h.invalid;transport=ws SIP/2.0`, `CSeq: 7 ${method}`)))).toBe(`← ${method}`);
+      expect(sipSummary(received(sip(`${method} sip:alice@h.invalid;transport=ws SIP/2.0`, `CSeq: 7 ${method}`)))).toBe(
+        `← ${method}`,
+      );
     }
     expect(sipSummary(sent(sip('SIP/2.0 200 OK', 'CSeq: 7 MESSAGE')))).toBe('→ 200 OK (MESSAGE)');
     expect(sipSummary(sent(sip('SIP/2.0 486 Busy Here', 'CSeq: 1 INVITE')))).toBe('→ 486 Busy Here (INVITE)');
@@ -33,8 +47,12 @@ describe('CLI SIP lines: direction', () => {
   });
 
   it('shows the Expires header when the Contact has no expires parameter, and nothing when neither is there', () => {
-    expect(sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 4 REGISTER', 'Contact: *', 'Expires: 0')))).toBe('→ REGISTER expires=0');
-    expect(sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 4 REGISTER', 'Contact: <sip:a@h.invalid>')))).toBe('→ REGISTER');
+    expect(
+      sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 4 REGISTER', 'Contact: *', 'Expires: 0'))),
+    ).toBe('→ REGISTER expires=0');
+    expect(
+      sipSummary(sent(sip('REGISTER sip:sipstate.test SIP/2.0', 'CSeq: 4 REGISTER', 'Contact: <sip:a@h.invalid>'))),
+    ).toBe('→ REGISTER');
   });
 
   it('shows nothing for an entry without a start line', () => {
@@ -65,7 +83,9 @@ describe('CLI SIP lines: hostile text', () => {
   it('escapes control characters in a method, a CSeq method and the escapes are visible as text', () => {
     expect(sipSummary(received(sip('IN\u001b[2JVITE sip:a@b SIP/2.0', 'CSeq: 1 INVITE')))).toBe('← IN\\x1b[2JVITE');
     expect(sipSummary(received(sip('SIP/2.0 200 OK', 'CSeq: 1 REG\u009bISTER')))).toBe('← 200 OK (REG\\x9bISTER)');
-    expect(sipSummary(received(sip('SIP/2.0 200 OK\u001b]0;x\u0007', 'CSeq: 1 OPTIONS')))).toBe('← 200 OK\\x1b]0;x\\x07 (OPTIONS)');
+    expect(sipSummary(received(sip('SIP/2.0 200 OK\u001b]0;x\u0007', 'CSeq: 1 OPTIONS')))).toBe(
+      '← 200 OK\\x1b]0;x\\x07 (OPTIONS)',
+    );
   });
 
   it('cuts a huge reason phrase', () => {
@@ -75,12 +95,18 @@ describe('CLI SIP lines: hostile text', () => {
   });
 
   it('escapes what errors and events quote from the network, and redacts URLs in them', () => {
-    const error = new SipError('rejected', 'Registration rejected: 403 Nope\u001b[2J\r\nforged', { code: 403, reason: 'Nope\u001b[2J\r\nforged' });
+    const error = new SipError('rejected', 'Registration rejected: 403 Nope\u001b[2J\r\nforged', {
+      code: 403,
+      reason: 'Nope\u001b[2J\r\nforged',
+    });
     expect(errorText(error)).toBe('rejected 403: Registration rejected: 403 Nope\\x1b[2J\\x0d\\x0aforged');
     const event = eventText({ type: 'xstate.error.actor.x', error });
     expect(event).not.toMatch(CONTROL);
     expect(event).toContain('(rejected 403 Nope\\x1b[2J\\x0d\\x0aforged: Registration rejected');
-    const closed = eventText({ type: 'xstate.error.actor.x', error: new Error('WebSocket closed ws://a:s3cret@h/x?token=t0k (code: 1006)') });
+    const closed = eventText({
+      type: 'xstate.error.actor.x',
+      error: new Error('WebSocket closed ws://a:s3cret@h/x?token=t0k (code: 1006)'),
+    });
     expect(closed).toContain('ws://***@h/x?token=***');
     expect(closed).not.toMatch(/s3cret|t0k/);
     expect(terminalText('warn \u001b]0;x\u0007')).toBe('warn \\x1b]0;x\\x07');

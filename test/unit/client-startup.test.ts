@@ -63,7 +63,11 @@ describe('createSipClient startup', () => {
   it('starts as usual when nothing fails (the mock above is what failed)', () => {
     failWatchNetwork = false;
     class RecordingWebSocket {}
-    const client = createSipClient({ server: 'ws://127.0.0.1:1', uri: 'sip:alice@example.com', webSocket: RecordingWebSocket });
+    const client = createSipClient({
+      server: 'ws://127.0.0.1:1',
+      uri: 'sip:alice@example.com',
+      webSocket: RecordingWebSocket,
+    });
     expect(client.getState().transport.status).toBe('disconnected');
     client.dispose();
   });

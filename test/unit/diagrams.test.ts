@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allStates, describeMachine, DIAGRAM_MACHINES, DIAGRAM_NAMES, MACHINE_NAMES, MACHINES } from '../../src/diagram/definition';
+import {
+  allStates,
+  describeMachine,
+  DIAGRAM_MACHINES,
+  DIAGRAM_NAMES,
+  MACHINE_NAMES,
+  MACHINES,
+} from '../../src/diagram/definition';
 import { renderDiagramFiles } from '../../src/diagram/docs';
 import { toMermaid } from '../../src/diagram/mermaid';
 import { toSvg } from '../../src/diagram/svg';
@@ -13,7 +20,13 @@ describe('generated diagrams', () => {
   const files = renderDiagramFiles();
 
   it('docs/machines.md and every SVG match the machine definitions (run `npm run diagrams` if not)', () => {
-    expect([...files.keys()].sort()).toEqual(['docs/call.svg', 'docs/machines.md', 'docs/registration.svg', 'docs/transport.svg', 'docs/user-agent.svg']);
+    expect([...files.keys()].sort()).toEqual([
+      'docs/call.svg',
+      'docs/machines.md',
+      'docs/registration.svg',
+      'docs/transport.svg',
+      'docs/user-agent.svg',
+    ]);
     for (const [path, content] of files) {
       const onDisk = existsSync(resolve(root, path)) ? readFileSync(resolve(root, path), 'utf8') : '(missing)';
       expect(onDisk, `${path} is stale: run npm run diagrams`).toBe(content);
@@ -64,7 +77,11 @@ describe('generated diagrams', () => {
     const registration = describeMachine(MACHINES.registration);
     expect(registration.root.type).toBe('parallel');
     const binding = allStates(registration).find((state) => state.id === 'registration.binding')!;
-    expect(binding.transitions[0]).toMatchObject({ label: 'REGISTER', guard: 'linkUp', targets: ['registration.binding.active.registering'] });
+    expect(binding.transitions[0]).toMatchObject({
+      label: 'REGISTER',
+      guard: 'linkUp',
+      targets: ['registration.binding.active.registering'],
+    });
 
     const call = describeMachine(DIAGRAM_MACHINES.call);
     expect(call.id).toBe('call');
@@ -115,7 +132,10 @@ describe('generated diagrams', () => {
     ]);
     const active = callStates.find((state) => state.id === 'call.active')!;
     expect([active.type, active.tags]).toEqual(['parallel', ['active']]);
-    expect(active.transitions.filter((t) => t.label === 'REMOTE_BYE').map((t) => t.guard)).toEqual(['wasReferred', undefined]);
+    expect(active.transitions.filter((t) => t.label === 'REMOTE_BYE').map((t) => t.guard)).toEqual([
+      'wasReferred',
+      undefined,
+    ]);
     const ended = callStates.find((state) => state.id === 'call.ended')!;
     expect([ended.type, ended.tags, ended.entry]).toEqual(['final', ['ended'], ['markEnded', 'release']]);
   });

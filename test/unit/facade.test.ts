@@ -126,7 +126,10 @@ function facade(options: Partial<SipClientOptions> = {}) {
 describe('facade against a fake runtime', () => {
   it('start() resolves once the user agent is started and connected; the streams replay and follow', async () => {
     const { client, fake, states } = facade();
-    expect(client.getState()).toMatchObject({ transport: { status: 'disconnected' }, userAgent: { status: 'stopped' } });
+    expect(client.getState()).toMatchObject({
+      transport: { status: 'disconnected' },
+      userAgent: { status: 'stopped' },
+    });
     await client.start();
     expect(client.getState()).toMatchObject({ transport: { status: 'connected' }, userAgent: { status: 'started' } });
     expect(fake.log).toEqual(['connect 0', 'start UA']);
@@ -142,7 +145,9 @@ describe('facade against a fake runtime', () => {
     await client.register();
     expect(client.getState().registration).toMatchObject({ status: 'registered', expires: 600 });
     expect(fake.log).toEqual(['connect 0', 'start UA', 'REGISTER 600']);
-    expect(states.filter((s) => s.registration.status === 'registered' && s.transport.status !== 'connected')).toEqual([]);
+    expect(states.filter((s) => s.registration.status === 'registered' && s.transport.status !== 'connected')).toEqual(
+      [],
+    );
   });
 
   it('register() rejects with the error of a registration that failed for good (auth)', async () => {
@@ -161,7 +166,10 @@ describe('facade against a fake runtime', () => {
     expect(client.getState().registration.status).toBe('unregistered');
     expect(fake.log).toContain('REGISTER 0');
     await client.stop();
-    expect(client.getState()).toMatchObject({ transport: { status: 'disconnected' }, userAgent: { status: 'stopped' } });
+    expect(client.getState()).toMatchObject({
+      transport: { status: 'disconnected' },
+      userAgent: { status: 'stopped' },
+    });
     expect(fake.log.slice(-2)).toEqual(['stop UA', 'disconnect']);
     expect(fake.watching).toBe(0);
   });
@@ -190,7 +198,9 @@ describe('facade against a fake runtime', () => {
     expect(client.getState().transport.status).toBe('connected');
     expect(fake.log.filter((line) => line.startsWith('connect')).length).toBe(before + 1);
     // every transport$ 'reconnecting' came with a registration that was not 'registered'
-    expect(states.filter((s) => s.registration.status === 'registered' && s.transport.status !== 'connected')).toEqual([]);
+    expect(states.filter((s) => s.registration.status === 'registered' && s.transport.status !== 'connected')).toEqual(
+      [],
+    );
   });
 
   it('reconnect() on a client that was never started rejects at once', async () => {
@@ -251,7 +261,15 @@ describe('facade against a fake runtime', () => {
     fake.runtime.sendRegister = () => new Promise<RegisterOutcome>(() => {});
     client.dispose();
     await expect(waiting).rejects.toMatchObject({ kind: 'cancelled' });
-    expect(completed.sort()).toEqual(['calls$', 'incomingCalls$', 'messages$', 'registration$', 'state$', 'transport$', 'userAgent$']);
+    expect(completed.sort()).toEqual([
+      'calls$',
+      'incomingCalls$',
+      'messages$',
+      'registration$',
+      'state$',
+      'transport$',
+      'userAgent$',
+    ]);
     expect(fake.log.at(-1)).toBe('dispose');
     expect(fake.watching).toBe(0);
     expect(fake.networkWatches).toBe(0);

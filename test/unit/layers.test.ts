@@ -34,8 +34,11 @@ function importsOf(source: string): string[] {
 /** What is wrong with one import of a machines/ file, or undefined when it is allowed. */
 function machinesViolation(file: string, specifier: string): string | undefined {
   if (specifier === 'xstate') return undefined;
-  if (!specifier.startsWith('.')) return `${file} imports the package ${JSON.stringify(specifier)}: machines/ may import only xstate`;
-  const target = relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/');
+  if (!specifier.startsWith('.'))
+    return `${file} imports the package ${JSON.stringify(specifier)}: machines/ may import only xstate`;
+  const target = relative(root, resolve(root, dirname(file), specifier))
+    .split(sep)
+    .join('/');
   if (target === 'machines' || target.startsWith('machines/')) return undefined;
   return `${file} imports ${JSON.stringify(specifier)} (${target}), outside machines/`;
 }
@@ -45,7 +48,9 @@ const srcFiles = tsFiles('src');
 
 describe('layers', () => {
   it('finds the files it checks', () => {
-    expect(machineFiles).toEqual(expect.arrayContaining(['machines/index.ts', 'machines/errors.ts', 'machines/transport.machine.ts']));
+    expect(machineFiles).toEqual(
+      expect.arrayContaining(['machines/index.ts', 'machines/errors.ts', 'machines/transport.machine.ts']),
+    );
     expect(srcFiles).toEqual(expect.arrayContaining(['src/client.ts', 'src/errors.ts', 'src/diagram/definition.ts']));
   });
 
@@ -62,12 +67,16 @@ describe('layers', () => {
       "/** @example\n * import { x } from 'sipstate/machines';\n */",
       "// import { y } from '../src/y';",
     ].join('\n');
-    expect(importsOf(sample).sort()).toEqual(['../src/b', '../src/f', './c', './d', './e', './h', 'sip.js', 'xstate'].sort());
+    expect(importsOf(sample).sort()).toEqual(
+      ['../src/b', '../src/f', './c', './d', './e', './h', 'sip.js', 'xstate'].sort(),
+    );
   });
 
   it('machines/ imports only xstate and its own files', () => {
     const violations = machineFiles.flatMap((file) =>
-      importsOf(readFileSync(resolve(root, file), 'utf8')).flatMap((specifier) => machinesViolation(file, specifier) ?? []),
+      importsOf(readFileSync(resolve(root, file), 'utf8')).flatMap(
+        (specifier) => machinesViolation(file, specifier) ?? [],
+      ),
     );
     expect(violations).toEqual([]);
   });
@@ -77,8 +86,16 @@ describe('layers', () => {
     const crossings = machineFiles.flatMap((file) =>
       importsOf(readFileSync(resolve(root, file), 'utf8'))
         .filter((specifier) => specifier.startsWith('.'))
-        .map((specifier) => relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/').replace(/\.ts$/, ''))
-        .filter((target) => srcSet.has(target) || srcSet.has(`${target}/index`) || target === 'src' || target.startsWith('src/'))
+        .map((specifier) =>
+          relative(root, resolve(root, dirname(file), specifier))
+            .split(sep)
+            .join('/')
+            .replace(/\.ts$/, ''),
+        )
+        .filter(
+          (target) =>
+            srcSet.has(target) || srcSet.has(`${target}/index`) || target === 'src' || target.startsWith('src/'),
+        )
         .map((target) => `${file} -> ${target}`),
     );
     expect(crossings).toEqual([]);

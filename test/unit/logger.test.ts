@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, normalizeLogLevel, redactSipMessage, redactUrlsIn, sipJsLogLevel, type SipLogLevel } from '../../src/logger';
+import {
+  createLogger,
+  normalizeLogLevel,
+  redactSipMessage,
+  redactUrlsIn,
+  sipJsLogLevel,
+  type SipLogLevel,
+} from '../../src/logger';
 
 function capture(level: SipLogLevel = 'debug') {
   const lines: string[] = [];
-  const sink = { debug: (l: string) => lines.push(l), log: (l: string) => lines.push(l), warn: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+  const sink = {
+    debug: (l: string) => lines.push(l),
+    log: (l: string) => lines.push(l),
+    warn: (l: string) => lines.push(l),
+    error: (l: string) => lines.push(l),
+  };
   return { lines, logger: createLogger(level, sink) };
 }
 
@@ -33,7 +45,9 @@ describe('log redaction', () => {
     expect(line).toContain('From: <sip:alice@sipstate.test>;tag=1');
     expect(line).toContain('Contact: <sip:alice@h.invalid;transport=ws>;expires=600');
     expect(line).not.toContain('[redacted]@');
-    expect(line.startsWith('[sipstate] sent to ws://127.0.0.1:5066:\nREGISTER sip:sipstate.test SIP/2.0\r\n')).toBe(true);
+    expect(line.startsWith('[sipstate] sent to ws://127.0.0.1:5066:\nREGISTER sip:sipstate.test SIP/2.0\r\n')).toBe(
+      true,
+    );
   });
 
   it('masks Proxy-Authorization, WWW-Authenticate and Proxy-Authenticate, in any case and spacing', () => {
@@ -72,7 +86,9 @@ describe('log redaction', () => {
     logger.debug(message);
     const line = lines[0]!;
     for (const secret of ['f0ldednonce', 'f0ldedresp', 'realm=', 'username=']) expect(line).not.toContain(secret);
-    expect(line).toBe('[sipstate] REGISTER sip:sipstate.test SIP/2.0\r\nAuthorization: [redacted]\r\nCSeq: 3 REGISTER\r\nMax-Forwards: 70\r\n');
+    expect(line).toBe(
+      '[sipstate] REGISTER sip:sipstate.test SIP/2.0\r\nAuthorization: [redacted]\r\nCSeq: 3 REGISTER\r\nMax-Forwards: 70\r\n',
+    );
     // Bare LF line ends fold the same way.
     expect(redactSipMessage('Authorization: Digest a\n b="x"\nCSeq: 1 X')).toBe('Authorization: [redacted]\nCSeq: 1 X');
   });
@@ -151,7 +167,12 @@ describe('log redaction through a client', () => {
       }
     }
     const lines: string[] = [];
-    const sink = { debug: (l: string) => lines.push(l), log: (l: string) => lines.push(l), warn: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+    const sink = {
+      debug: (l: string) => lines.push(l),
+      log: (l: string) => lines.push(l),
+      warn: (l: string) => lines.push(l),
+      error: (l: string) => lines.push(l),
+    };
     const client = createSipClient({
       server: 'ws://alice:alice@127.0.0.1:1/x?token=t0k',
       uri: 'sip:alice@sipstate.test',
@@ -208,13 +229,20 @@ describe('log levels and sinks', () => {
     logger.warn('a warning');
     logger.error('an error');
     expect(built).toBe(0);
-    expect(sink.lines).toEqual(['info [sipstate] connected to ws://127.0.0.1:1', 'warn [sipstate] a warning', 'error [sipstate] an error']);
+    expect(sink.lines).toEqual([
+      'info [sipstate] connected to ws://127.0.0.1:1',
+      'warn [sipstate] a warning',
+      'error [sipstate] an error',
+    ]);
   });
 
   it("'log' is an alias of 'info'", () => {
     const viaLog = new PinoLike();
     const viaInfo = new PinoLike();
-    for (const [level, sink] of [['log', viaLog], ['info', viaInfo]] as const) {
+    for (const [level, sink] of [
+      ['log', viaLog],
+      ['info', viaInfo],
+    ] as const) {
       const logger = createLogger(level, sink);
       logger.debug('d');
       logger.log('i');
@@ -289,7 +317,13 @@ describe('log levels and sinks', () => {
     }
     const run = async (logLevel: SipLogLevel) => {
       const sink = new PinoLike();
-      const client = createSipClient({ server: 'ws://127.0.0.1:1/x', webSocket: OpeningWebSocket, logLevel, logger: sink, fastParser: false });
+      const client = createSipClient({
+        server: 'ws://127.0.0.1:1/x',
+        webSocket: OpeningWebSocket,
+        logLevel,
+        logger: sink,
+        fastParser: false,
+      });
       await client.start();
       client.dispose();
       return sink.lines;

@@ -34,7 +34,13 @@ function call(input: Partial<CallInput> & Pick<CallInput, 'direction'>) {
   const reinvite = controllable<void, { hold: boolean }>();
   const answer = controllable<void>();
   const machine = callMachine.provide({
-    actors: { invite: controllable<void>().logic, answer: answer.logic, cancel: cancel.logic, reject: reject.logic, reinvite: reinvite.logic },
+    actors: {
+      invite: controllable<void>().logic,
+      answer: answer.logic,
+      cancel: cancel.logic,
+      reject: reject.logic,
+      reinvite: reinvite.logic,
+    },
   });
   const actor = createActor(machine, { input: { environment, ...input } }).start();
   return { actor, cancel, reject, reinvite, answer, status: () => callStatusOf(actor.getSnapshot()) };
@@ -61,37 +67,43 @@ describe('call machine: no delay input fires early', () => {
     expect(c.status()).toBe('ending');
   });
 
-  it.each([...HUGE, Number.NaN])('holdRetryDelayMs [%s, same]: a hold answered 491 is not retried within 1 s', async (value) => {
-    const c = call({ direction: 'incoming', holdRetryDelayMs: [value, value] });
-    c.actor.send({ type: 'ANSWER' });
-    c.answer.last.resolve();
-    await flush();
-    c.actor.send({ type: 'HOLD' });
-    c.reinvite.last.reject(new SipError('rejected', '491', { code: 491 }));
-    await flush();
-    await quietFor1s(() => [c.reinvite.calls.length, isLocallyHeld(c.actor.getSnapshot())]);
-    expect(c.reinvite.calls).toHaveLength(1);
-  });
+  it.each([...HUGE, Number.NaN])(
+    'holdRetryDelayMs [%s, same]: a hold answered 491 is not retried within 1 s',
+    async (value) => {
+      const c = call({ direction: 'incoming', holdRetryDelayMs: [value, value] });
+      c.actor.send({ type: 'ANSWER' });
+      c.answer.last.resolve();
+      await flush();
+      c.actor.send({ type: 'HOLD' });
+      c.reinvite.last.reject(new SipError('rejected', '491', { code: 491 }));
+      await flush();
+      await quietFor1s(() => [c.reinvite.calls.length, isLocallyHeld(c.actor.getSnapshot())]);
+      expect(c.reinvite.calls).toHaveLength(1);
+    },
+  );
 });
 
 describe('user agent machine: no delay input fires early', () => {
-  it.each([...HUGE, Number.NaN])('stopStepTimeoutMs %s: an unregister that hears nothing is waited for', async (value) => {
-    const u = fakeUserAgent({
-      transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0 },
-      registration: { expires: 600, environment },
-      register: true,
-      stopStepTimeoutMs: value,
-    });
-    u.actor.send({ type: 'START' });
-    u.connect.last.resolve();
-    await flush();
-    u.startUa.last.resolve();
-    await flush();
-    u.register.last.resolve({ type: 'registered', expires: 600 });
-    await flush();
-    u.actor.send({ type: 'STOP' });
-    expect(u.unregister.calls).toHaveLength(1);
-    await quietFor1s(() => [u.status(), u.stopUa.calls.length]);
-    expect(u.stopUa.calls).toHaveLength(0);
-  });
+  it.each([...HUGE, Number.NaN])(
+    'stopStepTimeoutMs %s: an unregister that hears nothing is waited for',
+    async (value) => {
+      const u = fakeUserAgent({
+        transport: { servers: ['ws://a.test'], environment, keepAliveIntervalMs: 0 },
+        registration: { expires: 600, environment },
+        register: true,
+        stopStepTimeoutMs: value,
+      });
+      u.actor.send({ type: 'START' });
+      u.connect.last.resolve();
+      await flush();
+      u.startUa.last.resolve();
+      await flush();
+      u.register.last.resolve({ type: 'registered', expires: 600 });
+      await flush();
+      u.actor.send({ type: 'STOP' });
+      expect(u.unregister.calls).toHaveLength(1);
+      await quietFor1s(() => [u.status(), u.stopUa.calls.length]);
+      expect(u.stopUa.calls).toHaveLength(0);
+    },
+  );
 });

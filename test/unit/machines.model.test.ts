@@ -14,7 +14,15 @@
  * state followed by its event), plus bounded simple paths. Counts are asserted so the run stays bounded.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assign, createActor, createMachine, stateIn, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
+import {
+  assign,
+  createActor,
+  createMachine,
+  stateIn,
+  type AnyActorRef,
+  type AnyStateMachine,
+  type EventObject,
+} from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
 import { STABLE_CONNECTION_MS, transportStatusOf } from '../../machines/transport.machine';
@@ -62,7 +70,10 @@ function pathsOf<E extends EventObject>(
 ): { nodes: number; paths: Path<E>[] } {
   const paths: Path<E>[] = model.getShortestPaths().map((path) => {
     const steps = path.steps.map((s) => s.event).filter((event) => !event.type.startsWith('xstate.'));
-    return { description: `shortest to ${JSON.stringify(path.state.value)} via ${steps.map((e) => e.type).join('>')}`, events: steps };
+    return {
+      description: `shortest to ${JSON.stringify(path.state.value)} via ${steps.map((e) => e.type).join('>')}`,
+      events: steps,
+    };
   });
   const random = prng(seed);
   for (let walk = 0; walk < walks; walk++) {
@@ -88,14 +99,19 @@ function activeDelayedEvents(snapshot: { _nodes: { after: { eventType: string }[
 
 /** The delayed events XState has scheduled right now, across the whole actor system. */
 function scheduledEvents(actor: AnyActorRef): string[] {
-  const system = actor.system as unknown as { getSnapshot(): { _scheduledEvents: Record<string, { event: { type: string } }> } };
+  const system = actor.system as unknown as {
+    getSnapshot(): { _scheduledEvents: Record<string, { event: { type: string } }> };
+  };
   return Object.values(system.getSnapshot()._scheduledEvents).map((scheduled) => scheduled.event.type);
 }
 
 function expectNoStaleTimers(actor: AnyActorRef, where: string): void {
   const scheduled = scheduledEvents(actor);
   const allowed = activeDelayedEvents(actor.getSnapshot() as never);
-  expect(scheduled.filter((type) => !allowed.has(type)), `stale timer ${where}`).toEqual([]);
+  expect(
+    scheduled.filter((type) => !allowed.has(type)),
+    `stale timer ${where}`,
+  ).toEqual([]);
   // nothing but XState's delayed events uses a timer
   expect(vi.getTimerCount(), `timers besides XState's ${where}`).toBe(scheduled.length);
 }
@@ -222,7 +238,9 @@ function modelStatus(snapshot: { getMeta(): Record<string, { status?: string } |
 function registrationSut() {
   const register = controllable<RegisterOutcome, { expires: number }>();
   const unregister = controllable<void>();
-  const machine = registrationMachine.provide({ actors: { sendRegister: register.logic, sendUnregister: unregister.logic } });
+  const machine = registrationMachine.provide({
+    actors: { sendRegister: register.logic, sendUnregister: unregister.logic },
+  });
   const actor = createActor(machine, { input: { expires: 600, environment } });
   actor.start();
   const exec = async (event: RegEvent): Promise<void> => {
@@ -268,7 +286,11 @@ function only<T>(calls: T[], what: string): T {
 describe('registration machine against its model', () => {
   it('follows the model on every path, with the invariants on every step', async () => {
     const model = createTestModel(registrationModel, { events: REG_EVENTS });
-    const { nodes, paths } = pathsOf<RegEvent>(model, registrationModel, REG_EVENTS, { walks: 40, length: 30, seed: 1 });
+    const { nodes, paths } = pathsOf<RegEvent>(model, registrationModel, REG_EVENTS, {
+      walks: 40,
+      length: 30,
+      seed: 1,
+    });
     // 33 (state, transition) nodes and 83 paths when written; bounded so the run stays short
     expect(nodes).toBeGreaterThan(20);
     expect(paths.length).toBeLessThanOrEqual(200);
@@ -387,7 +409,9 @@ const failure = [
   },
 ];
 // `attempt` is capped at MAX_ATTEMPTS + 1 to keep the model finite (above MAX_ATTEMPTS every failure is final anyway).
-const retryNow = assign({ attempt: ({ context }: { context: TrModelContext }) => Math.min(context.attempt + 1, MAX_ATTEMPTS + 1) });
+const retryNow = assign({
+  attempt: ({ context }: { context: TrModelContext }) => Math.min(context.attempt + 1, MAX_ATTEMPTS + 1),
+});
 const fresh = assign({ attempt: 0, server: 0 });
 const connectOrWait = [
   { guard: offline, target: '#transportModel.connection.waitingForNetwork', actions: fresh },
@@ -395,7 +419,10 @@ const connectOrWait = [
 ];
 // Opening does not reset the attempt count (a server that accepts and drops connections must not reset the backoff);
 // staying up does (STABLE, or a ping, which comes only after STABLE_CONNECTION_MS).
-const opened = { target: '#transportModel.connection.connected', actions: assign({ method: 'crlf' as const, stable: false }) };
+const opened = {
+  target: '#transportModel.connection.connected',
+  actions: assign({ method: 'crlf' as const, stable: false }),
+};
 const becameStable = assign({ attempt: 0, stable: true });
 
 /** What the transport must do (README's table), with maxAttempts 2, two servers and the network region. */
@@ -439,7 +466,11 @@ const transportModel = createMachine({
                 // (a no-op once stable: a guard here would let the path generator put a no-op STABLE in a path)
                 STABLE: { actions: becameStable as never },
                 PING_DUE: [
-                  { guard: ({ context }) => context.method === 'options', target: 'options', actions: becameStable as never },
+                  {
+                    guard: ({ context }) => context.method === 'options',
+                    target: 'options',
+                    actions: becameStable as never,
+                  },
                   { target: 'crlf', actions: becameStable as never },
                 ],
                 // offline while connected: probe the connection now
@@ -620,12 +651,17 @@ describe('transport machine against its model', () => {
           // failover: the server in use or next is the model's (each failure moves on to the next)
           expect(snapshot.context.servers[snapshot.context.serverIndex], where).toBe(SERVERS[expected.context.server]);
         }
-        if (expected.context.attempt <= MAX_ATTEMPTS) expect(snapshot.context.attempt, where).toBe(expected.context.attempt);
+        if (expected.context.attempt <= MAX_ATTEMPTS)
+          expect(snapshot.context.attempt, where).toBe(expected.context.attempt);
         // the public state: no count while connected (whatever the backoff still remembers) or disconnected
         const state = selectTransportState(snapshot);
         const fields = fieldsOf(state);
-        expect(fields.attempt, where).toBe(status === 'connected' || status === 'disconnected' ? undefined : snapshot.context.attempt);
-        expect(fields.server, where).toBe(status === 'disconnected' ? undefined : snapshot.context.servers[snapshot.context.serverIndex]);
+        expect(fields.attempt, where).toBe(
+          status === 'connected' || status === 'disconnected' ? undefined : snapshot.context.attempt,
+        );
+        expect(fields.server, where).toBe(
+          status === 'disconnected' ? undefined : snapshot.context.servers[snapshot.context.serverIndex],
+        );
         // 'reconnecting' tells its phases apart: waiting for the timer, waiting for the network, attempting
         expect(state.status === 'reconnecting' ? state.phase : undefined, where).toBe(
           snapshot.matches({ connection: 'waitingToReconnect' })
@@ -642,18 +678,27 @@ describe('transport machine against its model', () => {
         }
         // invariants
         expect(sut.pendingConnects(), `at most one connection attempt: ${where}`).toBeLessThanOrEqual(1);
-        const attempting = snapshot.matches({ connection: { connecting: 'opening' } }) || snapshot.matches({ connection: 'reconnecting' });
+        const attempting =
+          snapshot.matches({ connection: { connecting: 'opening' } }) ||
+          snapshot.matches({ connection: 'reconnecting' });
         expect(sut.pendingConnects(), `an attempt runs exactly while connecting: ${where}`).toBe(attempting ? 1 : 0);
         if (attempting) expect(sut.connect.last.input.server, where).toBe(SERVERS[expected.context.server]);
         expect(sut.watching, `watching iff connected: ${where}`).toBe(status === 'connected' ? 1 : 0);
         expect(sut.watchingNetwork, `network watched for the machine's life: ${where}`).toBe(true);
-        expect(sut.pendingCrlf(), `CRLF ping only while probing with it: ${where}`).toBe(expected.matches({ connection: { connected: 'crlf' } }) ? 1 : 0);
-        expect(sut.pendingOptions(), `OPTIONS only while probing with it: ${where}`).toBe(expected.matches({ connection: { connected: 'options' } }) ? 1 : 0);
+        expect(sut.pendingCrlf(), `CRLF ping only while probing with it: ${where}`).toBe(
+          expected.matches({ connection: { connected: 'crlf' } }) ? 1 : 0,
+        );
+        expect(sut.pendingOptions(), `OPTIONS only while probing with it: ${where}`).toBe(
+          expected.matches({ connection: { connected: 'options' } }) ? 1 : 0,
+        );
         expect(fields.retryAt !== undefined, `retryAt only while waiting: ${where}`).toBe(
           snapshot.matches({ connection: 'waitingToReconnect' }),
         );
         if (snapshot.matches({ network: 'offline' })) {
-          expect(snapshot.matches({ connection: 'waitingToReconnect' }), `no backoff timer while offline: ${where}`).toBe(false);
+          expect(
+            snapshot.matches({ connection: 'waitingToReconnect' }),
+            `no backoff timer while offline: ${where}`,
+          ).toBe(false);
         }
         expectNoStaleTimers(sut.actor, where);
         steps++;
@@ -792,7 +837,9 @@ function userAgentSut(maxAttempts = 3) {
       stopUa.pending,
   });
   const activeDelays = () =>
-    new Set([actor, child('transport'), child('registration')].flatMap((ref) => [...activeDelayedEvents(ref.getSnapshot())]));
+    new Set(
+      [actor, child('transport'), child('registration')].flatMap((ref) => [...activeDelayedEvents(ref.getSnapshot())]),
+    );
   const transportError = () => (child('transport').getSnapshot() as { context: { error?: SipError } }).context.error;
   return { actor, status, applicable, exec, inFlight, activeDelays, watching: u.watchingConnection, transportError };
 }
@@ -827,7 +874,10 @@ async function walkUserAgent(seed: number, maxAttempts: number): Promise<number>
       expect(sut.watching(), `watching iff connected: ${where}`).toBe(transport === 'connected');
       const scheduled = scheduledEvents(sut.actor);
       const allowed = sut.activeDelays();
-      expect(scheduled.filter((type) => !allowed.has(type)), `stale timer: ${where}`).toEqual([]);
+      expect(
+        scheduled.filter((type) => !allowed.has(type)),
+        `stale timer: ${where}`,
+      ).toEqual([]);
       expect(vi.getTimerCount(), `timers besides XState's: ${where}`).toBe(scheduled.length);
     };
     for (let index = 0; index < 40; index++) {
@@ -841,9 +891,9 @@ async function walkUserAgent(seed: number, maxAttempts: number): Promise<number>
     // stop() from wherever the walk ended, letting every side effect succeed: must end stopped and clean
     await sut.exec('STOP');
     for (let drain = 0; drain < 30 && sut.status().userAgent !== 'stopped'; drain++) {
-      const done = (['UNREGISTER_OK', 'UA_STOP_OK', 'DISCONNECT_OK', 'REGISTER_OK', 'CONNECT_OK', 'UA_START_OK'] as UaStep[]).find(
-        (step) => sut.applicable().includes(step),
-      );
+      const done = (
+        ['UNREGISTER_OK', 'UA_STOP_OK', 'DISCONNECT_OK', 'REGISTER_OK', 'CONNECT_OK', 'UA_START_OK'] as UaStep[]
+      ).find((step) => sut.applicable().includes(step));
       await sut.exec(done ?? 'TIMER');
       check(`walk ${walk} draining: ${trail.join('>')}`);
     }

@@ -84,7 +84,12 @@ describe('each machine runs alone, with no input', () => {
     const snapshot = actor.getSnapshot();
     expect(snapshot.status).toBe('active');
     expect(userAgentStatusOf(snapshot)).toBe('stopped');
-    expect(snapshot.context).toMatchObject({ autoRegister: false, stopStepTimeoutMs: 5_000, transportInput: {}, registrationInput: {} });
+    expect(snapshot.context).toMatchObject({
+      autoRegister: false,
+      stopStepTimeoutMs: 5_000,
+      transportInput: {},
+      registrationInput: {},
+    });
     const transport = actor.system.get('transport') as AnyActorRef;
     const registration = actor.system.get('registration') as AnyActorRef;
     expect((transport.getSnapshot() as TransportSnapshot).context.servers).toEqual(['wss://sip.example.com']);

@@ -69,14 +69,18 @@ describe('message guard: header lines', () => {
 
   it('accepts folded continuation lines (space or tab) and rejects one that continues no header', () => {
     expect(checkMessageShape(response('Subject: a long', ' subject folded', '\tand folded again'))).toBeUndefined();
-    expect(checkMessageShape(message(STATUS, [' folded first', ...BASE_HEADERS]))).toBe('header line 1 continues no header');
+    expect(checkMessageShape(message(STATUS, [' folded first', ...BASE_HEADERS]))).toBe(
+      'header line 1 continues no header',
+    );
   });
 
   it(`accepts ${MAX_HEADER_LINES} header lines and rejects one more (continuation lines count)`, () => {
     const fill = (lines: number): string[] =>
       Array.from({ length: lines - BASE_HEADERS.length - 1 }, (_, index) => `X-Fill-${index}: ${index}`);
     expect(checkMessageShape(response(...fill(MAX_HEADER_LINES)))).toBeUndefined();
-    expect(checkMessageShape(response(...fill(MAX_HEADER_LINES + 1)))).toBe(`more than ${MAX_HEADER_LINES} header lines`);
+    expect(checkMessageShape(response(...fill(MAX_HEADER_LINES + 1)))).toBe(
+      `more than ${MAX_HEADER_LINES} header lines`,
+    );
     const folded = [...fill(MAX_HEADER_LINES), ' a continuation line'];
     expect(checkMessageShape(response(...folded))).toBe(`more than ${MAX_HEADER_LINES} header lines`);
   });
@@ -117,9 +121,19 @@ describe('message guard: header lines', () => {
 describe('message guard: entry counts', () => {
   const cases = [
     { name: 'Via', compact: 'v', max: MAX_VIA_ENTRIES, entry: via },
-    { name: 'Contact', compact: 'm', max: MAX_CONTACT_ENTRIES, entry: (i: number) => `<sip:c${i}@h.invalid>;expires=60` },
+    {
+      name: 'Contact',
+      compact: 'm',
+      max: MAX_CONTACT_ENTRIES,
+      entry: (i: number) => `<sip:c${i}@h.invalid>;expires=60`,
+    },
     { name: 'Route', compact: undefined, max: MAX_ROUTE_ENTRIES, entry: (i: number) => `<sip:p${i}.invalid;lr>` },
-    { name: 'Record-Route', compact: undefined, max: MAX_RECORD_ROUTE_ENTRIES, entry: (i: number) => `<sip:p${i}.invalid;lr>` },
+    {
+      name: 'Record-Route',
+      compact: undefined,
+      max: MAX_RECORD_ROUTE_ENTRIES,
+      entry: (i: number) => `<sip:p${i}.invalid;lr>`,
+    },
   ] as const;
 
   for (const { name, compact, max, entry } of cases) {
@@ -141,13 +155,16 @@ describe('message guard: entry counts', () => {
         const half = Math.ceil(max / 2);
         const headers = [`${name}: ${list(half, entry)}`, `${compact}: ${list(max - half, entry)}`];
         expect(checkMessageShape(response(...headers))).toBeUndefined();
-        expect(checkMessageShape(response(...headers, `${compact}: ${entry(max)}`))).toBe(`more than ${max} ${name} entries`);
+        expect(checkMessageShape(response(...headers, `${compact}: ${entry(max)}`))).toBe(
+          `more than ${max} ${name} entries`,
+        );
       });
     }
   }
 
   it('does not count commas inside quoted display names (escapes included) or inside <...>', () => {
-    const contact = (i: number): string => `"Doe, Jane \\"${i},${i}\\" , x" <sip:c${i}@h.invalid;a=1,2;b=3?h=x,y>;q=0.5`;
+    const contact = (i: number): string =>
+      `"Doe, Jane \\"${i},${i}\\" , x" <sip:c${i}@h.invalid;a=1,2;b=3?h=x,y>;q=0.5`;
     expect(checkMessageShape(response(`Contact: ${list(MAX_CONTACT_ENTRIES, contact)}`))).toBeUndefined();
     expect(checkMessageShape(response(`Contact: ${list(MAX_CONTACT_ENTRIES + 1, contact)}`))).toBe(
       `more than ${MAX_CONTACT_ENTRIES} Contact entries`,
@@ -155,7 +172,10 @@ describe('message guard: entry counts', () => {
   });
 
   it('resets quote and angle state at each new header line, so an unclosed one cannot hide later entries', () => {
-    const headers = ['Contact: "unclosed <sip:a@b>', ...Array.from({ length: MAX_CONTACT_ENTRIES }, (_, i) => `m: <sip:c${i}@h>`)];
+    const headers = [
+      'Contact: "unclosed <sip:a@b>',
+      ...Array.from({ length: MAX_CONTACT_ENTRIES }, (_, i) => `m: <sip:c${i}@h>`),
+    ];
     expect(checkMessageShape(response(...headers))).toBe(`more than ${MAX_CONTACT_ENTRIES} Contact entries`);
   });
 
@@ -163,7 +183,10 @@ describe('message guard: entry counts', () => {
     const entries = Array.from({ length: 20_000 }, (_, i) => `<sip:c${i}@h>`);
     // On one line: over the line length; folded into 200 lines of 100: over the entry count.
     expect(checkMessageShape(response(`Contact: ${entries.join(',')}`))).toMatch(/longer than/);
-    const folded = Array.from({ length: 200 }, (_, i) => `${i === 0 ? 'Contact:' : ''} ${entries.slice(i * 100, i * 100 + 100).join(',')},`);
+    const folded = Array.from(
+      { length: 200 },
+      (_, i) => `${i === 0 ? 'Contact:' : ''} ${entries.slice(i * 100, i * 100 + 100).join(',')},`,
+    );
     expect(checkMessageShape(response(...folded))).toBe(`more than ${MAX_CONTACT_ENTRIES} Contact entries`);
     expect(checkMessageShape(response(`Supported: ${list(500, (i) => `ext${i}`)}`))).toBeUndefined();
     expect(checkMessageShape(response(`Contactx: ${list(500, (i) => `<sip:c${i}@h>`)}`))).toBeUndefined();
@@ -172,7 +195,11 @@ describe('message guard: entry counts', () => {
 
 describe('message guard: an INVITE Expires sip.js would turn into a timer', () => {
   const invite = (...headers: string[]): string =>
-    message('INVITE sip:alice@sipstate.test SIP/2.0', ['Via: SIP/2.0/WS h.invalid;branch=z9hG4bK1', ...BASE_HEADERS, ...headers]);
+    message('INVITE sip:alice@sipstate.test SIP/2.0', [
+      'Via: SIP/2.0/WS h.invalid;branch=z9hG4bK1',
+      ...BASE_HEADERS,
+      ...headers,
+    ]);
 
   it(`accepts plain seconds up to ${MAX_INVITE_EXPIRES_SEC} (the largest that fits a timer) and no Expires at all`, () => {
     expect(checkMessageShape(invite())).toBeUndefined();

@@ -56,9 +56,17 @@ describe('createSipClient options', () => {
     ['a negative keep-alive interval', { keepAliveIntervalSec: -1 }, 'keepAliveIntervalSec'],
     ['a negative connect jitter', { connectJitterMs: -1 }, 'connectJitterMs'],
     ['a network without online$', { network: {} }, 'network'],
-    ['sipOptions.transportOptions', { sipOptions: { transportOptions: { server: 'wss://x' } } }, 'sipOptions.transportOptions'],
+    [
+      'sipOptions.transportOptions',
+      { sipOptions: { transportOptions: { server: 'wss://x' } } },
+      'sipOptions.transportOptions',
+    ],
     ['sipOptions.uri', { sipOptions: { uri: 'sip:x@y' } }, 'sipOptions.uri'],
-    ['sipOptions.authorizationPassword', { sipOptions: { authorizationPassword: 'p' } }, 'sipOptions.authorizationPassword'],
+    [
+      'sipOptions.authorizationPassword',
+      { sipOptions: { authorizationPassword: 'p' } },
+      'sipOptions.authorizationPassword',
+    ],
     ['sipOptions.delegate', { sipOptions: { delegate: {} } }, 'sipOptions.delegate'],
     ['sipOptions.reconnectionAttempts', { sipOptions: { reconnectionAttempts: 3 } }, 'sipOptions.reconnectionAttempts'],
     ['sipOptions that is not an object', { sipOptions: 'x' }, 'sipOptions'],
@@ -73,7 +81,11 @@ describe('createSipClient options', () => {
     ['a keep-alive interval of NaN', { keepAliveIntervalSec: Number.NaN }, 'keepAliveIntervalSec'],
     ['a connect jitter above ten minutes', { connectJitterMs: 600_001 }, 'connectJitterMs'],
     ['reconnect.maxDelayMs 1e12', { reconnect: { maxDelayMs: 1e12 } }, 'reconnect.maxDelayMs'],
-    ['reconnect.initialDelayMs above an hour', { reconnect: { initialDelayMs: 3_600_001 } }, 'reconnect.initialDelayMs'],
+    [
+      'reconnect.initialDelayMs above an hour',
+      { reconnect: { initialDelayMs: 3_600_001 } },
+      'reconnect.initialDelayMs',
+    ],
     ['a negative reconnect.initialDelayMs', { reconnect: { initialDelayMs: -1 } }, 'reconnect.initialDelayMs'],
     ['reconnect.multiplier above 10', { reconnect: { multiplier: 11 } }, 'reconnect.multiplier'],
     ['reconnect.multiplier below 1', { reconnect: { multiplier: 0.5 } }, 'reconnect.multiplier'],
@@ -89,24 +101,48 @@ describe('createSipClient options', () => {
     // Own keys only: `in` would find these on Object.prototype.
     ['reconnect.toString', { reconnect: { toString: 1 } }, 'reconnect.toString'],
     ['reconnect.constructor', { reconnect: JSON.parse('{"constructor": 1}') as object }, 'reconnect.constructor'],
-    ['reconnect.__proto__ (own, from JSON)', { reconnect: JSON.parse('{"__proto__": {"initialDelayMs": 0}}') as object }, 'reconnect.__proto__'],
+    [
+      'reconnect.__proto__ (own, from JSON)',
+      { reconnect: JSON.parse('{"__proto__": {"initialDelayMs": 0}}') as object },
+      'reconnect.__proto__',
+    ],
     ['logger: null', { logger: null }, 'logger'],
     ['a logger without error()', { logger: { debug() {}, log() {}, warn() {} } }, 'logger'],
     ['a logger without info() or log()', { logger: { debug() {}, warn() {}, error() {} } }, 'logger'],
     ['a logger whose info is no function', { logger: { debug() {}, info: 'x', warn() {}, error() {} } }, 'logger'],
     ["logLevel 'trace'", { logLevel: 'trace' }, 'logLevel'],
     // Text that goes into SIP headers: a CR or LF would start a header of the caller's choosing.
-    ['a userAgentString with CRLF', { sipOptions: { userAgentString: 'x/1.0\r\nX-Injected: 1' } }, 'sipOptions.userAgentString'],
+    [
+      'a userAgentString with CRLF',
+      { sipOptions: { userAgentString: 'x/1.0\r\nX-Injected: 1' } },
+      'sipOptions.userAgentString',
+    ],
     ['a displayName with LF', { sipOptions: { displayName: 'Alice\nRoute: <sip:evil>' } }, 'sipOptions.displayName'],
     ['a contactName with NUL', { sipOptions: { contactName: 'alice\0' } }, 'sipOptions.contactName'],
     ['a viaHost with CR', { sipOptions: { viaHost: 'h.invalid\r' } }, 'sipOptions.viaHost'],
-    ['a contactParams value with CRLF', { sipOptions: { contactParams: { transport: 'ws\r\nX: 1' } } }, 'sipOptions.contactParams.transport'],
-    ['a contactParams key with LF', { sipOptions: { contactParams: { 'a\nb': 'c' } } }, 'sipOptions.contactParams (a key)'],
-    ['a preloadedRouteSet entry with CRLF', { sipOptions: { preloadedRouteSet: ['<sip:a>', '<sip:b>\r\nX: 1'] } }, 'sipOptions.preloadedRouteSet[1]'],
+    [
+      'a contactParams value with CRLF',
+      { sipOptions: { contactParams: { transport: 'ws\r\nX: 1' } } },
+      'sipOptions.contactParams.transport',
+    ],
+    [
+      'a contactParams key with LF',
+      { sipOptions: { contactParams: { 'a\nb': 'c' } } },
+      'sipOptions.contactParams (a key)',
+    ],
+    [
+      'a preloadedRouteSet entry with CRLF',
+      { sipOptions: { preloadedRouteSet: ['<sip:a>', '<sip:b>\r\nX: 1'] } },
+      'sipOptions.preloadedRouteSet[1]',
+    ],
     ['an instanceId with LF', { sipOptions: { instanceId: 'x\ny' } }, 'sipOptions.instanceId'],
     ['any other string field with CRLF', { sipOptions: { someFutureOption: 'a\r\nb' } }, 'sipOptions.someFutureOption'],
     // network.online$: an Observable or an interop observable, nothing else.
-    ['a Svelte-store-shaped online$', { network: { online$: { subscribe: () => () => undefined } } }, 'network.online$'],
+    [
+      'a Svelte-store-shaped online$',
+      { network: { online$: { subscribe: () => () => undefined } } },
+      'network.online$',
+    ],
     ['an online$ that is a number', { network: { online$: 5 } }, 'network'],
     ['an online$ that is a promise', { network: { online$: Promise.resolve(true) } }, 'network.online$'],
     ['an online$ that is an array', { network: { online$: [true] } }, 'network.online$'],
@@ -114,23 +150,26 @@ describe('createSipClient options', () => {
     ['network: null', { network: null }, 'network'],
   ];
 
-  it.each(cases)('rejects %s with a SipConfigError naming the field, before touching the network', (_name, patch, field) => {
-    const { opened, RecordingWebSocket } = recordingWebSocket();
-    const options = { ...valid(RecordingWebSocket), ...patch } as SipClientOptions;
-    let thrown: unknown;
-    try {
-      createSipClient(options);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(SipConfigError);
-    expect(thrown).toBeInstanceOf(SipError);
-    const error = thrown as SipConfigError;
-    expect(error.kind).toBe('config');
-    expect(error.field).toBe(field);
-    expect(error.message).toContain(`\`${field}\``);
-    expect(opened).toEqual([]);
-  });
+  it.each(cases)(
+    'rejects %s with a SipConfigError naming the field, before touching the network',
+    (_name, patch, field) => {
+      const { opened, RecordingWebSocket } = recordingWebSocket();
+      const options = { ...valid(RecordingWebSocket), ...patch } as SipClientOptions;
+      let thrown: unknown;
+      try {
+        createSipClient(options);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(SipConfigError);
+      expect(thrown).toBeInstanceOf(SipError);
+      const error = thrown as SipConfigError;
+      expect(error.kind).toBe('config');
+      expect(error.field).toBe(field);
+      expect(error.message).toContain(`\`${field}\``);
+      expect(opened).toEqual([]);
+    },
+  );
 
   it('gives the allowed range in the message of a number out of bounds', () => {
     const message = (patch: Record<string, unknown>): string => {
@@ -141,8 +180,12 @@ describe('createSipClient options', () => {
       }
       throw new Error('accepted');
     };
-    expect(message({ expires: 1e21 })).toBe('sipstate: `expires` must be an integer from 1 to 86400 seconds, got 1e+21');
-    expect(message({ keepAliveIntervalSec: 0.001 })).toBe('sipstate: `keepAliveIntervalSec` must be 0 or a number from 1 to 3600 seconds, got 0.001');
+    expect(message({ expires: 1e21 })).toBe(
+      'sipstate: `expires` must be an integer from 1 to 86400 seconds, got 1e+21',
+    );
+    expect(message({ keepAliveIntervalSec: 0.001 })).toBe(
+      'sipstate: `keepAliveIntervalSec` must be 0 or a number from 1 to 3600 seconds, got 0.001',
+    );
     expect(message({ connectJitterMs: 1e9 })).toMatch(/from 0 to 600000 ms, got 1000000000$/);
     expect(message({ reconnect: { maxDelayMs: 1e12 } })).toMatch(/from 0 to 3600000 ms, got 1000000000000$/);
     expect(message({ reconnect: { multiplier: 11 } })).toMatch(/a number from 1 to 10, got 11$/);
@@ -175,17 +218,31 @@ describe('createSipClient options', () => {
       keepAliveIntervalSec: 3_600,
       connectJitterMs: 600_000,
       maxMessageBytes: 16_777_216,
-      reconnect: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, multiplier: 10, jitter: 1, maxAttempts: 1_000_000 },
+      reconnect: {
+        initialDelayMs: 3_600_000,
+        maxDelayMs: 3_600_000,
+        multiplier: 10,
+        jitter: 1,
+        maxAttempts: 1_000_000,
+      },
     });
     expect(high).toMatchObject({
       expires: 86_400,
       keepAliveIntervalMs: 3_600_000,
       connectJitterMs: 600_000,
       maxMessageBytes: 16_777_216,
-      reconnect: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000, multiplier: 10, jitter: 1, maxAttempts: 1_000_000 },
+      reconnect: {
+        initialDelayMs: 3_600_000,
+        maxDelayMs: 3_600_000,
+        multiplier: 10,
+        jitter: 1,
+        maxAttempts: 1_000_000,
+      },
     });
     expect(resolveOptions({ ...valid(RecordingWebSocket), keepAliveIntervalSec: 1 }).keepAliveIntervalMs).toBe(1_000);
-    expect(resolveOptions({ ...valid(RecordingWebSocket), reconnect: { maxAttempts: Infinity } }).reconnect).toMatchObject({ maxAttempts: Infinity });
+    expect(
+      resolveOptions({ ...valid(RecordingWebSocket), reconnect: { maxAttempts: Infinity } }).reconnect,
+    ).toMatchObject({ maxAttempts: Infinity });
   });
 
   it("accepts logLevel 'info', 'silent' and the alias 'log' (as 'info'), and loggers with info() or log()", () => {
@@ -206,19 +263,26 @@ describe('createSipClient options', () => {
     const former = { debug() {}, log() {}, warn() {}, error() {} };
     expect(resolveOptions({ ...valid(RecordingWebSocket), logger: former }).logger).toBe(former);
     expect(resolveOptions(valid(RecordingWebSocket)).logger).toBe(console);
-    const refused = () => resolveOptions({ ...valid(RecordingWebSocket), logger: { debug() {}, warn() {}, error() {} } as never });
-    expect(refused).toThrow('`logger` must have debug, info, warn and error methods (`log` in place of `info` works too), got an object');
+    const refused = () =>
+      resolveOptions({ ...valid(RecordingWebSocket), logger: { debug() {}, warn() {}, error() {} } as never });
+    expect(refused).toThrow(
+      '`logger` must have debug, info, warn and error methods (`log` in place of `info` works too), got an object',
+    );
   });
 
   it('takes credentials given as undefined (process.env.X under exactOptionalPropertyTypes) as left out', () => {
     const { RecordingWebSocket } = recordingWebSocket();
-    const resolved = resolveOptions({ ...valid(RecordingWebSocket), authorizationUsername: undefined, authorizationPassword: undefined });
+    const resolved = resolveOptions({
+      ...valid(RecordingWebSocket),
+      authorizationUsername: undefined,
+      authorizationPassword: undefined,
+    });
     expect(Object.hasOwn(resolved, 'authorizationUsername')).toBe(false);
     expect(Object.hasOwn(resolved, 'authorizationPassword')).toBe(false);
     // A password with an undefined user name is still a password without a user name.
-    expect(() => resolveOptions({ ...valid(RecordingWebSocket), authorizationUsername: undefined, authorizationPassword: 'p' })).toThrow(
-      SipConfigError,
-    );
+    expect(() =>
+      resolveOptions({ ...valid(RecordingWebSocket), authorizationUsername: undefined, authorizationPassword: 'p' }),
+    ).toThrow(SipConfigError);
   });
 
   it('reads only own properties: a polluted Object.prototype changes nothing', () => {
@@ -252,12 +316,14 @@ describe('createSipClient options', () => {
       userAgentString: 'my-phone/1.0 (Linux; x64)',
       contactParams: { transport: 'ws', 'x-tab': 'a\tb' },
       preloadedRouteSet: ['<sip:proxy.example.com;lr>'],
-      sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { certificates: [], note: 'multi\nline' } },
+      sessionDescriptionHandlerFactoryOptions: {
+        peerConnectionConfiguration: { certificates: [], note: 'multi\nline' },
+      },
     };
     expect(resolveOptions({ ...valid(RecordingWebSocket), sipOptions }).sipOptions).toBe(sipOptions);
   });
 
-  it('never shows a URL\'s user-info or query values in a config error', () => {
+  it("never shows a URL's user-info or query values in a config error", () => {
     const { RecordingWebSocket } = recordingWebSocket();
     const url = 'ws://alice:s3cret@127.0.0.1:1/x?token=t0k';
     const cases: Record<string, unknown>[] = [
@@ -307,9 +373,9 @@ describe('createSipClient options', () => {
           value = next;
         },
       };
-      expect(() => createSipClient({ ...valid(RecordingWebSocket), network: { online$: store as never } })).toThrowError(
-        SipConfigError,
-      );
+      expect(() =>
+        createSipClient({ ...valid(RecordingWebSocket), network: { online$: store as never } }),
+      ).toThrowError(SipConfigError);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(problems).toEqual([]);
       expect(opened).toEqual([]);
@@ -542,11 +608,19 @@ describe('the known-option lists are derived from the option types', () => {
     expectTypeOf<ResolvedOptions['calls']['dtmf']>().toEqualTypeOf<DtmfMethod>();
     expectTypeOf<NonNullable<ResolvedOptions['calls']['iceServers']>>().toEqualTypeOf<IceServer[]>();
     for (const dtmf of Object.keys(DTMF_METHODS)) {
-      expect(resolveOptions({ ...valid(recordingWebSocket().RecordingWebSocket as never), calls: { dtmf: dtmf as DtmfMethod } }).calls.dtmf).toBe(dtmf);
+      expect(
+        resolveOptions({
+          ...valid(recordingWebSocket().RecordingWebSocket as never),
+          calls: { dtmf: dtmf as DtmfMethod },
+        }).calls.dtmf,
+      ).toBe(dtmf);
     }
-    expect(() => resolveOptions({ ...valid(recordingWebSocket().RecordingWebSocket as never), calls: { dtmf: 'inband' as never } })).toThrow(
-      "`calls.dtmf` must be 'auto', 'rfc4733' or 'info', got \"inband\"",
-    );
+    expect(() =>
+      resolveOptions({
+        ...valid(recordingWebSocket().RecordingWebSocket as never),
+        calls: { dtmf: 'inband' as never },
+      }),
+    ).toThrow("`calls.dtmf` must be 'auto', 'rfc4733' or 'info', got \"inband\"");
   });
 
   // Every key of each type is known at run time: a key the type has is never refused as unknown (its value may be

@@ -40,12 +40,34 @@ const ALL_MESSAGES = [
 
 /** Start rule sip.js would use for a header name (incoming-message.js: Header-Name -> Header_Name). */
 const RULE_OF_HEADER: Record<string, string> = {
-  via: 'Via', v: 'Via', from: 'From', f: 'From', to: 'To', t: 'To', contact: 'Contact', m: 'Contact',
-  'record-route': 'Record_Route', 'call-id': 'Call_ID', i: 'Call_ID', cseq: 'CSeq', 'max-forwards': 'Max_Forwards',
-  'content-length': 'Content_Length', l: 'Content_Length', 'content-type': 'Content_Type', c: 'Content_Type',
-  'www-authenticate': 'WWW_Authenticate', 'proxy-authenticate': 'Proxy_Authenticate', 'refer-to': 'Refer_To',
-  r: 'Refer_To', event: 'Event', 'subscription-state': 'Subscription_State', supported: 'Supported',
-  require: 'Require', 'session-expires': 'Session_Expires', 'min-se': 'Min_SE', 'content-disposition': 'Content_Disposition',
+  via: 'Via',
+  v: 'Via',
+  from: 'From',
+  f: 'From',
+  to: 'To',
+  t: 'To',
+  contact: 'Contact',
+  m: 'Contact',
+  'record-route': 'Record_Route',
+  'call-id': 'Call_ID',
+  i: 'Call_ID',
+  cseq: 'CSeq',
+  'max-forwards': 'Max_Forwards',
+  'content-length': 'Content_Length',
+  l: 'Content_Length',
+  'content-type': 'Content_Type',
+  c: 'Content_Type',
+  'www-authenticate': 'WWW_Authenticate',
+  'proxy-authenticate': 'Proxy_Authenticate',
+  'refer-to': 'Refer_To',
+  r: 'Refer_To',
+  event: 'Event',
+  'subscription-state': 'Subscription_State',
+  supported: 'Supported',
+  require: 'Require',
+  'session-expires': 'Session_Expires',
+  'min-se': 'Min_SE',
+  'content-disposition': 'Content_Disposition',
 };
 
 /** Header values per rule, split the way sip.js's Parser does (first line, then unfolded-in-place header values). */
@@ -78,7 +100,9 @@ function expectSameParse(input: string, rule: string): void {
   const expected = sipJsParse(input, rule);
   const actual = fastGrammarParse(input, rule);
   if (!isDeepStrictEqual(actual, expected)) {
-    expect.fail(`rule ${rule}, input ${JSON.stringify(input.slice(0, 200))}: fast ${JSON.stringify(actual)} != sip.js ${JSON.stringify(expected)}`);
+    expect.fail(
+      `rule ${rule}, input ${JSON.stringify(input.slice(0, 200))}: fast ${JSON.stringify(actual)} != sip.js ${JSON.stringify(expected)}`,
+    );
   }
   expect(sameParseResult(actual, expected)).toBe(true);
 }
@@ -115,7 +139,7 @@ describe('fast parser vs sip.js parser', () => {
     for (const rule of START_RULES) for (const value of values) expectSameParse(value, rule);
   });
 
-  it('seeded mutations of every rule\'s corpus values (backtracking and failure paths): equal results', () => {
+  it("seeded mutations of every rule's corpus values (backtracking and failure paths): equal results", () => {
     // The fast parser runs the grammar as compiled JavaScript, not sip.js's interpreter: mutated inputs walk the
     // alternatives, partial matches and failure positions that well-formed traffic never reaches. Deterministic (a
     // fixed seed), bounded: 40 mutants per rule.
@@ -128,10 +152,17 @@ describe('fast parser vs sip.js parser', () => {
       for (let i = 0; i < edits; i++) {
         const at = random(out.length + 1);
         switch (random(4)) {
-          case 0: out = out.slice(0, at) + out.slice(at + 1 + random(3)); break;
-          case 1: out = out.slice(0, at) + ALPHABET[random(ALPHABET.length)] + out.slice(at); break;
-          case 2: out = out.slice(0, at) + ALPHABET[random(ALPHABET.length)] + out.slice(at + 1); break;
-          default: out = out.slice(0, at) + out.slice(random(out.length + 1)).slice(0, 8) + out.slice(at);
+          case 0:
+            out = out.slice(0, at) + out.slice(at + 1 + random(3));
+            break;
+          case 1:
+            out = out.slice(0, at) + ALPHABET[random(ALPHABET.length)] + out.slice(at);
+            break;
+          case 2:
+            out = out.slice(0, at) + ALPHABET[random(ALPHABET.length)] + out.slice(at + 1);
+            break;
+          default:
+            out = out.slice(0, at) + out.slice(random(out.length + 1)).slice(0, 8) + out.slice(at);
         }
       }
       return out;
@@ -217,12 +248,20 @@ describe('installing the fast parser', () => {
 
   it('falls back to sip.js, warns once, keeps working when sip.js is not one it knows', async () => {
     vi.resetModules();
-    vi.doMock('sip.js', async (importOriginal) => ({ ...(await importOriginal<typeof import('sip.js')>()), version: '9.9.9' }));
+    vi.doMock('sip.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('sip.js')>()),
+      version: '9.9.9',
+    }));
     try {
       const { createSipClient, activeParser } = await import('../../src/index');
       const warnings: string[] = [];
       const sink = { debug() {}, log() {}, warn: (m: string) => warnings.push(m), error() {} };
-      const options = { server: 'ws://127.0.0.1:1', uri: 'sip:ann@example.test', logger: sink, webSocket: class {} as never };
+      const options = {
+        server: 'ws://127.0.0.1:1',
+        uri: 'sip:ann@example.test',
+        logger: sink,
+        webSocket: class {} as never,
+      };
       const first = createSipClient(options);
       const second = createSipClient(options);
       expect(activeParser()).toBe('sip.js');
@@ -261,7 +300,12 @@ describe('installing the fast parser', () => {
   it('rejects a non-boolean fastParser option', async () => {
     const { createSipClient } = await import('../../src/index');
     expect(() =>
-      createSipClient({ server: 'ws://127.0.0.1:1', uri: 'sip:a@example.test', webSocket: class {} as never, fastParser: 'no' as never }),
+      createSipClient({
+        server: 'ws://127.0.0.1:1',
+        uri: 'sip:a@example.test',
+        webSocket: class {} as never,
+        fastParser: 'no' as never,
+      }),
     ).toThrow(/`fastParser` must be true or false/);
   });
 });
@@ -290,12 +334,20 @@ describe('the grammar generator', () => {
     expect(() => transformGrammar(grammarSource.replace('function peg$decode(s) {', 'function decode(s) {'))).toThrow(
       /expected shape not found: peg\$decode/,
     );
-    expect(() => transformGrammar(grammarSource.replace('case 29:', 'case 30:'))).toThrow(/interpreter has an unexpected body/);
+    expect(() => transformGrammar(grammarSource.replace('case 29:', 'case 30:'))).toThrow(
+      /interpreter has an unexpected body/,
+    );
   });
 
   it('turns a character-class RegExp into the code-unit ranges it accepts, and leaves stateful ones alone', () => {
     expect(classRanges(/^[0-9]/)).toEqual([[48, 57]]);
-    expect(classRanges(/^[a-zA-Z0-9_\-]/)).toEqual([[45, 45], [48, 57], [65, 90], [95, 95], [97, 122]]);
+    expect(classRanges(/^[a-zA-Z0-9_-]/)).toEqual([
+      [45, 45],
+      [48, 57],
+      [65, 90],
+      [95, 95],
+      [97, 122],
+    ]);
     expect(classRanges(/^[\x80-\uFFFF]/)).toEqual([[0x80, 0xffff]]);
     expect(classRanges(/^[a-z]/g)).toBeUndefined();
     expect(classRanges(/^x*/)).toBeUndefined(); // matches '': the end of input would answer differently

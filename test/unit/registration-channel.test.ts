@@ -6,7 +6,7 @@
 import { Core, EmitterImpl, TransportState, UserAgent, type Transport } from 'sip.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_EXPIRES_SEC, type RegisterOutcome } from '../../machines/registration.machine';
-import { SipError } from '../../src/errors';
+import type { SipError } from '../../src/errors';
 import { errorFromResponse } from '../../src/sip/response-error';
 import {
   formatExpires,
@@ -28,12 +28,26 @@ describe('delta-seconds parsing', () => {
     expect(parseDeltaSeconds(value)).toBe(expected);
   });
 
-  it.each(['1e300', '1e+21', '0x10', '-5', '2.5', '+5', '', ' ', '99999999999', '9007199254740992', 'Infinity', 'NaN', '5 s', undefined, null, {}])(
-    '%j is not delta-seconds',
-    (value) => {
-      expect(parseDeltaSeconds(value)).toBeUndefined();
-    },
-  );
+  it.each([
+    '1e300',
+    '1e+21',
+    '0x10',
+    '-5',
+    '2.5',
+    '+5',
+    '',
+    ' ',
+    '99999999999',
+    '9007199254740992',
+    'Infinity',
+    'NaN',
+    '5 s',
+    undefined,
+    null,
+    {},
+  ])('%j is not delta-seconds', (value) => {
+    expect(parseDeltaSeconds(value)).toBeUndefined();
+  });
 
   it.each([
     ['120', 120],
@@ -45,9 +59,12 @@ describe('delta-seconds parsing', () => {
     expect(parseRetryAfter(value)).toBe(expected);
   });
 
-  it.each(['Fri, 01 Jan 2100 00:00:00 GMT', '1e300', '-5', '0x10', '99999999999', '(soon) 5', undefined])('Retry-After %j is absent', (value) => {
-    expect(parseRetryAfter(value)).toBeUndefined();
-  });
+  it.each(['Fri, 01 Jan 2100 00:00:00 GMT', '1e300', '-5', '0x10', '99999999999', '(soon) 5', undefined])(
+    'Retry-After %j is absent',
+    (value) => {
+      expect(parseRetryAfter(value)).toBeUndefined();
+    },
+  );
 
   it.each([
     [0, '0'],
@@ -57,9 +74,12 @@ describe('delta-seconds parsing', () => {
     expect(formatExpires(value)).toBe(expected);
   });
 
-  it.each([1e300, 2 ** 53, MAX_EXPIRES_SEC + 1, -1, 0.5, Number.NaN, Infinity])('refuses to format expires %s', (value) => {
-    expect(formatExpires(value)).toBeUndefined();
-  });
+  it.each([1e300, 2 ** 53, MAX_EXPIRES_SEC + 1, -1, 0.5, Number.NaN, Infinity])(
+    'refuses to format expires %s',
+    (value) => {
+      expect(formatExpires(value)).toBeUndefined();
+    },
+  );
 });
 
 /** A user agent whose transport says it is connected, and whose core's `register` answers with `respond`. */
@@ -91,7 +111,10 @@ function channelWith(respond: (request: Core.OutgoingRequestMessage) => string) 
   };
   core.register = (request, delegate) => {
     sent.push(request.extraHeaders.find((header) => header.startsWith('Contact:'))!);
-    const message = Core.Parser.parseMessage(respond(request), userAgent.getLogger('test')) as Core.IncomingResponseMessage;
+    const message = Core.Parser.parseMessage(
+      respond(request),
+      userAgent.getLogger('test'),
+    ) as Core.IncomingResponseMessage;
     const response = { message } as Core.IncomingResponse;
     queueMicrotask(() => {
       const code = message.statusCode!;
@@ -128,17 +151,33 @@ describe('RegistrationChannel', () => {
   }
 
   it.each([
-    ['a Contact expires of 2^53 (not delta-seconds: too long)', ['Contact: <sip:$user@x.invalid;transport=ws>;expires=9007199254740992'], 600],
+    [
+      'a Contact expires of 2^53 (not delta-seconds: too long)',
+      ['Contact: <sip:$user@x.invalid;transport=ws>;expires=9007199254740992'],
+      600,
+    ],
     // (sip.js's grammar reads a Contact expires as digits, and drops a response whose Contact expires is not digits)
-    ['a Contact expires of 400 digits', [`Contact: <sip:$user@x.invalid;transport=ws>;expires=${'9'.repeat(400)}`], 600],
-    ['a Contact expires of 11 digits, with an Expires header of 120', ['Contact: <sip:$user@x.invalid;transport=ws>;expires=12345678901', 'Expires: 120'], 120],
+    [
+      'a Contact expires of 400 digits',
+      [`Contact: <sip:$user@x.invalid;transport=ws>;expires=${'9'.repeat(400)}`],
+      600,
+    ],
+    [
+      'a Contact expires of 11 digits, with an Expires header of 120',
+      ['Contact: <sip:$user@x.invalid;transport=ws>;expires=12345678901', 'Expires: 120'],
+      120,
+    ],
     ['an Expires header of 1e300', ['Contact: <sip:$user@x.invalid;transport=ws>', 'Expires: 1e300'], 600],
     ['an Expires header of 0x10', ['Contact: <sip:$user@x.invalid;transport=ws>', 'Expires: 0x10'], 600],
     ['an Expires header of -5', ['Contact: <sip:$user@x.invalid;transport=ws>', 'Expires: -5'], 600],
     ['an Expires header of 120', ['Contact: <sip:$user@x.invalid;transport=ws>', 'Expires:  120 '], 120],
     ['a Contact expires of 300', ['Contact: <sip:$user@x.invalid;transport=ws>;expires=300'], 300],
     ['a Contact expires of 0', ['Contact: <sip:$user@x.invalid;transport=ws>;expires=0'], 0],
-    ['a Contact expires of 9999999999 (the machine caps it)', ['Contact: <sip:$user@x.invalid;transport=ws>;expires=9999999999'], 9_999_999_999],
+    [
+      'a Contact expires of 9999999999 (the machine caps it)',
+      ['Contact: <sip:$user@x.invalid;transport=ws>;expires=9999999999'],
+      9_999_999_999,
+    ],
   ])('a 200 with %s grants %s s', async (_name, headers, expected) => {
     expect(await grantedFor(headers)).toEqual({ type: 'registered', expires: expected });
   });
@@ -163,7 +202,11 @@ describe('RegistrationChannel', () => {
 
   it('sends expires as the decimal digits of an integer, and never sends anything else', async () => {
     let user = '';
-    const { channel, sent, user: contactUser } = channelWith(() => response('200 OK', user, ['Contact: <sip:$user@x.invalid>;expires=60']));
+    const {
+      channel,
+      sent,
+      user: contactUser,
+    } = channelWith(() => response('200 OK', user, ['Contact: <sip:$user@x.invalid>;expires=60']));
     user = contactUser;
     await channel.send(MAX_EXPIRES_SEC);
     await channel.send(0);
@@ -175,8 +218,13 @@ describe('RegistrationChannel', () => {
   });
 
   it('errorFromResponse keeps only a delta-seconds Retry-After', () => {
-    const parse = (text: string) => ({ message: Core.Parser.parseMessage(text, { error() {}, warn() {}, log() {}, debug() {} } as never) }) as Core.IncomingResponse;
-    expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 0x10'])), 'REGISTER').retryAfter).toBeUndefined();
+    const parse = (text: string) =>
+      ({
+        message: Core.Parser.parseMessage(text, { error() {}, warn() {}, log() {}, debug() {} } as never),
+      }) as Core.IncomingResponse;
+    expect(
+      errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 0x10'])), 'REGISTER').retryAfter,
+    ).toBeUndefined();
     expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 7'])), 'REGISTER').retryAfter).toBe(7);
   });
 });

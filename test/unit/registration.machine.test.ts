@@ -156,7 +156,9 @@ describe('registration machine', () => {
   });
 
   it('retries 408, timeouts and 5xx with backoff, honouring Retry-After', async () => {
-    const r = setup({ retry: { initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0, maxAttempts: Infinity } });
+    const r = setup({
+      retry: { initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0, maxAttempts: Infinity },
+    });
     r.actor.send({ type: 'LINK_UP' });
     r.actor.send({ type: 'REGISTER' });
     const timeout = new SipError('timeout', 'REGISTER timed out: 408', { code: 408 });
@@ -177,7 +179,9 @@ describe('registration machine', () => {
   });
 
   it('retries a failed refresh before the binding lapses, then says when it has lapsed', async () => {
-    const r = setup({ retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1, jitter: 0, maxAttempts: Infinity } });
+    const r = setup({
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1, jitter: 0, maxAttempts: Infinity },
+    });
     await registered(r, 100);
     const expiresAt = r.state().expiresAt!;
     await vi.advanceTimersByTimeAsync(85_000);
@@ -329,11 +333,18 @@ describe('registration machine: bounds on what a registrar may ask', () => {
   });
 
   it('a 2xx granting 0 s is not registered: retrying, error kind rejected, retried with the registration backoff', async () => {
-    const r = setup({ retry: { initialDelayMs: 2_000, maxDelayMs: 60_000, multiplier: 2, jitter: 0, maxAttempts: Infinity } });
+    const r = setup({
+      retry: { initialDelayMs: 2_000, maxDelayMs: 60_000, multiplier: 2, jitter: 0, maxAttempts: Infinity },
+    });
     r.actor.send({ type: 'LINK_UP' });
     r.actor.send({ type: 'REGISTER' });
     await answered(r, { type: 'registered', expires: 0 });
-    expect(r.state()).toMatchObject({ status: 'retrying', attempt: 1, retryAt: Date.now() + 2_000, error: { kind: 'rejected' } });
+    expect(r.state()).toMatchObject({
+      status: 'retrying',
+      attempt: 1,
+      retryAt: Date.now() + 2_000,
+      error: { kind: 'rejected' },
+    });
     expect(r.state().error?.message).toMatch(/granted no time/);
     expect(r.state().expires).toBeUndefined();
     await vi.advanceTimersByTimeAsync(2_000);
@@ -370,19 +381,22 @@ describe('registration machine: bounds on what a registrar may ask', () => {
     expect(r.state()).toMatchObject({ status: 'registered', expires: 600 });
   });
 
-  it.each([3_000_000, 2 ** 53, 1e300, Infinity])(`Retry-After %s waits MAX_RETRY_AFTER_SEC (${MAX_RETRY_AFTER_SEC} s)`, async (retryAfter) => {
-    const r = setup();
-    r.actor.send({ type: 'LINK_UP' });
-    r.actor.send({ type: 'REGISTER' });
-    r.register.last.reject(new SipError('rejected', '503', { code: 503, retryAfter }));
-    await flush();
-    expect(r.state()).toMatchObject({ status: 'retrying', retryAt: Date.now() + MAX_RETRY_AFTER_SEC * 1000 });
-    await vi.advanceTimersByTimeAsync(1);
-    await vi.advanceTimersByTimeAsync(999);
-    expect(r.register.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(MAX_RETRY_AFTER_SEC * 1000 - 1_000);
-    expect(r.register.calls).toHaveLength(2);
-  });
+  it.each([3_000_000, 2 ** 53, 1e300, Infinity])(
+    `Retry-After %s waits MAX_RETRY_AFTER_SEC (${MAX_RETRY_AFTER_SEC} s)`,
+    async (retryAfter) => {
+      const r = setup();
+      r.actor.send({ type: 'LINK_UP' });
+      r.actor.send({ type: 'REGISTER' });
+      r.register.last.reject(new SipError('rejected', '503', { code: 503, retryAfter }));
+      await flush();
+      expect(r.state()).toMatchObject({ status: 'retrying', retryAt: Date.now() + MAX_RETRY_AFTER_SEC * 1000 });
+      await vi.advanceTimersByTimeAsync(1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(r.register.calls).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(MAX_RETRY_AFTER_SEC * 1000 - 1_000);
+      expect(r.register.calls).toHaveLength(2);
+    },
+  );
 
   it('a Retry-After of NaN (or negative) falls back to the backoff, paced', async () => {
     const r = setup();
@@ -414,12 +428,15 @@ describe('registration machine: bounds on what a registrar may ask', () => {
     expect(r.register.calls).toHaveLength(2);
   });
 
-  it.each([2 ** 53, 1e300, Infinity, Number.NaN])('an expires input of %s asks for an integer 1..MAX_EXPIRES_SEC', async (expires) => {
-    const r = setup({ expires });
-    r.actor.send({ type: 'LINK_UP' });
-    r.actor.send({ type: 'REGISTER' });
-    expect(r.register.last.input.expires).toBe(Number.isNaN(expires) ? 600 : MAX_EXPIRES_SEC);
-  });
+  it.each([2 ** 53, 1e300, Infinity, Number.NaN])(
+    'an expires input of %s asks for an integer 1..MAX_EXPIRES_SEC',
+    async (expires) => {
+      const r = setup({ expires });
+      r.actor.send({ type: 'LINK_UP' });
+      r.actor.send({ type: 'REGISTER' });
+      expect(r.register.last.input.expires).toBe(Number.isNaN(expires) ? 600 : MAX_EXPIRES_SEC);
+    },
+  );
 });
 
 describe('registration machine: REGISTERs a hostile registrar gets', () => {
@@ -451,7 +468,10 @@ describe('registration machine: REGISTERs a hostile registrar gets', () => {
   }
 
   it('expires=2^53: one REGISTER in 3 s (the binding is capped at the 600 s asked)', async () => {
-    expect(await registersIn(3_000, () => ({ type: 'registered', expires: 2 ** 53 }))).toMatchObject({ sent: 1, status: 'registered' });
+    expect(await registersIn(3_000, () => ({ type: 'registered', expires: 2 ** 53 }))).toMatchObject({
+      sent: 1,
+      status: 'registered',
+    });
   });
 
   it('503 with Retry-After: 3000000: one REGISTER in 3 s, the next an hour later', async () => {

@@ -41,16 +41,27 @@ function synthetic(code: number, reason: string): { message: Core.IncomingRespon
 const METHODS = ['REGISTER', 'MESSAGE to sip:bob@example.com', 'INVITE', 'Hold', 'BYE', 'REFER', 'DTMF INFO'];
 
 describe('errorFromResponse: one mapping for every method', () => {
-  it.each(METHODS)('%s: 408 (server or Timer F) is timeout, sip.js\'s 503 is transport, 401/407/403 auth, others rejected', (what) => {
-    expect(errorFromResponse(real('408 Request Timeout'), what)).toMatchObject({ kind: 'timeout', code: 408 });
-    expect(errorFromResponse(synthetic(408, 'Request Timeout'), what)).toMatchObject({ kind: 'timeout', code: 408 });
-    expect(errorFromResponse(synthetic(503, 'Service Unavailable'), what)).toMatchObject({ kind: 'transport', code: 503 });
-    for (const code of [401, 407, 403]) expect(errorFromResponse(real(`${code} No`), what)).toMatchObject({ kind: 'auth', code });
-    for (const code of [404, 486, 488, 500, 603, 302]) {
-      expect(errorFromResponse(real(`${code} Whatever`), what)).toMatchObject({ kind: 'rejected', code, reason: 'Whatever' });
-    }
-    expect(errorFromResponse(real('404 Not Found'), what).message).toBe(`${what} rejected: 404 Not Found`);
-  });
+  it.each(METHODS)(
+    "%s: 408 (server or Timer F) is timeout, sip.js's 503 is transport, 401/407/403 auth, others rejected",
+    (what) => {
+      expect(errorFromResponse(real('408 Request Timeout'), what)).toMatchObject({ kind: 'timeout', code: 408 });
+      expect(errorFromResponse(synthetic(408, 'Request Timeout'), what)).toMatchObject({ kind: 'timeout', code: 408 });
+      expect(errorFromResponse(synthetic(503, 'Service Unavailable'), what)).toMatchObject({
+        kind: 'transport',
+        code: 503,
+      });
+      for (const code of [401, 407, 403])
+        expect(errorFromResponse(real(`${code} No`), what)).toMatchObject({ kind: 'auth', code });
+      for (const code of [404, 486, 488, 500, 603, 302]) {
+        expect(errorFromResponse(real(`${code} Whatever`), what)).toMatchObject({
+          kind: 'rejected',
+          code,
+          reason: 'Whatever',
+        });
+      }
+      expect(errorFromResponse(real('404 Not Found'), what).message).toBe(`${what} rejected: 404 Not Found`);
+    },
+  );
 
   it('a 503 the server sent (it has a Call-ID) is a rejection with its Retry-After, not a transport failure', () => {
     const error = errorFromResponse(real('503 Service Unavailable', ['Retry-After: 30']), 'MESSAGE');
@@ -84,7 +95,9 @@ describe('InFlightRequests: a transport failure inside a transaction is kind tra
     const inFlight = new InFlightRequests();
     const disposed: string[] = [];
     const failures: SipError[] = [];
-    inFlight.track('MESSAGE to sip:bob@x', { dispose: () => disposed.push('message') }, (error) => failures.push(error));
+    inFlight.track('MESSAGE to sip:bob@x', { dispose: () => disposed.push('message') }, (error) =>
+      failures.push(error),
+    );
     const untrack = inFlight.track('BYE', { dispose: () => disposed.push('bye') }, (error) => failures.push(error));
     untrack();
     expect(inFlight.size).toBe(1);
@@ -102,7 +115,15 @@ describe('InFlightRequests: a transport failure inside a transaction is kind tra
   it('a request whose dispose throws (already gone) still fails', () => {
     const inFlight = new InFlightRequests();
     const failures: SipError[] = [];
-    inFlight.track('REFER', { dispose: () => { throw new Error('gone'); } }, (error) => failures.push(error));
+    inFlight.track(
+      'REFER',
+      {
+        dispose: () => {
+          throw new Error('gone');
+        },
+      },
+      (error) => failures.push(error),
+    );
     inFlight.abandonAll('Stopped');
     expect(failures[0]).toEqual(connectionLostError('REFER', 'Stopped'));
   });

@@ -41,7 +41,8 @@ async function outcome(promise: Promise<void>): Promise<'pending' | 'resolved' |
   return result;
 }
 
-const untilDone: Check<State> = ({ status }) => (status === 'done' ? 'resolve' : status === 'failed' ? new SipError('rejected', 'failed') : 'wait');
+const untilDone: Check<State> = ({ status }) =>
+  status === 'done' ? 'resolve' : status === 'failed' ? new SipError('rejected', 'failed') : 'wait';
 
 describe('CommandSettler', () => {
   it('judges the state right after the command: a command that settles at once resolves without any publish', async () => {
@@ -106,7 +107,8 @@ describe('supersedable', () => {
   const rules = {
     done: (s: State) => s.status === 'done',
     inProgress: (s: State) => s.status === 'busy',
-    ended: (s: State) => (s.status === 'failed' ? new SipError('rejected', 'it failed') : new SipError('cancelled', 'superseded')),
+    ended: (s: State) =>
+      s.status === 'failed' ? new SipError('rejected', 'it failed') : new SipError('cancelled', 'superseded'),
   };
 
   it('resolves on done, whether or not it saw the command in progress', () => {

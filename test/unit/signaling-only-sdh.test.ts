@@ -4,7 +4,16 @@ import { hasWebRtc, sessionDescriptionHandlerFactoryFor } from '../../src/sip/me
 import { signalingOnlySessionDescriptionHandlerFactory } from '../../src/sip/signaling-only-sdh';
 
 const offer = (direction: string) =>
-  ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 4000 RTP/AVP 0', `a=${direction}`, ''].join('\r\n');
+  [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=audio 4000 RTP/AVP 0',
+    `a=${direction}`,
+    '',
+  ].join('\r\n');
 
 describe('signaling-only session description handler', () => {
   it('offers one audio stream, sendrecv, with a version that grows', async () => {

@@ -71,7 +71,10 @@ describe('buildTraceEntry', () => {
   });
 
   it('reads headers only, not the body; and leaves out what is not there', () => {
-    const entry = buildTraceEntry('received', 'MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 20\r\n\r\nCall-ID: in-the-body');
+    const entry = buildTraceEntry(
+      'received',
+      'MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 20\r\n\r\nCall-ID: in-the-body',
+    );
     expect(entry).not.toHaveProperty('callId');
     expect(entry).not.toHaveProperty('cseq');
     const empty = buildTraceEntry('sent', '\r\n\r\n');

@@ -15,7 +15,12 @@ class NoSocket {
 }
 
 const build = (sipOptions: Record<string, unknown> = {}) => {
-  const config = resolveOptions({ server: 'ws://127.0.0.1:1', uri: 'sip:alice@sipstate.test', webSocket: NoSocket, sipOptions });
+  const config = resolveOptions({
+    server: 'ws://127.0.0.1:1',
+    uri: 'sip:alice@sipstate.test',
+    webSocket: NoSocket,
+    sipOptions,
+  });
   const logger = createLogger('error', { debug() {}, log() {}, warn() {}, error() {} });
   return createUserAgent(config, new SipWebSocketTransport(config.webSocket, logger), logger);
 };

@@ -57,9 +57,11 @@ describe('public state types', () => {
       void r.retryAt;
       return undefined;
     };
-    const lapsesAt = (r: RegistrationState): number | undefined => (r.status === 'registered' ? r.expiresAt : undefined);
+    const lapsesAt = (r: RegistrationState): number | undefined =>
+      r.status === 'registered' ? r.expiresAt : undefined;
     const countdown = (t: TransportState, now: number): string => {
-      if (t.status === 'reconnecting' && t.phase === 'waiting') return `attempt ${t.attempt} in ${t.retryAt - now} ms: ${t.error.message}`;
+      if (t.status === 'reconnecting' && t.phase === 'waiting')
+        return `attempt ${t.attempt} in ${t.retryAt - now} ms: ${t.error.message}`;
       if (t.status === 'reconnecting') {
         // @ts-expect-error only 'waiting' has a retryAt
         void t.retryAt;
@@ -73,7 +75,9 @@ describe('public state types', () => {
     expectTypeOf(startError).returns.toEqualTypeOf<SipError | undefined>();
     expectTypeOf<SipClientState['registration']>().toEqualTypeOf<RegistrationState>();
 
-    expect(retryIn({ status: 'retrying', attempt: 1, retryAt: 1_500, error: new Error('x') as SipError }, 1_000)).toBe(500);
+    expect(retryIn({ status: 'retrying', attempt: 1, retryAt: 1_500, error: new Error('x') as SipError }, 1_000)).toBe(
+      500,
+    );
     expect(retryIn({ status: 'registering' }, 1_000)).toBeUndefined();
     expect(lapsesAt({ status: 'registered', expires: 60, expiresAt: 61_000, refreshAt: 49_000 })).toBe(61_000);
     expect(countdown({ status: 'reconnecting', phase: 'offline', attempt: 0, server: 'wss://a' }, 0)).toBe('offline');

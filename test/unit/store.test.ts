@@ -1,6 +1,6 @@
 import { createEnvironmentInjector, Injector, runInInjectionContext, type EnvironmentInjector } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { BehaviorSubject, firstValueFrom, map, Observable, Subscription } from 'rxjs';
+import { BehaviorSubject, firstValueFrom, map, type Observable, Subscription } from 'rxjs';
 import { derived, fromStore, get, type Readable } from 'svelte/store';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import WebSocket from 'ws';
@@ -217,5 +217,4 @@ describe("the client's streams", () => {
       client.dispose();
     }
   });
-
 });

@@ -45,20 +45,35 @@ describe('transport machine', () => {
   });
 
   it('backs off exponentially with jitter, moving through the servers, and connects on a later attempt', async () => {
-    const t = setup({ reconnect: { initialDelayMs: 1000, maxDelayMs: 3000, multiplier: 2, jitter: 0.5, maxAttempts: Infinity } });
+    const t = setup({
+      reconnect: { initialDelayMs: 1000, maxDelayMs: 3000, multiplier: 2, jitter: 0.5, maxAttempts: Infinity },
+    });
     t.actor.send({ type: 'CONNECT' });
     const error = new SipError('transport', 'refused');
     t.connect.last.reject(error);
     await flush();
     // random 0.5, jitter 0.5: 75% of the base delay
-    expect(t.state()).toEqual({ status: 'reconnecting', phase: 'waiting', server: 'ws://b.test', attempt: 1, retryAt: 1_000_750, error });
+    expect(t.state()).toEqual({
+      status: 'reconnecting',
+      phase: 'waiting',
+      server: 'ws://b.test',
+      attempt: 1,
+      retryAt: 1_000_750,
+      error,
+    });
     await vi.advanceTimersByTimeAsync(749);
     expect(t.connect.calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.connect.calls).toHaveLength(2);
     expect(t.connect.last.input).toEqual({ server: 'ws://b.test', serverIndex: 1 });
     // attempting: the wait is over, the last error still says why
-    expect(t.state()).toEqual({ status: 'reconnecting', phase: 'attempting', server: 'ws://b.test', attempt: 1, error });
+    expect(t.state()).toEqual({
+      status: 'reconnecting',
+      phase: 'attempting',
+      server: 'ws://b.test',
+      attempt: 1,
+      error,
+    });
 
     t.connect.last.reject(error);
     await flush();
@@ -129,7 +144,11 @@ describe('transport machine', () => {
     await flush();
     t.lose(new SipError('transport', 'WebSocket closed (code 1006)'));
     expect(t.watching).toBe(0);
-    expect(t.state()).toMatchObject({ status: 'reconnecting', attempt: 1, error: { message: 'WebSocket closed (code 1006)' } });
+    expect(t.state()).toMatchObject({
+      status: 'reconnecting',
+      attempt: 1,
+      error: { message: 'WebSocket closed (code 1006)' },
+    });
     expect(t.state().retryAt).toBeGreaterThan(Date.now());
     t.actor.send({ type: 'RECONNECT' });
     expect(t.connect.calls).toHaveLength(2);
@@ -305,7 +324,9 @@ describe('transport machine: backoff a flapping server cannot reset', () => {
   });
 
   it('a server that accepts and drops forever ends failed after maxAttempts since the last stable connection', async () => {
-    const t = setup({ reconnect: { initialDelayMs: 500, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5, maxAttempts: 3 } });
+    const t = setup({
+      reconnect: { initialDelayMs: 500, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5, maxAttempts: 3 },
+    });
     t.actor.send({ type: 'CONNECT' });
     for (let i = 0; i < 3; i++) await openAndDrop(t);
     t.connect.last.resolve();
@@ -341,7 +362,9 @@ describe('transport machine: backoff a flapping server cannot reset', () => {
   });
 
   it('initialDelayMs 0 is floored: every delay is at least MIN_RECONNECT_DELAY_MS and the backoff grows from it', async () => {
-    const t = setup({ reconnect: { initialDelayMs: 0, maxDelayMs: 30_000, multiplier: 2, jitter: 1, maxAttempts: Infinity } });
+    const t = setup({
+      reconnect: { initialDelayMs: 0, maxDelayMs: 30_000, multiplier: 2, jitter: 1, maxAttempts: Infinity },
+    });
     t.actor.send({ type: 'CONNECT' });
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) delays.push(await openAndDrop(t));
@@ -351,7 +374,9 @@ describe('transport machine: backoff a flapping server cannot reset', () => {
   });
 
   it('maxDelayMs and initialDelayMs of 0 give MIN_RECONNECT_DELAY_MS between attempts, never less', async () => {
-    const t = setup({ reconnect: { initialDelayMs: 0, maxDelayMs: 0, multiplier: 1, jitter: 0, maxAttempts: Infinity } });
+    const t = setup({
+      reconnect: { initialDelayMs: 0, maxDelayMs: 0, multiplier: 1, jitter: 0, maxAttempts: Infinity },
+    });
     t.actor.send({ type: 'CONNECT' });
     for (let i = 0; i < 4; i++) {
       t.connect.last.reject(new SipError('transport', 'refused'));
@@ -446,19 +471,26 @@ describe('transport machine: no delay input fires early', () => {
     expect(t.optionsKeepAlive.calls).toHaveLength(0);
   });
 
-  it.each([2 ** 53, 1e300, Infinity])('reconnect initialDelayMs and maxDelayMs %s: the longest timer, not 1 ms', async (value) => {
-    const t = setup({ reconnect: { initialDelayMs: value, maxDelayMs: value, multiplier: 2, jitter: 0, maxAttempts: Infinity } });
-    t.actor.send({ type: 'CONNECT' });
-    t.connect.last.reject(new SipError('transport', 'refused'));
-    await flush();
-    expect(t.state().retryAt).toBe(Date.now() + MAX_TIMER_DELAY_MS);
-    await quietFor1s(() => [t.state(), t.connect.calls.length]);
-    expect(t.connect.calls).toHaveLength(1);
-  });
+  it.each([2 ** 53, 1e300, Infinity])(
+    'reconnect initialDelayMs and maxDelayMs %s: the longest timer, not 1 ms',
+    async (value) => {
+      const t = setup({
+        reconnect: { initialDelayMs: value, maxDelayMs: value, multiplier: 2, jitter: 0, maxAttempts: Infinity },
+      });
+      t.actor.send({ type: 'CONNECT' });
+      t.connect.last.reject(new SipError('transport', 'refused'));
+      await flush();
+      expect(t.state().retryAt).toBe(Date.now() + MAX_TIMER_DELAY_MS);
+      await quietFor1s(() => [t.state(), t.connect.calls.length]);
+      expect(t.connect.calls).toHaveLength(1);
+    },
+  );
 
   it('reconnect fields NaN take the defaults (the first delay 375 ms here), not 0', async () => {
     const nan = Number.NaN;
-    const t = setup({ reconnect: { initialDelayMs: nan, maxDelayMs: nan, multiplier: nan, jitter: nan, maxAttempts: nan } });
+    const t = setup({
+      reconnect: { initialDelayMs: nan, maxDelayMs: nan, multiplier: nan, jitter: nan, maxAttempts: nan },
+    });
     t.actor.send({ type: 'CONNECT' });
     t.connect.last.reject(new SipError('transport', 'refused'));
     await flush();

@@ -216,7 +216,9 @@ describe('websocket transport: what reaches sip.js', () => {
       throw new Error('parser exploded');
     };
     expect(() => socket.deliver(sipMessage())).not.toThrow();
-    expect(lines.some((line) => line.includes('sip.js failed to handle an incoming message: parser exploded'))).toBe(true);
+    expect(lines.some((line) => line.includes('sip.js failed to handle an incoming message: parser exploded'))).toBe(
+      true,
+    );
   });
 });
 
@@ -230,7 +232,9 @@ describe('websocket transport: drop warnings', () => {
     };
     flood(1_000);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/dropped an incoming message from ws:\/\/127\.0\.0\.1:5066: at least 2000 bytes, over maxMessageBytes \(1024\)/);
+    expect(warnings[0]).toMatch(
+      /dropped an incoming message from ws:\/\/127\.0\.0\.1:5066: at least 2000 bytes, over maxMessageBytes \(1024\)/,
+    );
     vi.advanceTimersByTime(DROPPED_MESSAGE_LOG_INTERVAL_MS - 1);
     flood(500);
     expect(warnings).toHaveLength(1);
@@ -265,7 +269,9 @@ describe('websocket transport: drop warnings', () => {
     const { transport, warnings } = setup();
     const socket = await connected(transport);
     socket.deliver(sipMessage(['no colon']));
-    expect(warnings[0]).toMatch(/dropped an incoming message from .*: header line 6 has no colon; starts "MESSAGE sip:alice@sipstate.test SIP\/2.0"$/);
+    expect(warnings[0]).toMatch(
+      /dropped an incoming message from .*: header line 6 has no colon; starts "MESSAGE sip:alice@sipstate.test SIP\/2.0"$/,
+    );
   });
 });
 
@@ -296,7 +302,13 @@ describe('websocket transport: secrets in the server URL', () => {
     await closing;
 
     const log = lines.join('\n');
-    for (const what of ['connected to', 'sent to', 'received from', 'dropped an incoming message from', 'WebSocket to']) {
+    for (const what of [
+      'connected to',
+      'sent to',
+      'received from',
+      'dropped an incoming message from',
+      'WebSocket to',
+    ]) {
       expect(log).toContain(`${what} ${REDACTED_SERVER}`);
     }
     expect(log).toContain('did not close within 2000 ms');
@@ -335,7 +347,10 @@ describe('websocket transport: secrets in the server URL', () => {
       } as unknown as WebSocketConstructor;
     const logger = createLogger('debug', { debug() {}, log() {}, warn() {}, error() {} });
 
-    const asGiven = new SipWebSocketTransport(throwing((url) => `Invalid URL: ${url}`), logger);
+    const asGiven = new SipWebSocketTransport(
+      throwing((url) => `Invalid URL: ${url}`),
+      logger,
+    );
     const error = await rejection(asGiven.open(SECRET_SERVER));
     expect(error.kind).toBe('transport');
     expect(error.message).toBe(`Could not open a WebSocket to ${REDACTED_SERVER}`);
@@ -345,7 +360,10 @@ describe('websocket transport: secrets in the server URL', () => {
     expectNoSecret(String(cause.stack));
 
     // Written another way (decoded): the message is withheld rather than half-redacted.
-    const decoded = new SipWebSocketTransport(throwing((url) => `bad ${decodeURIComponent(new URL(url).password)}`), logger);
+    const decoded = new SipWebSocketTransport(
+      throwing((url) => `bad ${decodeURIComponent(new URL(url).password)}`),
+      logger,
+    );
     const other = await rejection(decoded.open(SECRET_SERVER));
     expect((other.cause as Error).message).toMatch(/withheld/);
     expectNoSecret(String((other.cause as Error).stack));
@@ -365,10 +383,19 @@ describe('websocket transport: with the ws package', () => {
     });
     try {
       const lines: string[] = [];
-      const sink = { debug() {}, log() {}, warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
-      const transport = new SipWebSocketTransport(WebSocket as unknown as WebSocketConstructor, createLogger('warn', sink), {
-        maxMessageBytes: 4_096,
-      });
+      const sink = {
+        debug() {},
+        log() {},
+        warn: (line: string) => lines.push(line),
+        error: (line: string) => lines.push(line),
+      };
+      const transport = new SipWebSocketTransport(
+        WebSocket as unknown as WebSocketConstructor,
+        createLogger('warn', sink),
+        {
+          maxMessageBytes: 4_096,
+        },
+      );
       const received: string[] = [];
       transport.onMessage = (text) => received.push(text);
       const lost = new Promise<SipError>((resolve) => transport.onLost(resolve));

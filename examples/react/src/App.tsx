@@ -88,7 +88,8 @@ export function App() {
           Username <input data-testid="username" {...field('username')} autoComplete="username" />
         </label>
         <label>
-          Password <input data-testid="password" type="password" {...field('password')} autoComplete="current-password" />
+          Password{' '}
+          <input data-testid="password" type="password" {...field('password')} autoComplete="current-password" />
         </label>
         {formError && (
           <p className="error" data-testid="form-error">
@@ -102,10 +103,20 @@ export function App() {
           <button type="button" data-testid="register" onClick={() => applySettings()?.register().catch(ignore)}>
             Register
           </button>
-          <button type="button" data-testid="unregister" disabled={!session} onClick={() => session?.client.unregister().catch(ignore)}>
+          <button
+            type="button"
+            data-testid="unregister"
+            disabled={!session}
+            onClick={() => session?.client.unregister().catch(ignore)}
+          >
             Unregister
           </button>
-          <button type="button" data-testid="stop" disabled={!session} onClick={() => session?.client.stop().catch(ignore)}>
+          <button
+            type="button"
+            data-testid="stop"
+            disabled={!session}
+            onClick={() => session?.client.stop().catch(ignore)}
+          >
             Stop
           </button>
         </div>
@@ -129,7 +140,9 @@ function Status({ state: { transport, userAgent, registration } }: { state: SipC
         </span>
         <ul>
           {transport.status !== 'disconnected' && <li>{transport.server}</li>}
-          {recovering && recovering.attempt > 0 && <li data-testid="transport-attempt">attempt {recovering.attempt}</li>}
+          {recovering && recovering.attempt > 0 && (
+            <li data-testid="transport-attempt">attempt {recovering.attempt}</li>
+          )}
           {transport.status === 'reconnecting' && <li data-testid="transport-phase">{transport.phase}</li>}
           {waiting && <li data-testid="transport-retry-in">next try in {seconds(waiting.retryAt - now)}</li>}
           {recovering?.error && (
@@ -168,7 +181,9 @@ function Status({ state: { transport, userAgent, registration } }: { state: SipC
           {registration.status === 'retrying' && (
             <>
               {/* a refresh that failed: the old binding stands until it lapses */}
-              {registration.expires !== undefined && <li data-testid="registration-expires">granted {registration.expires} s</li>}
+              {registration.expires !== undefined && (
+                <li data-testid="registration-expires">granted {registration.expires} s</li>
+              )}
               {registration.expiresAt !== undefined && (
                 <li data-testid="registration-expires-at">expires at {clock(registration.expiresAt)}</li>
               )}

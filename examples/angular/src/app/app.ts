@@ -48,19 +48,30 @@ export class App {
   private scope?: EnvironmentInjector;
   private readonly session = new BehaviorSubject<{ client: SipClient; settings: Settings } | undefined>(undefined);
 
-  readonly settings = signal<Settings>({ server: 'ws://127.0.0.1:8080', uri: 'sip:alice@sipstate.test', username: 'alice', password: '' });
+  readonly settings = signal<Settings>({
+    server: 'ws://127.0.0.1:8080',
+    uri: 'sip:alice@sipstate.test',
+    username: 'alice',
+    password: '',
+  });
   readonly formError = signal<string | undefined>(undefined);
   readonly hasClient = toSignal(this.session.pipe(map(Boolean)), { requireSync: true });
 
   // The current client's streams. Each replays its value synchronously, so `requireSync` holds and the async pipe
   // never shows a null first; switchMap moves to the new client's streams when the form is applied again.
   readonly transport$ = this.session.pipe(switchMap((session) => session?.client.transport$ ?? of(undefined)));
-  readonly userAgent = toSignal(this.session.pipe(switchMap((session) => session?.client.userAgent$ ?? of(undefined))), {
-    requireSync: true,
-  });
-  readonly registration = toSignal(this.session.pipe(switchMap((session) => session?.client.registration$ ?? of(undefined))), {
-    requireSync: true,
-  });
+  readonly userAgent = toSignal(
+    this.session.pipe(switchMap((session) => session?.client.userAgent$ ?? of(undefined))),
+    {
+      requireSync: true,
+    },
+  );
+  readonly registration = toSignal(
+    this.session.pipe(switchMap((session) => session?.client.registration$ ?? of(undefined))),
+    {
+      requireSync: true,
+    },
+  );
 
   /** `Date.now()` for the countdowns, ticking only while a retry or refresh is pending. */
   readonly now = toSignal(
