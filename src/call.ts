@@ -4,7 +4,6 @@ import {
   Inviter,
   SessionState,
   UserAgent,
-  type Core,
   type Info,
   type Referral,
   type Session,
@@ -30,6 +29,7 @@ import type { Logger } from './logger';
 import { escapeControl } from './redact';
 import { CommandSettler, handled, refused, supersedable, type Check } from './settle';
 import { checkReferTo, cleanReferredBy } from './sip/refer-target';
+import { type FinalResponseDelegate, requestOutcome } from './sip/in-flight';
 import { errorFromResponse } from './sip/response-error';
 import { sdpDirection } from './sip/signaling-only-sdh';
 import { sameState } from './state';
@@ -284,13 +284,6 @@ function toneOf(info: Info): string | undefined {
   return undefined;
 }
 
-/** The requestDelegate of an in-dialog request: every final response settles it. */
-interface FinalResponseDelegate {
-  onAccept(): void;
-  onReject(response: Core.IncomingResponse): void;
-  onRedirect(response: Core.IncomingResponse): void;
-}
-
 interface PeerConnectionLike {
   getSenders(): { track: { enabled: boolean } | null }[];
 }
@@ -360,24 +353,13 @@ export function createCall(
     send: (delegate: FinalResponseDelegate) => Promise<{ dispose(): void } | undefined | void>,
   ): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let untrack = (): void => {};
-      const settle = (error?: SipError): void => {
-        if (settled) return;
-        settled = true;
-        untrack();
-        if (error) reject(error);
-        else resolve();
-      };
-      send({
-        onAccept: () => settle(),
-        onReject: (response) => settle(errorFromResponse(response, what)),
-        onRedirect: (response) => settle(errorFromResponse(response, what)),
-      }).then(
+      const outcome = requestOutcome(what, resolve, reject);
+      send(outcome.delegate).then(
         (request) => {
-          if (!settled && request) untrack = deps.trackRequest?.(what, request, settle) ?? untrack;
+          const track = deps.trackRequest;
+          if (request && track) outcome.trackWith((fail) => track(what, request, fail));
         },
-        (error: unknown) => settle(toSipError(error, 'rejected', what)),
+        (error: unknown) => outcome.settle(toSipError(error, 'rejected', what)),
       );
     });
 

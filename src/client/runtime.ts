@@ -5,11 +5,10 @@ import { SipError, toSipError } from '../errors';
 import { installFastParser } from '../fast-parser';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
-import { InFlightRequests } from '../sip/in-flight';
+import { InFlightRequests, requestOutcome } from '../sip/in-flight';
 import { sessionDescriptionHandlerFactoryFor } from '../sip/media';
 import { sendOptionsPing } from '../sip/options-ping';
 import { RegistrationChannel } from '../sip/registration-channel';
-import { errorFromResponse } from '../sip/response-error';
 import { createUserAgent } from '../sip/user-agent';
 import type { SipTraceSink } from '../sip/trace';
 import { SipWebSocketTransport } from '../sip/websocket-transport';
@@ -167,22 +166,10 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
         const content = { contentDisposition: 'render', contentType, content: body };
         const from = core.configuration.aor;
         const request = core.makeOutgoingRequestMessage('MESSAGE', target, from, target, {}, extraHeaders, content);
-        let untrack = (): void => {};
-        let settled = false;
-        const settle = (error?: SipError): void => {
-          if (settled) return;
-          settled = true;
-          untrack();
-          if (error) reject(error);
-          else resolve();
-        };
-        const outgoing = core.request(request, {
-          onAccept: () => settle(),
-          onReject: (response) => settle(errorFromResponse(response, what)),
-          // Messager leaves a 3xx unanswered (its promise would never settle): a redirect is not followed, it fails.
-          onRedirect: (response) => settle(errorFromResponse(response, what)),
-        });
-        if (!settled) untrack = inFlight.track(what, outgoing, settle);
+        // Messager leaves a 3xx unanswered (its promise would never settle): here a redirect is not followed, it fails.
+        const outcome = requestOutcome(what, resolve, reject);
+        const outgoing = core.request(request, outcome.delegate);
+        outcome.trackWith((fail) => inFlight.track(what, outgoing, fail));
       }).catch((error: unknown) => {
         throw toSipError(error, 'transport', 'MESSAGE could not be sent');
       }),

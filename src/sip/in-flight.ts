@@ -1,5 +1,6 @@
+import type { Core } from 'sip.js';
 import type { SipError } from '../errors';
-import { connectionLostError } from './response-error';
+import { connectionLostError, errorFromResponse } from './response-error';
 
 interface Entry {
   readonly what: string;
@@ -49,4 +50,58 @@ export class InFlightRequests {
       entry.fail(connectionLostError(entry.what, reason));
     }
   }
+}
+
+/** The requestDelegate of a non-INVITE or in-dialog request: every final response settles it. */
+export interface FinalResponseDelegate {
+  onAccept(): void;
+  onReject(response: Core.IncomingResponse): void;
+  onRedirect(response: Core.IncomingResponse): void;
+}
+
+/**
+ * One request's outcome, settled once: by its final response (a 2xx resolves; any other, a 3xx included, rejects with
+ * the one response mapping), or by {@link InFlightRequests.abandonAll} once it is tracked. Whatever settles first wins,
+ * and settling stops the tracking.
+ *
+ * @example
+ * ```ts
+ * new Promise<void>((resolve, reject) => {
+ *   const outcome = requestOutcome('MESSAGE to sip:bob@example.com', resolve, reject);
+ *   const outgoing = core.request(message, outcome.delegate);
+ *   outcome.trackWith((fail) => inFlight.track(outcome.what, outgoing, fail));
+ * });
+ * ```
+ */
+export function requestOutcome(
+  what: string,
+  resolve: () => void,
+  reject: (error: SipError) => void,
+): {
+  readonly what: string;
+  delegate: FinalResponseDelegate;
+  settle(error?: SipError): void;
+  trackWith(track: (fail: (error: SipError) => void) => () => void): void;
+} {
+  let settled = false;
+  let untrack = (): void => {};
+  const settle = (error?: SipError): void => {
+    if (settled) return;
+    settled = true;
+    untrack();
+    if (error) reject(error);
+    else resolve();
+  };
+  return {
+    what,
+    settle,
+    delegate: {
+      onAccept: () => settle(),
+      onReject: (response) => settle(errorFromResponse(response, what)),
+      onRedirect: (response) => settle(errorFromResponse(response, what)),
+    },
+    trackWith: (track) => {
+      if (!settled) untrack = track(settle);
+    },
+  };
 }
