@@ -3,50 +3,12 @@
  * when the connection drops fails at once with kind transport, through the same InFlightRequests the client's runtime
  * abandons on connection loss. A fake sip.js session: no user agent, no socket.
  */
-import { Invitation, SessionState } from 'sip.js';
 import { describe, expect, it, vi } from 'vitest';
 import { createCall, type CallDependencies } from '../../src/call';
 import { SipError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import { InFlightRequests } from '../../src/sip/in-flight';
-
-type Delegate = { onAccept(): void; onReject(response: unknown): void };
-
-/** An incoming Invitation that accept() establishes; its re-INVITEs are recorded and answered by the test. */
-function fakeInvitation() {
-  let state = SessionState.Initial;
-  const listeners = new Set<(next: SessionState) => void>();
-  const reinvites: { delegate: Delegate; disposed: boolean }[] = [];
-  const invitation = Object.create(Invitation.prototype) as Invitation;
-  const moveTo = (next: SessionState): void => {
-    state = next;
-    for (const listener of [...listeners]) listener(next);
-  };
-  Object.defineProperties(invitation, {
-    state: { get: () => state },
-    stateChange: {
-      value: {
-        addListener: (listener: (next: SessionState) => void) => listeners.add(listener),
-        removeListener: () => undefined,
-      },
-    },
-    autoSendAnInitialProvisionalResponse: { value: true },
-    sessionDescriptionHandler: { value: undefined },
-    delegate: { value: undefined, writable: true },
-    accept: { value: async () => moveTo(SessionState.Established) },
-    reject: { value: async () => moveTo(SessionState.Terminated) },
-    bye: { value: async () => ({ dispose() {} }) },
-    dispose: { value: async () => undefined },
-    invite: {
-      value: async (options: { requestDelegate: Delegate }) => {
-        const entry = { delegate: options.requestDelegate, disposed: false };
-        reinvites.push(entry);
-        return { dispose: () => (entry.disposed = true) };
-      },
-    },
-  });
-  return { invitation, reinvites };
-}
+import { fakeInvitation } from '../support/fake-invitation';
 
 const silent: Logger = { debug: vi.fn(), log: vi.fn(), warn: vi.fn(), error: vi.fn() };
 

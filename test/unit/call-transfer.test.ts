@@ -1,4 +1,4 @@
-import { Invitation, SessionState, type Referral } from 'sip.js';
+import type { Invitation, Referral } from 'sip.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createCall,
@@ -9,36 +9,7 @@ import {
   type TransferRequest,
 } from '../../src/call';
 import type { Logger } from '../../src/logger';
-
-/**
- * An incoming sip.js Invitation without a user agent or a socket: `accept()` establishes it, nothing goes anywhere.
- * Enough for createCall, which only reads its state, listens to its state changes and sets its delegate.
- */
-function fakeInvitation(): Invitation {
-  let state = SessionState.Initial;
-  const listeners = new Set<(next: SessionState) => void>();
-  const invitation = Object.create(Invitation.prototype) as Invitation;
-  const moveTo = (next: SessionState): void => {
-    state = next;
-    for (const listener of [...listeners]) listener(next);
-  };
-  Object.defineProperties(invitation, {
-    state: { get: () => state },
-    stateChange: {
-      value: {
-        addListener: (listener: (next: SessionState) => void) => listeners.add(listener),
-        removeListener: () => undefined,
-      },
-    },
-    autoSendAnInitialProvisionalResponse: { value: true },
-    sessionDescriptionHandler: { value: undefined },
-    delegate: { value: undefined, writable: true },
-    accept: { value: async () => moveTo(SessionState.Established) },
-    reject: { value: async () => moveTo(SessionState.Terminated) },
-    dispose: { value: async () => undefined },
-  });
-  return invitation;
-}
+import { fakeInvitation } from '../support/fake-invitation';
 
 /** An incoming REFER: its headers, and the answers sipstate gives it (202 or the reject code). */
 function fakeReferral(headers: Record<string, string[]>) {
@@ -67,7 +38,7 @@ interface Harness {
 
 /** An incoming call, answered (active), whose client follows transfers into `followed`. */
 async function activeCall(acceptTransfer?: TransferDecider): Promise<Harness> {
-  const invitation = fakeInvitation();
+  const { invitation } = fakeInvitation();
   const followed: string[] = [];
   const asked: TransferRequest[] = [];
   const deps: CallDependencies = {
