@@ -10,7 +10,8 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  *
  * Two regions run side by side:
  * - `link`: whether REGISTER can be sent now (`up`: the user agent is started and the transport connected). The
- *   parent sends `LINK_UP` / `LINK_DOWN`.
+ *   parent sends `LINK_UP` / `LINK_DOWN`, and `LINK_FAILED` (with the transport's error) instead of `LINK_DOWN` when
+ *   the transport has given up for good (`reconnect.maxAttempts` spent).
  * - `binding`: what the application asked for and where it stands. `active` means registration is wanted.
  *
  * Side effects are named actors supplied by `src/`:
@@ -37,6 +38,12 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * Status is read from tags: `unregistered`, `registering`, `registered`, `unregistering`, `retrying`, `failed`.
  * `unregistered` holds an `error` only after `ABANDON` (the start failed while registration was wanted), until
  * `REGISTER` or `UNREGISTER`; every other way into it clears the error.
+ *
+ * A started client whose transport fails for good stays wanting the binding (`waitingForLink`, tag `registering`)
+ * and keeps the transport's error as `linkError`, so that the status says why it is not registered, while the link
+ * cannot come back by itself. Registration stays wanted so that when the application's `reconnect()` brings the link
+ * back (`LINK_UP`), it registers again by itself, as after any reconnect. `linkError` goes as soon as the link is
+ * being recovered (`LINK_DOWN`) or comes up, and on leaving `waitingForLink` (`UNREGISTER`, `ABANDON`).
  */
 
 /** What a REGISTER transaction ended with, when it did not fail. */
@@ -154,6 +161,11 @@ export interface RegistrationContext {
   retryDelayMs?: number;
   retryAt?: number;
   error?: SipError;
+  /**
+   * Why the link is down for good, while registration waits for it: the transport's error after `LINK_FAILED`.
+   * Only ever set in `waitingForLink`.
+   */
+  linkError?: SipError;
   retry: BackoffPolicy;
   refreshWindow: readonly [number, number];
   environment: MachineEnvironment;
@@ -165,6 +177,11 @@ export type RegistrationEvent =
   | { type: 'UNREGISTER' }
   | { type: 'LINK_UP' }
   | { type: 'LINK_DOWN' }
+  /**
+   * The link is down and will not come back by itself: the transport gave up (`reconnect.maxAttempts` spent).
+   * Registration stays wanted (it registers again on `LINK_UP`), and `error` says why it is not registered meanwhile.
+   */
+  | { type: 'LINK_FAILED'; error: SipError }
   /**
    * The user agent stopped without its start ever succeeding: registration is no longer wanted, and `error` (why the
    * start failed) stays in the context so that `unregistered` says why.
@@ -356,6 +373,8 @@ export const registrationMachine = setup({
     }),
     forgetBinding: assign({ grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined }),
     recordFailure: assign(({ event }) => ({ error: errorOf(event) })),
+    recordLinkFailure: assign({ linkError: ({ event }) => (event.type === 'LINK_FAILED' ? event.error : undefined) }),
+    clearLinkError: assign({ linkError: undefined }),
     recordAbandon: assign({ error: ({ event }) => (event.type === 'ABANDON' ? event.error : undefined) }),
     // Follows recordFailure or recordNothingGranted, which put the error in the context.
     scheduleRetry: assign(({ context }) => {
@@ -402,7 +421,7 @@ export const registrationMachine = setup({
       initial: 'down',
       states: {
         down: { on: { LINK_UP: 'up' } },
-        up: { on: { LINK_DOWN: 'down' } },
+        up: { on: { LINK_DOWN: 'down', LINK_FAILED: 'down' } },
       },
     },
     binding: {
@@ -425,6 +444,11 @@ export const registrationMachine = setup({
           on: {
             // The link is gone: whatever the server holds, we cannot be reached; register again when it is back.
             LINK_DOWN: { target: '.waitingForLink', actions: ['forgetBinding', 'clearRetry'] },
+            // Down for good: the same, and say why until the link is being recovered.
+            LINK_FAILED: {
+              target: '.waitingForLink',
+              actions: ['forgetBinding', 'clearRetry', 'recordLinkFailure'],
+            },
             ABANDON: {
               target: '#registration.binding.idle',
               actions: ['clearError', 'forgetBinding', 'recordAbandon'],
@@ -435,10 +459,14 @@ export const registrationMachine = setup({
           states: {
             waitingForLink: {
               tags: 'registering',
+              // The transport's failure says why only while waiting for the link it broke.
+              exit: 'clearLinkError',
               on: {
                 LINK_UP: 'registering',
                 UNREGISTER: { target: '#registration.binding.idle', actions: 'clearError' },
-                LINK_DOWN: {},
+                // The link is being recovered (reconnect() after a failure): no longer down for good.
+                LINK_DOWN: { actions: 'clearLinkError' },
+                LINK_FAILED: { actions: 'recordLinkFailure' },
               },
             },
             registering: {

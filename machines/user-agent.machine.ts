@@ -14,6 +14,7 @@ import { clampDelay, durationOr } from './delay';
 import {
   registrationMachine,
   registrationStatusOf,
+  type RegistrationEvent,
   type RegistrationInput,
   type RegistrationStatus,
 } from './registration.machine';
@@ -28,7 +29,10 @@ import { transportMachine, transportStatusOf, type TransportInput, type Transpor
  *   leaving the transport 'failed' with it (nothing was started, nothing is left to halt) and the registration
  *   `unregistered` with it (`ABANDON`). From there `RECONNECT` starts again with one connection attempt at once, and
  *   `START` with the attempts counted afresh.
- * - `started`: tells the registration machine whether it can send (`LINK_UP` while the transport is connected).
+ * - `started`: tells the registration machine whether it can send (`LINK_UP` while the transport is connected,
+ *   `LINK_DOWN` while it is recovering). When the transport gives up for good ('failed', `reconnect.maxAttempts`
+ *   spent), `LINK_FAILED` with the transport's error: the registration keeps wanting the binding and says why it has
+ *   none (`registering` with that error); `RECONNECT` brings the transport back and the registration follows.
  * - `halting`: unregisters (bounded by a deadline), stops the SIP user agent (`stopUserAgent`), then disconnects.
  *   A `START` while halting is remembered in the `then` region and starts again once halted.
  *
@@ -159,10 +163,18 @@ export const userAgentMachine = setup({
     releaseRegistration: sendTo('registration', ({ context }) =>
       context.error ? { type: 'ABANDON' as const, error: context.error } : { type: 'UNREGISTER' as const },
     ),
-    // The registration machine may send only while the user agent is started and the transport connected.
-    updateLink: sendTo('registration', ({ context }) => ({
-      type: context.transportStatus === 'connected' ? ('LINK_UP' as const) : ('LINK_DOWN' as const),
-    })),
+    // The registration machine may send only while the user agent is started and the transport connected. A
+    // transport that gave up for good is LINK_FAILED, with its error: registration$ then says why it is not registered.
+    updateLink: sendTo('registration', ({ context }): RegistrationEvent => {
+      if (context.transportStatus === 'connected') return { type: 'LINK_UP' };
+      if (context.transportStatus === 'failed') {
+        return {
+          type: 'LINK_FAILED',
+          error: context.transportError ?? new SipError('transport', 'The transport gave up reconnecting'),
+        };
+      }
+      return { type: 'LINK_DOWN' };
+    }),
     clearError: assign({ error: undefined }),
     recordStartError: assign({ error: ({ event }) => errorOf(event, 'The user agent failed to start') }),
     recordTransportFailure: assign({

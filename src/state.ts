@@ -186,7 +186,9 @@ export type UserAgentState =
  *
  * - `unregistered`: no binding. `error` says why, when registration was wanted and could not happen (the start
  *   failed: the transport's error).
- * - `registering`: a REGISTER is on its way, or waits for the connection.
+ * - `registering`: a REGISTER is on its way, or waits for the connection. `error` is there while the connection it
+ *   waits for has failed for good (transport$ `failed`, `reconnect.maxAttempts` spent): the transport's error. It
+ *   registers again by itself once `reconnect()` brings the connection back.
  * - `registered`: bound; `expires`, `expiresAt` and `refreshAt` are always there.
  * - `retrying`: an attempt failed and will be retried at `retryAt`; `expires`/`expiresAt` while the binding of a
  *   failed refresh still stands.
@@ -207,7 +209,14 @@ export type RegistrationState =
       /** Why it is not registered, when registration was wanted: the failure that ended the start. */
       error?: SipError;
     }
-  | { status: 'registering' }
+  | {
+      status: 'registering';
+      /**
+       * Why it is not registered yet, when the connection it waits for failed for good (transport$ `failed`): the
+       * transport's error. Absent while a REGISTER is on its way or the connection is being recovered.
+       */
+      error?: SipError;
+    }
   | {
       status: 'registered';
       /** Seconds the registrar granted. */
@@ -322,6 +331,7 @@ export function selectRegistrationState(snapshot: RegistrationSnapshot): Registr
   const error = context.error ?? unknownRegistrationError;
   switch (status) {
     case 'registering':
+      return context.linkError ? { status, error: context.linkError } : { status };
     case 'unregistering':
       return { status };
     case 'unregistered':

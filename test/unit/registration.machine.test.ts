@@ -92,6 +92,58 @@ describe('registration machine', () => {
     expect(r.state()).toEqual({ status: 'unregistered' });
   });
 
+  it('LINK_FAILED (the transport gave up) keeps registration wanted and says why, until the link is recovered', async () => {
+    const r = setup();
+    const refused = new SipError('transport', 'refused');
+    // not wanted: no reason to show
+    r.actor.send({ type: 'LINK_FAILED', error: refused });
+    expect(r.state()).toEqual({ status: 'unregistered' });
+    await registered(r);
+    r.actor.send({ type: 'LINK_DOWN' });
+    expect(r.state()).toEqual({ status: 'registering' });
+    r.actor.send({ type: 'LINK_FAILED', error: refused });
+    // never registered while the link is down, and no REGISTER sent
+    expect(r.state()).toEqual({ status: 'registering', error: refused });
+    expect(r.actor.getSnapshot().matches({ link: 'down' })).toBe(true);
+    expect(r.register.calls).toHaveLength(1);
+    // the link is being recovered: the reason goes; back up: registers again by itself
+    r.actor.send({ type: 'LINK_DOWN' });
+    expect(r.state()).toEqual({ status: 'registering' });
+    r.actor.send({ type: 'LINK_FAILED', error: refused });
+    r.actor.send({ type: 'LINK_UP' });
+    expect(r.state()).toEqual({ status: 'registering' });
+    expect(r.register.calls).toHaveLength(2);
+    r.register.last.resolve({ type: 'registered', expires: 600 });
+    await flush();
+    expect(r.state().status).toBe('registered');
+    // straight from registered; UNREGISTER then ends it unregistered without the reason
+    r.actor.send({ type: 'LINK_FAILED', error: refused });
+    expect(r.state()).toEqual({ status: 'registering', error: refused });
+    r.actor.send({ type: 'UNREGISTER' });
+    expect(r.state()).toEqual({ status: 'unregistered' });
+    expect(r.actor.getSnapshot().context.linkError).toBeUndefined();
+    expect(r.unregister.calls).toHaveLength(0);
+  });
+
+  it('LINK_FAILED while retrying drops the retry: nothing is sent until the link is back', async () => {
+    const r = setup();
+    r.actor.send({ type: 'LINK_UP' });
+    r.actor.send({ type: 'REGISTER' });
+    r.register.last.reject(new SipError('timeout', 'no answer'));
+    await flush();
+    expect(r.state().status).toBe('retrying');
+    const refused = new SipError('transport', 'refused');
+    r.actor.send({ type: 'LINK_FAILED', error: refused });
+    expect(r.state()).toEqual({ status: 'registering', error: refused });
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(r.register.calls).toHaveLength(1);
+    // ABANDON from here: unregistered with the abandon's reason, not the link's
+    const stopped = new SipError('transport', 'start failed');
+    r.actor.send({ type: 'ABANDON', error: stopped });
+    expect(r.state()).toEqual({ status: 'unregistered', error: stopped });
+    expect(r.actor.getSnapshot().context.linkError).toBeUndefined();
+  });
+
   it('refreshes at the point drawn in the refresh window of the granted expiry', async () => {
     const r = setup();
     await registered(r, 100);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { UserAgentInput } from '../../machines/user-agent.machine';
 import { SipError } from '../../src/errors';
+import { selectRegistrationState } from '../../src/state';
 import { flush } from '../support/fake-actors';
 import { fakeUserAgent } from '../support/fake-machines';
 
@@ -254,6 +255,83 @@ describe('user agent machine', () => {
     expect(u.status().registration).toBe('unregistered');
     expect(u.child('registration').getSnapshot().context.error).toBe(broken);
     expect(u.unregister.calls).toHaveLength(0);
+  });
+
+  describe('a started client whose transport then fails for good', () => {
+    const giveUpAfterOne = {
+      servers: ['ws://a.test'],
+      environment,
+      keepAliveIntervalMs: 0,
+      reconnect: { initialDelayMs: 250, maxDelayMs: 250, multiplier: 1, jitter: 0, maxAttempts: 1 },
+    };
+
+    async function registeredThenFailed() {
+      const u = setup({ transport: giveUpAfterOne, register: true });
+      await started(u);
+      u.register.last.resolve({ type: 'registered', expires: 600 });
+      await flush();
+      expect(u.status().registration).toBe('registered');
+      u.lose(new SipError('transport', 'closed'));
+      await vi.advanceTimersByTimeAsync(250);
+      const refused = new SipError('transport', 'refused');
+      u.connect.last.reject(refused);
+      await flush();
+      return { u, refused };
+    }
+
+    it("registration$ says why it is not registered: the transport's error, while it is failed", async () => {
+      const { u, refused } = await registeredThenFailed();
+      expect(u.status()).toEqual({ userAgent: 'started', transport: 'failed', registration: 'registering' });
+      expect(u.child('transport').getSnapshot().context.error).toBe(refused);
+      expect(selectRegistrationState(u.child('registration').getSnapshot())).toEqual({
+        status: 'registering',
+        error: refused,
+      });
+      // and it stays so, sending nothing
+      await vi.advanceTimersByTimeAsync(600_000);
+      expect(selectRegistrationState(u.child('registration').getSnapshot())).toEqual({
+        status: 'registering',
+        error: refused,
+      });
+      expect(u.register.calls).toHaveLength(1);
+    });
+
+    it('RECONNECT brings the transport back and it registers again by itself, the error gone', async () => {
+      const { u } = await registeredThenFailed();
+      u.actor.send({ type: 'RECONNECT' });
+      expect(u.status()).toEqual({ userAgent: 'started', transport: 'reconnecting', registration: 'registering' });
+      // being recovered: no longer down for good (transport$ carries the last error meanwhile)
+      expect(selectRegistrationState(u.child('registration').getSnapshot())).toEqual({ status: 'registering' });
+      u.connect.last.resolve();
+      await flush();
+      expect(u.register.calls).toHaveLength(2);
+      u.register.last.resolve({ type: 'registered', expires: 600 });
+      await flush();
+      expect(u.status()).toEqual({ userAgent: 'started', transport: 'connected', registration: 'registered' });
+    });
+
+    it('STOP ends it unregistered without the error', async () => {
+      const { u } = await registeredThenFailed();
+      u.actor.send({ type: 'STOP' });
+      await flush();
+      u.stopUa.last.resolve();
+      await flush();
+      expect(u.status()).toEqual({ userAgent: 'stopped', transport: 'disconnected', registration: 'unregistered' });
+      expect(selectRegistrationState(u.child('registration').getSnapshot())).toEqual({ status: 'unregistered' });
+      // nothing to unregister over a link that is down
+      expect(u.unregister.calls).toHaveLength(0);
+    });
+
+    it('UNREGISTER ends it unregistered without the error, and RECONNECT then does not register', async () => {
+      const { u } = await registeredThenFailed();
+      u.actor.send({ type: 'UNREGISTER' });
+      expect(selectRegistrationState(u.child('registration').getSnapshot())).toEqual({ status: 'unregistered' });
+      u.actor.send({ type: 'RECONNECT' });
+      u.connect.last.resolve();
+      await flush();
+      expect(u.status()).toEqual({ userAgent: 'started', transport: 'connected', registration: 'unregistered' });
+      expect(u.register.calls).toHaveLength(1);
+    });
   });
 
   it('START while stopping starts again once stopped; STOP after it cancels that', async () => {
