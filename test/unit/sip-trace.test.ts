@@ -10,6 +10,7 @@ import { createSipClient } from '../../src/client';
 import { createLogger, type SipLogLevel } from '../../src/logger';
 import { buildTraceEntry, type SipTraceEntry } from '../../src/sip/trace';
 import { SipWebSocketTransport, type WebSocketConstructor } from '../../src/sip/websocket-transport';
+import { FakeWebSocket } from '../support/fake-websocket';
 
 // The real builder, counted: "nothing built" is a claim about calls to it.
 vi.mock('../../src/sip/trace', async (importOriginal) => {
@@ -110,39 +111,6 @@ describe('buildTraceEntry', () => {
     });
   });
 });
-
-/** A WebSocket the test drives. */
-class FakeWebSocket {
-  static instances: FakeWebSocket[] = [];
-  readyState = 0;
-  binaryType = 'blob';
-  onopen: ((event: unknown) => void) | null = null;
-  onclose: ((event: { code: number; reason?: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  readonly sent: string[] = [];
-
-  constructor(readonly url: string) {
-    FakeWebSocket.instances.push(this);
-  }
-
-  send(data: string): void {
-    this.sent.push(data);
-  }
-
-  close(): void {
-    this.readyState = 3;
-  }
-
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  deliver(data: unknown): void {
-    this.onmessage?.({ data });
-  }
-}
 
 const MESSAGE = sip(
   'MESSAGE sip:alice@sipstate.test SIP/2.0',

@@ -16,53 +16,11 @@ import {
   SipWebSocketTransport,
   type WebSocketConstructor,
 } from '../../src/sip/websocket-transport';
+import { FakeWebSocket } from '../support/fake-websocket';
 
 const SECRET_SERVER = 'ws://sipuser:hunter2pw@sip.example.test:5066/ws?token=tok3n-value&x=1';
 const REDACTED_SERVER = 'ws://***@sip.example.test:5066/ws?token=***&x=***';
 const SECRETS = ['hunter2pw', 'sipuser', 'tok3n-value'];
-
-/** A WebSocket the test drives: it opens, delivers and closes when told. */
-class FakeWebSocket {
-  static instances: FakeWebSocket[] = [];
-  readyState = 0;
-  binaryType = 'blob';
-  onopen: ((event: unknown) => void) | null = null;
-  onclose: ((event: { code: number; reason?: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  readonly sent: string[] = [];
-  closeCalls = 0;
-
-  constructor(
-    readonly url: string,
-    readonly protocols?: string | string[],
-    readonly options?: { maxPayload?: number },
-  ) {
-    FakeWebSocket.instances.push(this);
-  }
-
-  send(data: string): void {
-    this.sent.push(data);
-  }
-
-  close(): void {
-    this.closeCalls += 1;
-  }
-
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  deliver(data: unknown): void {
-    this.onmessage?.({ data });
-  }
-
-  closeFromServer(code: number): void {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-}
 
 function setup({ maxMessageBytes, level = 'debug' }: { maxMessageBytes?: number; level?: SipLogLevel } = {}) {
   const lines: string[] = [];
