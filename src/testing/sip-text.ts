@@ -1,0 +1,167 @@
+/**
+ * The little SIP text handling the fake server needs: read a message sip.js sent (start line, headers in order, body)
+ * and write requests and responses. Loose on purpose: it reads what sip.js writes, not every form RFC 3261 allows.
+ */
+
+/** Compact header forms (RFC 3261 7.3.3) and their full names, lower case. */
+const COMPACT: Readonly<Record<string, string>> = {
+  v: 'via',
+  f: 'from',
+  t: 'to',
+  i: 'call-id',
+  m: 'contact',
+  l: 'content-length',
+  c: 'content-type',
+  k: 'supported',
+};
+
+/** A SIP message as the fake server read it. */
+export interface SipText {
+  /** A request's method; undefined for a response. */
+  readonly method?: string;
+  /** A request's Request-URI. */
+  readonly uri?: string;
+  /** A response's status code. */
+  readonly status?: number;
+  /** Header lines in order: lower-case name (compact forms expanded) and value. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+}
+
+/**
+ * Reads one SIP message; undefined when the start line is neither a request nor a response line.
+ *
+ * @example
+ * ```ts
+ * parseSip('OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n')?.method; // 'OPTIONS'
+ * ```
+ */
+export function parseSip(text: string): SipText | undefined {
+  const split = text.indexOf('\r\n\r\n');
+  const head = split < 0 ? text : text.slice(0, split);
+  const body = split < 0 ? '' : text.slice(split + 4);
+  const [startLine = '', ...lines] = head.split('\r\n');
+  const headers: [string, string][] = [];
+  for (const line of lines) {
+    const previous = headers[headers.length - 1];
+    if (/^[ \t]/.test(line) && previous) {
+      previous[1] += ` ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    headers.push([COMPACT[name] ?? name, line.slice(colon + 1).trim()]);
+  }
+  const response = /^SIP\/2\.0 (\d{3})/.exec(startLine);
+  if (response) return { status: Number(response[1]), headers, body };
+  const request = /^([A-Z]+) (\S+) SIP\/2\.0$/.exec(startLine);
+  if (request) return { method: request[1], uri: request[2], headers, body };
+  return undefined;
+}
+
+/** The first value of header `name` (lower case), or undefined. */
+export function header(message: SipText, name: string): string | undefined {
+  return message.headers.find(([key]) => key === name)?.[1];
+}
+
+/** Every value of header `name` (lower case), one per line, in order. */
+export function headers(message: SipText, name: string): string[] {
+  return message.headers.filter(([key]) => key === name).map(([, value]) => value);
+}
+
+/** The CSeq number and method. */
+export function cseqOf(message: SipText): { seq: number; method: string } {
+  const [seq = '0', method = ''] = (header(message, 'cseq') ?? '').split(/\s+/);
+  return { seq: Number(seq), method };
+}
+
+/** The URI inside a name-addr (`"Bob" <sip:bob@x>;tag=1` → `sip:bob@x`) or an addr-spec (`sip:bob@x;tag=1`). */
+export function addressUri(value: string): string {
+  const angle = /<([^>]*)>/.exec(value);
+  if (angle) return angle[1] as string;
+  return (value.split(';')[0] ?? '').trim();
+}
+
+/** The header parameters after a name-addr's `>` (or after an addr-spec): `;tag=1;expires=60` → { tag: '1', ... }. */
+export function addressParams(value: string): Record<string, string> {
+  const close = value.lastIndexOf('>');
+  const rest =
+    close >= 0 ? value.slice(close + 1) : value.slice(value.indexOf(';') < 0 ? value.length : value.indexOf(';'));
+  const params: Record<string, string> = {};
+  for (const part of rest.split(';')) {
+    const [key, ...valueParts] = part.trim().split('=');
+    if (key) params[key.toLowerCase()] = valueParts.join('=');
+  }
+  return params;
+}
+
+/** The user part of a SIP URI (`sip:alice@host;x` → `alice`), or ''. */
+export function uriUser(uri: string): string {
+  const match = /^sips?:([^@;>]*)@/.exec(uri);
+  return match ? decodeURIComponent(match[1] as string) : '';
+}
+
+/** Digest parameters of an Authorization header: `Digest username="a", nc=00000001` → { username: 'a', nc: ... }. */
+export function digestParams(value: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  const pattern = /([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))/g;
+  for (let match = pattern.exec(value); match; match = pattern.exec(value)) {
+    params[(match[1] as string).toLowerCase()] = match[2] ?? match[3] ?? '';
+  }
+  return params;
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  100: 'Trying',
+  180: 'Ringing',
+  200: 'OK',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  486: 'Busy Here',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  603: 'Decline',
+};
+
+/** The usual reason phrase of a status code. */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? (status < 300 ? 'OK' : 'Error');
+}
+
+/** Writes a SIP message: start line, header lines, Content-Length (UTF-8 bytes of the body), blank line, body. */
+export function writeSip(startLine: string, lines: readonly string[], body = ''): string {
+  const length = new TextEncoder().encode(body).length;
+  return [startLine, ...lines, `Content-Length: ${length}`, '', body].join('\r\n');
+}
+
+/**
+ * A response to `request`: its Via lines, From, To (with `toTag` added when it has none), Call-ID and CSeq echoed.
+ *
+ * @example
+ * ```ts
+ * respond(register, 200, 'fake1', [`Contact: <sip:x@y.invalid>;expires=600`]);
+ * ```
+ */
+export function respond(
+  request: SipText,
+  status: number,
+  toTag: string,
+  extra: readonly string[] = [],
+  body = '',
+): string {
+  const to = header(request, 'to') ?? '';
+  const lines = [
+    ...headers(request, 'via').map((via) => `Via: ${via}`),
+    `From: ${header(request, 'from') ?? ''}`,
+    `To: ${/;\s*tag=/i.test(to) ? to : `${to};tag=${toTag}`}`,
+    `Call-ID: ${header(request, 'call-id') ?? ''}`,
+    `CSeq: ${header(request, 'cseq') ?? ''}`,
+    ...extra,
+  ];
+  return writeSip(`SIP/2.0 ${status} ${reasonPhrase(status)}`, lines, body);
+}
