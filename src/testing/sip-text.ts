@@ -76,24 +76,78 @@ export function cseqOf(message: SipText): { seq: number; method: string } {
   return { seq: Number(seq), method };
 }
 
-/** The URI inside a name-addr (`"Bob" <sip:bob@x>;tag=1` → `sip:bob@x`) or an addr-spec (`sip:bob@x;tag=1`). */
-export function addressUri(value: string): string {
-  const angle = /<([^>]*)>/.exec(value);
-  if (angle) return angle[1] as string;
-  return (value.split(';')[0] ?? '').trim();
+/**
+ * Splits a From/To/Contact value into its URI and the text of its header parameters: a quoted display name is skipped,
+ * the URI ends at the first `>` after its `<` (a URI holds no `>`), and what follows is the parameters, which may
+ * themselves quote a `<...>` (RFC 5626's `+sip.instance="<urn:uuid:...>"`).
+ */
+function splitAddress(value: string): { uri: string; params: string } {
+  let start = 0;
+  const trimmed = value.trim();
+  if (trimmed.startsWith('"')) {
+    let i = 1;
+    while (i < trimmed.length && trimmed[i] !== '"') i += trimmed[i] === '\\' ? 2 : 1;
+    start = i + 1;
+  }
+  const open = trimmed.indexOf('<', start);
+  if (open >= 0) {
+    const close = trimmed.indexOf('>', open);
+    if (close >= 0) return { uri: trimmed.slice(open + 1, close), params: trimmed.slice(close + 1) };
+  }
+  const semicolon = trimmed.indexOf(';', start);
+  return semicolon < 0
+    ? { uri: trimmed.slice(start).trim(), params: '' }
+    : { uri: trimmed.slice(start, semicolon).trim(), params: trimmed.slice(semicolon) };
 }
 
-/** The header parameters after a name-addr's `>` (or after an addr-spec): `;tag=1;expires=60` → { tag: '1', ... }. */
+/**
+ * The URI inside a name-addr or an addr-spec.
+ *
+ * @example
+ * ```ts
+ * addressUri('"Bob" <sip:bob@x>;tag=1'); // 'sip:bob@x'
+ * addressUri('sip:bob@x;tag=1'); // 'sip:bob@x'
+ * ```
+ */
+export function addressUri(value: string): string {
+  return splitAddress(value).uri;
+}
+
+/**
+ * The header parameters after the URI, names in lower case; a parameter without a value is ''. Quoted values stay
+ * quoted, and a `;` inside quotes does not split.
+ *
+ * @example
+ * ```ts
+ * addressParams('<sip:a@b>;reg-id=1;+sip.instance="<urn:uuid:1>";expires=60'); // { 'reg-id': '1', '+sip.instance': '"<urn:uuid:1>"', expires: '60' }
+ * ```
+ */
 export function addressParams(value: string): Record<string, string> {
-  const close = value.lastIndexOf('>');
-  const rest =
-    close >= 0 ? value.slice(close + 1) : value.slice(value.indexOf(';') < 0 ? value.length : value.indexOf(';'));
   const params: Record<string, string> = {};
-  for (const part of rest.split(';')) {
-    const [key, ...valueParts] = part.trim().split('=');
-    if (key) params[key.toLowerCase()] = valueParts.join('=');
+  for (const part of splitOutsideQuotes(splitAddress(value).params, ';')) {
+    const equals = part.indexOf('=');
+    const key = (equals < 0 ? part : part.slice(0, equals)).trim().toLowerCase();
+    if (key) params[key] = equals < 0 ? '' : part.slice(equals + 1).trim();
   }
   return params;
+}
+
+/** Splits `text` at each `separator` that is not inside double quotes. */
+export function splitOutsideQuotes(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '\\' && quoted) i++;
+    else if (char === '"') quoted = !quoted;
+    else if (char === separator && !quoted) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
 }
 
 /** The user part of a SIP URI (`sip:alice@host;x` → `alice`), or ''. */

@@ -8,6 +8,7 @@ import { filter, firstValueFrom, type Observable } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Call, createSipClient, type SipClient, type SipClientOptions } from '../../src/index';
 import { createFakeSipServer, type FakeSipServer, md5 } from '../../src/testing/index';
+import { addressParams, addressUri } from '../../src/testing/sip-text';
 
 const clients: SipClient[] = [];
 const fakes: FakeSipServer[] = [];
@@ -83,6 +84,75 @@ describe('the fake WebSocket', () => {
     expect(own.readyState).toBe(1);
     expect(other.readyState).toBe(3);
     expect(() => other.send('x')).toThrow(/not open/);
+  });
+});
+
+describe('the fake registrar, spoken to by hand', () => {
+  it('reads Contact parameters that quote a <...> (RFC 5626 +sip.instance)', () => {
+    const contact = '"A;b" <sip:x@y.invalid;transport=ws>;reg-id=1;+sip.instance="<urn:uuid:1;2>";expires=60';
+    expect(addressUri(contact)).toBe('sip:x@y.invalid;transport=ws');
+    expect(addressParams(contact)).toEqual({ 'reg-id': '1', '+sip.instance': '"<urn:uuid:1;2>"', expires: '60' });
+  });
+
+  it('challenges, checks an RFC 2617 qop=auth digest computed here, and echoes an outbound Contact with its expiry', async () => {
+    const fake = await createFakeSipServer({ users: { alice: 'secret' }, domain: 'example.test' });
+    fakes.push(fake);
+    const socket = new fake.WebSocket(fake.url, 'sip');
+    const received: string[] = [];
+    socket.onmessage = ({ data }) => received.push(String(data));
+    await new Promise((resolve) => {
+      socket.onopen = resolve;
+    });
+    const contact = '<sip:k3y@abc.invalid;transport=ws>;reg-id=1;+sip.instance="<urn:uuid:0f1e>";expires=120';
+    const register = (cseq: number, authorization?: string): string =>
+      [
+        'REGISTER sip:example.test SIP/2.0',
+        'Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bKtest' + cseq,
+        'Max-Forwards: 70',
+        'To: <sip:alice@example.test>',
+        'From: <sip:alice@example.test>;tag=t1',
+        'Call-ID: by-hand',
+        `CSeq: ${cseq} REGISTER`,
+        `Contact: ${contact}`,
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+    const reply = async (): Promise<string> => {
+      for (let i = 0; i < 10 && received.length === 0; i++) await Promise.resolve();
+      return received.shift() ?? '';
+    };
+    socket.send(register(1));
+    const challenge = await reply();
+    expect(challenge).toMatch(/^SIP\/2\.0 401 Unauthorized\r\n/);
+    expect(challenge).toContain('Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bKtest1\r\n');
+    expect(challenge).toMatch(/\r\nTo: <sip:alice@example\.test>;tag=\S+\r\n/);
+    expect(challenge).toContain('CSeq: 1 REGISTER\r\n');
+    const nonce = /nonce="([^"]+)"/.exec(challenge)?.[1] ?? '';
+    expect(challenge).toContain('WWW-Authenticate: Digest realm="example.test"');
+    expect(challenge).toContain('qop="auth"');
+
+    const digest = (password: string): string => {
+      const ha1 = md5(`alice:example.test:${password}`);
+      const ha2 = md5('REGISTER:sip:example.test');
+      const response = md5(`${ha1}:${nonce}:00000001:c0ffee:auth:${ha2}`);
+      return `Digest algorithm=MD5, username="alice", realm="example.test", nonce="${nonce}", uri="sip:example.test", response="${response}", qop=auth, cnonce="c0ffee", nc=00000001`;
+    };
+    socket.send(register(2, digest('not-it')));
+    expect(await reply()).toMatch(/^SIP\/2\.0 403 Forbidden\r\n/);
+    expect(fake.registrations).toEqual([]);
+
+    socket.send(register(3, digest('secret')));
+    const ok = await reply();
+    expect(ok).toMatch(/^SIP\/2\.0 200 OK\r\n/);
+    expect(ok).toContain(
+      'Contact: <sip:k3y@abc.invalid;transport=ws>;reg-id=1;+sip.instance="<urn:uuid:0f1e>";expires=120\r\n',
+    );
+    expect(ok).toMatch(/\r\nContent-Length: 0\r\n\r\n$/);
+    expect(fake.registrations).toEqual([{ user: 'alice', contact: 'sip:k3y@abc.invalid;transport=ws', expires: 120 }]);
+    expect(() => fake.failNextRegister(200)).toThrow(RangeError);
+    socket.close();
   });
 });
 
