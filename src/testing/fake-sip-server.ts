@@ -13,7 +13,14 @@ import {
   writeSip,
 } from './sip-text';
 
-/** Options of {@link createFakeSipServer}. */
+/**
+ * Options of {@link createFakeSipServer}.
+ *
+ * @example
+ * ```ts
+ * const options: FakeSipServerOptions = { users: { alice: 'secret', bob: 'hunter2' }, domain: 'example.test' };
+ * ```
+ */
 export interface FakeSipServerOptions {
   /** The users who may register, and their passwords: `{ alice: 'secret' }`. */
   users: Readonly<Record<string, string>>;
@@ -21,7 +28,14 @@ export interface FakeSipServerOptions {
   domain?: string;
 }
 
-/** A binding the fake registrar holds: registered, not yet removed (expires 0) nor lost with its connection. */
+/**
+ * A binding the fake registrar holds: registered, not yet removed (expires 0) nor lost with its connection.
+ *
+ * @example
+ * ```ts
+ * const [binding]: readonly FakeRegistration[] = fake.registrations; // { user: 'alice', contact: 'sip:...', expires: 600 }
+ * ```
+ */
 export interface FakeRegistration {
   /** The registered user (the REGISTER's To user). */
   readonly user: string;
@@ -31,7 +45,14 @@ export interface FakeRegistration {
   readonly expires: number;
 }
 
-/** Where a call the fake placed stands. */
+/**
+ * Where a call the fake placed stands.
+ *
+ * @example
+ * ```ts
+ * const status: FakeCallStatus = fake.ring('alice').status; // 'ringing'
+ * ```
+ */
 export type FakeCallStatus = 'ringing' | 'active' | 'ended';
 
 /**
@@ -69,7 +90,15 @@ export interface FakeCall {
   hangup(): Promise<number>;
 }
 
-/** A WebSocket the fake hands out: what sipstate's transport uses of the WebSocket API. */
+/**
+ * A WebSocket the fake hands out: what sipstate's transport uses of the WebSocket API.
+ *
+ * @example
+ * ```ts
+ * const socket: FakeWebSocketInstance = new fake.WebSocket(fake.url, 'sip');
+ * socket.onopen = () => socket.send('\r\n\r\n'); // the fake answers a keep-alive with '\r\n'
+ * ```
+ */
 export interface FakeWebSocketInstance {
   readonly url: string;
   readonly readyState: number;
@@ -86,6 +115,12 @@ export interface FakeWebSocketInstance {
 /**
  * The fake's WebSocket constructor, called as sipstate calls it: `new WebSocket(url, 'sip', { maxPayload })`.
  * Connections to the fake's `url` open asynchronously; any other URL fails (close code 1006).
+ *
+ * @example
+ * ```ts
+ * const webSocket: FakeWebSocketConstructor = fake.WebSocket;
+ * createSipClient({ server: fake.url, webSocket });
+ * ```
  */
 export type FakeWebSocketConstructor = new (
   url: string,

@@ -15,7 +15,14 @@ const COMPACT: Readonly<Record<string, string>> = {
   k: 'supported',
 };
 
-/** A SIP message as the fake server read it. */
+/**
+ * A SIP message as the fake server read it.
+ *
+ * @example
+ * ```ts
+ * const message: SipText | undefined = parseSip(text); // { method: 'BYE', uri: 'sip:...', headers: [...], body: '' }
+ * ```
+ */
 export interface SipText {
   /** A request's method; undefined for a response. */
   readonly method?: string;
@@ -60,17 +67,38 @@ export function parseSip(text: string): SipText | undefined {
   return undefined;
 }
 
-/** The first value of header `name` (lower case), or undefined. */
+/**
+ * The first value of header `name` (lower case), or undefined.
+ *
+ * @example
+ * ```ts
+ * header(message, 'call-id'); // 'a84b4c76e66710'
+ * ```
+ */
 export function header(message: SipText, name: string): string | undefined {
   return message.headers.find(([key]) => key === name)?.[1];
 }
 
-/** Every value of header `name` (lower case), one per line, in order. */
+/**
+ * Every value of header `name` (lower case), one per line, in order.
+ *
+ * @example
+ * ```ts
+ * headers(request, 'via'); // ['SIP/2.0/WS a.invalid;branch=z9hG4bK1']
+ * ```
+ */
 export function headers(message: SipText, name: string): string[] {
   return message.headers.filter(([key]) => key === name).map(([, value]) => value);
 }
 
-/** The CSeq number and method. */
+/**
+ * The CSeq number and method.
+ *
+ * @example
+ * ```ts
+ * cseqOf(response); // { seq: 2, method: 'REGISTER' }
+ * ```
+ */
 export function cseqOf(message: SipText): { seq: number; method: string } {
   const [seq = '0', method = ''] = (header(message, 'cseq') ?? '').split(/\s+/);
   return { seq: Number(seq), method };
@@ -132,7 +160,14 @@ export function addressParams(value: string): Record<string, string> {
   return params;
 }
 
-/** Splits `text` at each `separator` that is not inside double quotes. */
+/**
+ * Splits `text` at each `separator` that is not inside double quotes.
+ *
+ * @example
+ * ```ts
+ * splitOutsideQuotes('a;b="x;y"', ';'); // ['a', 'b="x;y"']
+ * ```
+ */
 export function splitOutsideQuotes(text: string, separator: string): string[] {
   const parts: string[] = [];
   let quoted = false;
@@ -150,13 +185,27 @@ export function splitOutsideQuotes(text: string, separator: string): string[] {
   return parts;
 }
 
-/** The user part of a SIP URI (`sip:alice@host;x` → `alice`), or ''. */
+/**
+ * The user part of a SIP URI, or ''.
+ *
+ * @example
+ * ```ts
+ * uriUser('sip:alice@host;transport=ws'); // 'alice'
+ * ```
+ */
 export function uriUser(uri: string): string {
   const match = /^sips?:([^@;>]*)@/.exec(uri);
   return match ? decodeURIComponent(match[1] as string) : '';
 }
 
-/** Digest parameters of an Authorization header: `Digest username="a", nc=00000001` → { username: 'a', nc: ... }. */
+/**
+ * Digest parameters of an Authorization header, names in lower case, quotes removed.
+ *
+ * @example
+ * ```ts
+ * digestParams('Digest username="a", nc=00000001'); // { username: 'a', nc: '00000001' }
+ * ```
+ */
 export function digestParams(value: string): Record<string, string> {
   const params: Record<string, string> = {};
   const pattern = /([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|([^\s,]+))/g;
@@ -182,12 +231,26 @@ const REASONS: Readonly<Record<number, string>> = {
   603: 'Decline',
 };
 
-/** The usual reason phrase of a status code. */
+/**
+ * The usual reason phrase of a status code.
+ *
+ * @example
+ * ```ts
+ * reasonPhrase(486); // 'Busy Here'
+ * ```
+ */
 export function reasonPhrase(status: number): string {
   return REASONS[status] ?? (status < 300 ? 'OK' : 'Error');
 }
 
-/** Writes a SIP message: start line, header lines, Content-Length (UTF-8 bytes of the body), blank line, body. */
+/**
+ * Writes a SIP message: start line, header lines, Content-Length (UTF-8 bytes of the body), blank line, body.
+ *
+ * @example
+ * ```ts
+ * writeSip('OPTIONS sip:a@b SIP/2.0', ['CSeq: 1 OPTIONS']); // '...\r\nContent-Length: 0\r\n\r\n'
+ * ```
+ */
 export function writeSip(startLine: string, lines: readonly string[], body = ''): string {
   const length = new TextEncoder().encode(body).length;
   return [startLine, ...lines, `Content-Length: ${length}`, '', body].join('\r\n');

@@ -107,7 +107,7 @@ describe('the fake registrar, spoken to by hand', () => {
     const register = (cseq: number, authorization?: string): string =>
       [
         'REGISTER sip:example.test SIP/2.0',
-        'Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bKtest' + cseq,
+        `Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bKtest${cseq}`,
         'Max-Forwards: 70',
         'To: <sip:alice@example.test>',
         'From: <sip:alice@example.test>;tag=t1',
