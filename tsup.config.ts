@@ -7,6 +7,7 @@ const LIBRARY = {
   view: 'src/view/statechart-view.ts',
   angular: 'src/angular.ts',
   react: 'src/react.ts',
+  testing: 'src/testing/index.ts',
 };
 
 const shared: Options = {
