@@ -458,6 +458,11 @@ export const callMachine = setup({
           on: {
             // The 200 OK is on its way: a BYE can only follow it.
             HANGUP: { actions: 'requestHangupAfterAnswer' },
+            // The peer's BYE can come before sip.js has told us the answer went through: it was answered, then hung up.
+            REMOTE_BYE: {
+              target: '#call.ended',
+              actions: ['markAnswered', { type: 'endAs', params: { reason: 'remote-hangup' } }],
+            },
           },
         },
       },

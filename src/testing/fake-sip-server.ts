@@ -84,8 +84,8 @@ export interface FakeCall {
   ended(): Promise<void>;
   /**
    * The caller hangs up: BYE once answered, CANCEL while ringing. Resolves with the status the client answered it
-   * with (200), or 481 when the call has already ended. Wait for the app's call to be active first (`call.connected()`,
-   * or the UI showing it): a BYE that overtakes the client's own handling of its answer ends its call 'failed'.
+   * with (200), or 481 when the call has already ended. A BYE that overtakes the client's own handling of its answer
+   * still ends its call 'remote-hangup'.
    */
   hangup(): Promise<number>;
 }

@@ -273,6 +273,19 @@ describe('call machine: incoming', () => {
     expect(c.context().reason).toBe('local-hangup');
   });
 
+  it("ends remote-hangup, answered, when the peer's BYE comes before the answer has completed", () => {
+    const c = setup({ direction: 'incoming' });
+    c.actor.send({ type: 'ANSWER' });
+    expect(c.status()).toBe('answering');
+    c.actor.send({ type: 'REMOTE_BYE' });
+    expect(c.status()).toBe('ended');
+    expect(c.context().reason).toBe('remote-hangup');
+    expect(c.context().answeredAt).toBeTypeOf('number');
+    // sip.js ends the session right after: that is no failure.
+    c.actor.send({ type: 'TERMINATED' });
+    expect(c.context().reason).toBe('remote-hangup');
+  });
+
   it('ends failed when the answer fails', async () => {
     const c = setup({ direction: 'incoming' });
     c.actor.send({ type: 'ANSWER' });
