@@ -25,6 +25,7 @@
 
 // The user agent: the client's root machine, parent of the transport and registration machines.
 export {
+  DEFAULT_STOP_TIMEOUT_MS,
   userAgentMachine,
   userAgentStatusOf,
   type UserAgentActorRef,
@@ -54,6 +55,8 @@ export {
 // Registration with a registrar, and the bounds on what a registrar may ask.
 export {
   DEFAULT_EXPIRES_SEC,
+  DEFAULT_REGISTER_TIMEOUT_MS,
+  DEFAULT_UNREGISTER_TIMEOUT_MS,
   MAX_EXPIRES_SEC,
   MAX_INTERVAL_TOO_BRIEF_RETRIES,
   MAX_RETRY_AFTER_SEC,

@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from './errors';
 import { backoffDelay, backoffPolicyOr, DEFAULT_REGISTRATION_RETRY_POLICY, type BackoffPolicy } from './backoff';
-import { clampDelay } from './delay';
+import { clampDelay, durationOr } from './delay';
 import { defaultMachineEnvironment, type MachineEnvironment } from './environment';
 
 /**
@@ -33,6 +33,9 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * - Retry-After: capped at {@link MAX_RETRY_AFTER_SEC}.
  * - A refresh that failed is retried before the binding lapses (no later than halfway to the lapse), unless that
  *   would break the pacing above.
+ * - Deadlines: a REGISTER with no final response within `registerTimeoutMs` is given up (its actor is stopped, which
+ *   ends its transaction in `src/`) and retried like any timeout (`retrying`, error kind `timeout`); an unregister
+ *   with none within `unregisterTimeoutMs` ends `unregistered` all the same (the binding lapses on the server).
  * Every delay goes through `clampDelay` (at most 2^31-1 ms).
  *
  * Status is read from tags: `unregistered`, `registering`, `registered`, `unregistering`, `retrying`, `failed`.
@@ -111,6 +114,28 @@ export const MAX_INTERVAL_TOO_BRIEF_RETRIES = 3;
 export const DEFAULT_EXPIRES_SEC = 600;
 
 /**
+ * How long {@link registrationMachine} waits for the final response to a REGISTER when its input names no deadline, in
+ * ms (ten seconds: sip.js would wait 32 s).
+ *
+ * @example
+ * ```ts
+ * createActor(registrationMachine).start().getSnapshot().context.registerTimeoutMs; // 10_000
+ * ```
+ */
+export const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
+
+/**
+ * How long {@link registrationMachine} waits for the final response to an unregister when its input names no deadline,
+ * in ms.
+ *
+ * @example
+ * ```ts
+ * createActor(registrationMachine).start().getSnapshot().context.unregisterTimeoutMs; // 5_000
+ * ```
+ */
+export const DEFAULT_UNREGISTER_TIMEOUT_MS = 5_000;
+
+/**
  * Input of {@link registrationMachine}. Every field is optional, and so is the input itself:
  * `createActor(registrationMachine)` runs on the defaults below.
  *
@@ -136,6 +161,13 @@ export interface RegistrationInput {
    * registered together do not refresh together. Default `[0.8, 0.9]`.
    */
   refreshWindow?: readonly [number, number];
+  /**
+   * A REGISTER not answered within this long (ms) is given up and retried (error kind `timeout`). Default
+   * {@link DEFAULT_REGISTER_TIMEOUT_MS}.
+   */
+  registerTimeoutMs?: number;
+  /** An unregister not answered within this long (ms) ends `unregistered`. Default {@link DEFAULT_UNREGISTER_TIMEOUT_MS}. */
+  unregisterTimeoutMs?: number;
   /** Clock and random source. Default `defaultMachineEnvironment` (`Date.now`, `Math.random`). */
   environment?: MachineEnvironment;
 }
@@ -168,6 +200,8 @@ export interface RegistrationContext {
   linkError?: SipError;
   retry: BackoffPolicy;
   refreshWindow: readonly [number, number];
+  registerTimeoutMs: number;
+  unregisterTimeoutMs: number;
   environment: MachineEnvironment;
 }
 
@@ -309,6 +343,8 @@ export const registrationMachine = setup({
     untilBindingLapses: ({ context }) =>
       clampDelay((context.expiresAt ?? context.environment.now()) - context.environment.now()),
     untilRegisterAllowed: ({ context }) => clampDelay(untilSendAllowed(context)),
+    registerTimeout: ({ context }) => clampDelay(context.registerTimeoutMs),
+    unregisterTimeout: ({ context }) => clampDelay(context.unregisterTimeoutMs),
   },
   actions: {
     clearError: assign({
@@ -373,6 +409,13 @@ export const registrationMachine = setup({
     }),
     forgetBinding: assign({ grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined }),
     recordFailure: assign(({ event }) => ({ error: errorOf(event) })),
+    // The deadline ran out before any final response: the same as sip.js's 408 after Timer F, only sooner.
+    recordRegisterTimeout: assign({
+      error: ({ context }) =>
+        new SipError('timeout', `REGISTER not answered within ${context.registerTimeoutMs} ms`, {
+          reason: 'no final response',
+        }),
+    }),
     recordLinkFailure: assign({ linkError: ({ event }) => (event.type === 'LINK_FAILED' ? event.error : undefined) }),
     clearLinkError: assign({ linkError: undefined }),
     recordAbandon: assign({ error: ({ event }) => (event.type === 'ABANDON' ? event.error : undefined) }),
@@ -414,6 +457,8 @@ export const registrationMachine = setup({
       ? backoffPolicyOr(input.retry, DEFAULT_REGISTRATION_RETRY_POLICY)
       : { ...DEFAULT_REGISTRATION_RETRY_POLICY },
     refreshWindow: refreshWindowOr(input.refreshWindow),
+    registerTimeoutMs: durationOr(input.registerTimeoutMs, DEFAULT_REGISTER_TIMEOUT_MS),
+    unregisterTimeoutMs: durationOr(input.unregisterTimeoutMs, DEFAULT_UNREGISTER_TIMEOUT_MS),
     environment: input.environment ?? defaultMachineEnvironment,
   }),
   states: {
@@ -494,6 +539,8 @@ export const registrationMachine = setup({
                   { target: '#registration.binding.failed', actions: ['recordFailure', 'forgetBinding'] },
                 ],
               },
+              // Leaving stops sendRegister, whose transaction src/ then ends.
+              after: { registerTimeout: { target: 'retrying', actions: ['recordRegisterTimeout', 'scheduleRetry'] } },
             },
             // A 423 asked for a longer expiry: ask again with it, no sooner than the pacing allows.
             raisingExpires: {
@@ -539,6 +586,12 @@ export const registrationMachine = setup({
                       { target: '#registration.binding.failed', actions: ['recordFailure', 'forgetBinding'] },
                     ],
                   },
+                  after: {
+                    registerTimeout: {
+                      target: '#registration.binding.active.retrying',
+                      actions: ['recordRegisterTimeout', 'scheduleRetry'],
+                    },
+                  },
                 },
               },
             },
@@ -561,6 +614,8 @@ export const registrationMachine = setup({
             // The binding is dropped either way: an unregister that failed leaves it to lapse on the server.
             onError: { target: 'idle', actions: ['forgetBinding', 'clearError'] },
           },
+          // Unanswered: the same; leaving stops sendUnregister, whose transaction src/ then ends.
+          after: { unregisterTimeout: { target: 'idle', actions: ['forgetBinding', 'clearError'] } },
           on: {
             LINK_DOWN: { target: 'idle', actions: ['forgetBinding', 'clearError'] },
           },

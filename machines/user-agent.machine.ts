@@ -34,6 +34,8 @@ import { transportMachine, transportStatusOf, type TransportInput, type Transpor
  *   spent), `LINK_FAILED` with the transport's error: the registration keeps wanting the binding and says why it has
  *   none (`registering` with that error); `RECONNECT` brings the transport back and the registration follows.
  * - `halting`: unregisters (bounded by a deadline), stops the SIP user agent (`stopUserAgent`), then disconnects.
+ *   Each step has its deadline (`stopStepTimeout`), and the steps together have theirs (`stopTimeout`): when that
+ *   runs out, halting is done at once (the transport told to disconnect if it was not yet), so a stop ends within `stopTimeoutMs`.
  *   A `START` while halting is remembered in the `then` region and starts again once halted.
  *
  * Side effects are named actors supplied by `src/`:
@@ -41,7 +43,7 @@ import { transportMachine, transportStatusOf, type TransportInput, type Transpor
  * - `stopUserAgent` (promise): stop it, ending its dialogs and transactions.
  * - `transport`, `registration`: the two child machines, with their own actors provided.
  *
- * Its one timer, `stopStepTimeout`, goes through `clampDelay` (at most 2^31-1 ms; NaN takes the default).
+ * Its timers, `stopStepTimeout` and `stopTimeout`, go through `clampDelay` (at most 2^31-1 ms; NaN takes the default).
  *
  * Status is read from tags: `stopped`, `starting`, `started`, `stopping`.
  */
@@ -65,12 +67,26 @@ export interface UserAgentInput {
   register?: boolean;
   /** Deadline for each step of halting (unregister, stop), ms. Default 5 s. */
   stopStepTimeoutMs?: number;
+  /** Deadline for halting as a whole, ms: past it, halting is done. Default {@link DEFAULT_STOP_TIMEOUT_MS}. */
+  stopTimeoutMs?: number;
 }
+
+/**
+ * How long halting may take as a whole when the input names no deadline, in ms: more than its steps' own deadlines
+ * (5 s to unregister, 5 s to stop the user agent) add up to.
+ *
+ * @example
+ * ```ts
+ * createActor(userAgentMachine).start().getSnapshot().context.stopTimeoutMs; // 12_000
+ * ```
+ */
+export const DEFAULT_STOP_TIMEOUT_MS = 12_000;
 
 /** Context of {@link userAgentMachine}: its input with the defaults applied, and its children's statuses. */
 export interface UserAgentContext {
   autoRegister: boolean;
   stopStepTimeoutMs: number;
+  stopTimeoutMs: number;
   /** The children's statuses, mirrored from their snapshots so guards can read them. */
   transportStatus: TransportStatus;
   registrationStatus: RegistrationStatus;
@@ -130,6 +146,8 @@ export const userAgentMachine = setup({
       registration: 'registration';
       startUserAgent: 'startUserAgent';
       stopUserAgent: 'stopUserAgent';
+      /** The same actor, spawned when the stop deadline comes before its step (nothing waits for it then). */
+      stopUserAgentUnwaited: 'stopUserAgent';
     },
   },
   actors: {
@@ -148,9 +166,12 @@ export const userAgentMachine = setup({
     autoRegister: ({ context }) => context.autoRegister,
     restartRequested: stateIn('#userAgent.halting.then.restart'),
     halted: stateIn('#userAgent.halting.steps.done'),
+    unregisteringStep: stateIn('#userAgent.halting.steps.unregistering'),
+    disconnectingStep: stateIn('#userAgent.halting.steps.disconnecting'),
   },
   delays: {
     stopStepTimeout: ({ context }) => clampDelay(context.stopStepTimeoutMs),
+    stopTimeout: ({ context }) => clampDelay(context.stopTimeoutMs),
   },
   actions: {
     connectTransport: sendTo('transport', { type: 'CONNECT' }),
@@ -187,6 +208,7 @@ export const userAgentMachine = setup({
   context: ({ input = {} }) => ({
     autoRegister: input.register ?? false,
     stopStepTimeoutMs: durationOr(input.stopStepTimeoutMs, 5_000),
+    stopTimeoutMs: durationOr(input.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS),
     transportStatus: 'disconnected',
     registrationStatus: 'unregistered',
     transportInput: input.transport ?? {},
@@ -286,6 +308,22 @@ export const userAgentMachine = setup({
       states: {
         steps: {
           initial: 'unregistering',
+          // The steps together: whatever is still waiting then is given up, and the halt is done at once. Still
+          // unregistering: the user agent is stopped without waiting for it (its cleanup in src/ is immediate) and the
+          // registration told the link is going, as stoppingUserAgent would have; not yet disconnecting: the
+          // transport is told to, and closes on its own (it shows 'disconnected' from then on).
+          after: {
+            stopTimeout: {
+              target: '.done',
+              actions: enqueueActions(({ check, enqueue }) => {
+                if (check('unregisteringStep')) {
+                  enqueue('linkDown');
+                  enqueue.spawnChild('stopUserAgent', { id: 'stopUserAgentUnwaited' });
+                }
+                if (!check('disconnectingStep')) enqueue('disconnectTransport');
+              }),
+            },
+          },
           states: {
             unregistering: {
               entry: 'releaseRegistration',

@@ -125,13 +125,19 @@ export function createClientActor(config: ResolvedOptions, logger: Logger): Clie
         // The machines (and so inspectors and transport$) see URLs without their user-info or query values.
         servers: config.servers.map(redactUrl),
         reconnect: config.reconnect,
+        connectTimeoutMs: config.timeouts.connect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
         // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.
         keepAliveTimeoutMs: Math.min(10_000, config.keepAliveIntervalMs),
         connectJitterMs: config.connectJitterMs,
       },
-      registration: { expires: config.expires },
+      registration: {
+        expires: config.expires,
+        registerTimeoutMs: config.timeouts.register,
+        unregisterTimeoutMs: config.timeouts.unregister,
+      },
       register: config.register,
+      stopTimeoutMs: config.timeouts.stop,
     },
     ...(config.inspect !== undefined && { inspect: guardedInspector(config.inspect, logger) }),
   });

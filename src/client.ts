@@ -50,8 +50,9 @@ export interface SipClient {
   start(): Promise<void>;
   /**
    * Registers, starting the client first if it is stopped, and keeps the registration up until `unregister()` or
-   * `stop()`. Resolves when registered; rejects with the SipError of a registration that ended 'failed', or kind
-   * `cancelled` when superseded.
+   * `stop()`. Resolves when registered; rejects with the SipError of a registration that ended 'failed', with kind
+   * `timeout` when a REGISTER went unanswered for `timeouts.register` (the registration keeps retrying with backoff),
+   * or kind `cancelled` when superseded.
    */
   register(): Promise<void>;
   /** Removes the registration (REGISTER with expires 0). Resolves when unregistered. */
@@ -246,10 +247,13 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
             // REGISTER always moves the registration to 'registering' first; what it shows before that is stale.
             supersedable<SipClientState>({
               done: ({ registration }) => registration.status === 'registered',
+              // A retry after a timeout (`timeouts.register` ran out, or a 408) is the machine's: register() has run
+              // out, and says so.
               inProgress: ({ registration }) =>
-                registration.status === 'registering' || registration.status === 'retrying',
+                registration.status === 'registering' ||
+                (registration.status === 'retrying' && registration.error.kind !== 'timeout'),
               ended: ({ registration }) =>
-                registration.status === 'failed'
+                registration.status === 'failed' || registration.status === 'retrying'
                   ? registration.error
                   : // 'unregistered' with an error: the start failed (the transport gave up), and that is why.
                     registration.status === 'unregistered' && registration.error

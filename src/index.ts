@@ -36,7 +36,9 @@ export type {
   ReconnectOptions,
   SipClientOptions,
   SipUserAgentOptions,
+  Timeouts,
 } from './options';
+export { DEFAULT_TIMEOUTS } from './options';
 export type { SipTraceEntry } from './sip/trace';
 export type { WebSocketConstructor } from './sip/websocket-transport';
 export type {

@@ -116,6 +116,16 @@ export interface SipClientOptions {
    */
   connectJitterMs?: number;
   /**
+   * Deadlines of the commands, in ms (see {@link Timeouts}): each an integer from 100 to 600,000; a field left out
+   * takes its default (`DEFAULT_TIMEOUTS`).
+   *
+   * @example
+   * ```ts
+   * createSipClient({ server, uri, webSocket: WebSocket, timeouts: { register: 5_000, message: 8_000 } });
+   * ```
+   */
+  timeouts?: Timeouts;
+  /**
    * Largest SIP message accepted from the server, in bytes: an integer from 1,024 to 16,777,216 (16 MiB). Default
    * 65,536. Enforced before anything is parsed (the `ws` package's `maxPayload` in Node, a length check in browsers):
    * a larger message never reaches the parser, so a hostile server cannot make it block the event loop or fill the
@@ -307,6 +317,58 @@ export type OnlineSource =
   | { '@@observable'(): Subscribable<boolean> };
 
 /**
+ * How long each command may wait, in milliseconds. Every field is optional: the defaults ({@link DEFAULT_TIMEOUTS})
+ * are short enough for a UI, where sip.js would wait 32 s (Timer F) for a request nobody answers.
+ *
+ * @example
+ * ```ts
+ * const timeouts: Timeouts = { connect: 5_000, register: 8_000, unregister: 3_000, message: 8_000, stop: 10_000 };
+ * ```
+ */
+export interface Timeouts {
+  /** One connection attempt that has not opened: it counts as failed (kind `timeout`), then the reconnect backoff. */
+  connect?: number;
+  /**
+   * A REGISTER (or refresh) with no final response: its transaction is ended and the registration goes 'retrying'
+   * with kind `timeout`, so `register()` rejects with kind `timeout`.
+   */
+  register?: number;
+  /** An unregister with no final response: it ends 'unregistered' all the same (the binding lapses on the server). */
+  unregister?: number;
+  /** A MESSAGE with no final response: `message()` rejects with kind `timeout` and its transaction is ended. */
+  message?: number;
+  /** `stop()` as a whole (unregister, stop the user agent, disconnect): it settles within this. */
+  stop?: number;
+}
+
+/**
+ * The default of each {@link Timeouts} field, in ms: `stop` is the bound of its steps together (unregister 5 s, then
+ * stopping the user agent and closing the socket).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TIMEOUTS } from 'sipstate';
+ * DEFAULT_TIMEOUTS.register; // 10_000
+ * ```
+ */
+export const DEFAULT_TIMEOUTS: Readonly<Required<Timeouts>> = Object.freeze({
+  connect: 10_000,
+  register: 10_000,
+  unregister: 5_000,
+  message: 10_000,
+  stop: 12_000,
+});
+
+const TIMEOUT_RANGE: NumberRange = { min: 100, max: 600_000, integer: true, unit: 'ms' };
+const TIMEOUT_KEYS = {
+  connect: true,
+  register: true,
+  unregister: true,
+  message: true,
+  stop: true,
+} satisfies OptionKeys<Timeouts>;
+
+/**
  * `calls` after validation: `media`, `dtmf` and `maxIncoming` with their defaults filled in, the timeout in ms;
  * `iceServers` and `acceptTransfer` as given (undefined: sip.js's STUN server; every REFER declined).
  */
@@ -342,6 +404,8 @@ export interface ResolvedOptions
   logLevel: Exclude<SipLogLevel, 'log'>;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
+  /** Every deadline, in ms, defaults filled in. */
+  timeouts: Required<Timeouts>;
   /** `network.online$` converted once to an RxJS Observable. */
   network?: { online$: Observable<boolean> };
   calls: ResolvedCallDefaults;
@@ -366,6 +430,7 @@ const KNOWN_OPTIONS = {
   keepAliveIntervalSec: true,
   fastParser: true,
   connectJitterMs: true,
+  timeouts: true,
   maxMessageBytes: true,
   network: true,
   sipOptions: true,
@@ -503,6 +568,26 @@ function validateReconnect(value: unknown): BackoffPolicy | false {
     multiplier: pick('multiplier'),
     jitter: pick('jitter'),
     maxAttempts: pick('maxAttempts'),
+  };
+}
+
+function validateTimeouts(value: unknown): Required<Timeouts> {
+  if (value === undefined) return { ...DEFAULT_TIMEOUTS };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SipConfigError('timeouts', `must be an object, got ${describe(value)}`);
+  }
+  const unknown = unknownKey(value, TIMEOUT_KEYS);
+  if (unknown !== undefined) throw new SipConfigError(`timeouts.${unknown}`, 'is not a known option');
+  const pick = (key: keyof Timeouts): number => {
+    const given = own(value, key);
+    return given === undefined ? DEFAULT_TIMEOUTS[key] : numberInRange(given, `timeouts.${key}`, TIMEOUT_RANGE);
+  };
+  return {
+    connect: pick('connect'),
+    register: pick('register'),
+    unregister: pick('unregister'),
+    message: pick('message'),
+    stop: pick('stop'),
   };
 }
 
@@ -735,6 +820,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
           unit: 'bytes',
         });
 
+  const timeouts = validateTimeouts(option('timeouts'));
   const network = validateNetwork(option('network'));
   const sipOptions = validateSipOptions(option('sipOptions'));
   const calls = validateCalls(option('calls'));
@@ -754,6 +840,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
     fastParser: fastParser ?? true,
     connectJitterMs,
+    timeouts,
     maxMessageBytes,
     ...(network !== undefined && { network }),
     sipOptions,

@@ -48,7 +48,8 @@ export interface SipRuntime extends ClientRuntime {
   createInviter(uri: string, extraHeaders?: string[]): Inviter;
   /**
    * Sends a MESSAGE; resolves on a 2xx, rejects with the SipError of the final response (or `transport` at once when
-   * the connection drops first).
+   * the connection drops first, or `timeout` when no final response came within `timeouts.message`: its transaction
+   * is then ended).
    */
   sendMessage(uri: string, body: string, contentType: string, extraHeaders?: string[]): Promise<void>;
   /**
@@ -160,6 +161,13 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
     sendMessage: (uri, body, contentType, extraHeaders) =>
       new Promise<void>((resolve, reject) => {
         const what = `MESSAGE to ${uri}`;
+        // One deadline per MESSAGE, cleared however it settles: never left running.
+        let deadline: ReturnType<typeof setTimeout> | undefined;
+        let finished = false;
+        const done = (): void => {
+          finished = true;
+          clearTimeout(deadline);
+        };
         // sip.js's Messager, without it: its request is the one to track (Messager keeps it private).
         const core = requireUserAgent('message()').userAgentCore;
         const target = UserAgent.makeURI(uri)!;
@@ -167,9 +175,30 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
         const from = core.configuration.aor;
         const request = core.makeOutgoingRequestMessage('MESSAGE', target, from, target, {}, extraHeaders, content);
         // Messager leaves a 3xx unanswered (its promise would never settle): here a redirect is not followed, it fails.
-        const outcome = requestOutcome(what, resolve, reject);
+        const outcome = requestOutcome(
+          what,
+          () => {
+            done();
+            resolve();
+          },
+          (error) => {
+            done();
+            reject(error);
+          },
+        );
         const outgoing = core.request(request, outcome.delegate);
         outcome.trackWith((fail) => inFlight.track(what, outgoing, fail));
+        const limit = config.timeouts.message;
+        // A final response may already have come (a synthetic 503 when not connected): then no deadline at all.
+        if (finished) return;
+        deadline = setTimeout(() => {
+          try {
+            outgoing.dispose();
+          } catch {
+            // the transaction may already be gone
+          }
+          outcome.settle(new SipError('timeout', `${what} not answered within ${limit} ms`));
+        }, limit);
       }).catch((error: unknown) => {
         throw toSipError(error, 'transport', 'MESSAGE could not be sent');
       }),

@@ -39,7 +39,8 @@ interface InFlight {
  * All REGISTERs share one Call-ID with increasing CSeq (RFC 3261 10.2). A transaction waits for the final response of
  * the one before it (10.2: no new REGISTER until then). When the connection is lost, the transaction in flight can
  * never be answered (responses come back over the connection it left on), so `abandonInFlight()` ends it at once
- * rather than leaving it to block the next REGISTER until Timer F fires, 32 s later.
+ * rather than leaving it to block the next REGISTER until Timer F fires, 32 s later. For the same reason a transaction
+ * whose `signal` aborts (the machine stopped waiting: its deadline ran out, or it moved on) is ended at once too.
  */
 export class RegistrationChannel {
   private readonly request: OutgoingRequestMessage;
@@ -58,19 +59,24 @@ export class RegistrationChannel {
 
   /**
    * Sends a REGISTER asking for `expires` seconds (0 removes the binding), after any transaction still in flight.
-   * If `signal` aborts before its turn comes, nothing is sent. Rejects with a SipError.
+   * If `signal` aborts before its turn comes, nothing is sent; if it aborts while waiting for the final response, the
+   * transaction is ended (disposed: no retransmission, no Timer F) and the promise rejects with kind `cancelled`.
+   * Rejects with a SipError.
    */
   send(expires: number, signal?: AbortSignal): Promise<RegisterOutcome> {
     const turn = this.queue.then(() => {
       if (signal?.aborted) throw new SipError('cancelled', 'REGISTER no longer wanted');
-      return this.transact(expires);
+      return this.transact(expires, signal);
     });
     this.queue = turn.catch(() => undefined);
     return turn;
   }
 
-  /** Ends the transaction in flight, if any, rejecting it with a transport error. */
-  abandonInFlight(reason = 'Connection lost while REGISTER was in flight'): void {
+  /** Ends the transaction in flight, if any, rejecting it with a SipError of `kind` (default `transport`). */
+  abandonInFlight(
+    reason = 'Connection lost while REGISTER was in flight',
+    kind: 'transport' | 'cancelled' = 'transport',
+  ): void {
     const inFlight = this.inFlight;
     if (!inFlight) return;
     this.inFlight = undefined;
@@ -79,10 +85,10 @@ export class RegistrationChannel {
     } catch {
       // the transaction may already be gone
     }
-    inFlight.fail(new SipError('transport', reason));
+    inFlight.fail(new SipError(kind, reason));
   }
 
-  private transact(expires: number): Promise<RegisterOutcome> {
+  private transact(expires: number, signal?: AbortSignal): Promise<RegisterOutcome> {
     const formatted = formatExpires(expires);
     if (formatted === undefined) {
       return Promise.reject(
@@ -107,8 +113,14 @@ export class RegistrationChannel {
       const settle = (): boolean => {
         if (settled) return false;
         settled = true;
+        signal?.removeEventListener('abort', stopWaiting);
         if (this.inFlight?.request === outgoing) this.inFlight = undefined;
         return true;
+      };
+      // Nobody waits for the answer any more: end the transaction now, so the next REGISTER need not wait for it.
+      const stopWaiting = (): void => {
+        if (this.inFlight?.request !== outgoing) return;
+        this.abandonInFlight('REGISTER no longer awaited', 'cancelled');
       };
       const fail = (error: SipError): void => {
         if (settle()) reject(error);
@@ -126,6 +138,8 @@ export class RegistrationChannel {
         onRedirect: (response) => fail(errorFromResponse(response, 'REGISTER')),
       });
       this.inFlight = { request: outgoing, fail };
+      if (signal?.aborted) stopWaiting();
+      else signal?.addEventListener('abort', stopWaiting, { once: true });
     });
   }
 

@@ -563,6 +563,7 @@ describe('the known-option lists are derived from the option types', () => {
     reconnect: true,
     keepAliveIntervalSec: true,
     connectJitterMs: true,
+    timeouts: true,
     maxMessageBytes: true,
     network: true,
     sipOptions: true,

@@ -82,8 +82,11 @@ describe('delta-seconds parsing', () => {
   );
 });
 
-/** A user agent whose transport says it is connected, and whose core's `register` answers with `respond`. */
-function channelWith(respond: (request: Core.OutgoingRequestMessage) => string) {
+/**
+ * A user agent whose transport says it is connected, and whose core's `register` answers with `respond` (never, when it
+ * returns undefined).
+ */
+function channelWith(respond: (request: Core.OutgoingRequestMessage) => string | undefined) {
   const transport = {
     onConnect: undefined,
     onDisconnect: undefined,
@@ -106,25 +109,37 @@ function channelWith(respond: (request: Core.OutgoingRequestMessage) => string) 
     logLevel: 'error',
   });
   const sent: string[] = [];
+  let disposed = 0;
   const core = userAgent.userAgentCore as unknown as {
     register(request: Core.OutgoingRequestMessage, delegate: Core.OutgoingRequestDelegate): Core.OutgoingRequest;
   };
   core.register = (request, delegate) => {
     sent.push(request.extraHeaders.find((header) => header.startsWith('Contact:'))!);
-    const message = Core.Parser.parseMessage(
-      respond(request),
-      userAgent.getLogger('test'),
-    ) as Core.IncomingResponseMessage;
+    const transaction = {
+      dispose() {
+        disposed++;
+      },
+    } as unknown as Core.OutgoingRequest;
+    const text = respond(request);
+    if (text === undefined) return transaction;
+    const message = Core.Parser.parseMessage(text, userAgent.getLogger('test')) as Core.IncomingResponseMessage;
     const response = { message } as Core.IncomingResponse;
     queueMicrotask(() => {
       const code = message.statusCode!;
       if (code >= 200 && code < 300) delegate.onAccept?.(response as Core.IncomingResponse);
       else delegate.onReject?.(response as Core.IncomingResponse);
     });
-    return { dispose() {} } as unknown as Core.OutgoingRequest;
+    return transaction;
   };
   const channel = new RegistrationChannel(userAgent, silent);
-  return { channel, sent, user: userAgent.contact.uri.user! };
+  return {
+    channel,
+    sent,
+    user: userAgent.contact.uri.user!,
+    get disposed() {
+      return disposed;
+    },
+  };
 }
 
 function response(status: string, user: string, headers: string[]): string {
@@ -215,6 +230,24 @@ describe('RegistrationChannel', () => {
     }
     expect(sent).toHaveLength(2);
     expect(sent.map((contact) => /;expires=(.*)$/.exec(contact)?.[1])).toEqual(['86400', '0']);
+  });
+
+  it('a REGISTER no longer awaited (its signal aborts) is ended at once, and the next one goes out', async () => {
+    let answer = false;
+    const fake = channelWith(() => (answer ? response('200 OK', '', ['Expires: 60']) : undefined));
+    const waiting = new AbortController();
+    const first = fake.channel.send(600, waiting.signal);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(fake.sent).toHaveLength(1);
+    expect(fake.disposed).toBe(0);
+    answer = true;
+    const second = fake.channel.send(600);
+    waiting.abort();
+    await expect(first).rejects.toMatchObject({ kind: 'cancelled', message: 'REGISTER no longer awaited' });
+    expect(fake.disposed).toBe(1);
+    await expect(second).resolves.toEqual({ type: 'registered', expires: 60 });
+    expect(fake.sent).toHaveLength(2);
   });
 
   it('errorFromResponse keeps only a delta-seconds Retry-After', () => {
