@@ -15,7 +15,8 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  *   actor must abandon the attempt and close the socket.
  * - `disconnectTransport` (promise): close the open socket; resolve when closed.
  * - `watchConnection` (callback): while connected, send `{ type: 'CONNECTION_LOST', error }` when the socket closes
- *   without being asked to.
+ *   without being asked to, and `{ type: 'FLOW_TIMER', seconds }` when the registrar sets this connection's keep-alive
+ *   interval (RFC 5626 Flow-Timer; `seconds` undefined: back to `keepAliveIntervalMs`).
  * - `sendKeepAlive` (promise): send a CRLF keep-alive ping (RFC 5626); resolve when the server answers.
  * - `sendOptionsKeepAlive` (promise): send an OPTIONS to the server; resolve on any response. Used where the server
  *   does not answer CRLF pings: a ping left unanswered is followed by an OPTIONS before the connection is declared
@@ -131,6 +132,11 @@ export interface TransportContext {
   retryAt?: number;
   /** Why the last attempt failed or the connection was lost. */
   error?: SipError;
+  /**
+   * The registrar's Flow-Timer for this connection, in seconds (RFC 5626 4.4.1): while set, pings go every 0.8 to 1.0
+   * times it, in place of `keepAliveIntervalMs`. Cleared on each new connection.
+   */
+  flowTimerSec?: number;
   /** How this connection is kept alive: CRLF pings, or OPTIONS once the server has left a ping unanswered. */
   keepAliveMethod: 'crlf' | 'options';
   environment: MachineEnvironment;
@@ -142,6 +148,7 @@ export type TransportEvent =
   | { type: 'DISCONNECT' }
   | { type: 'RECONNECT' }
   | { type: 'CONNECTION_LOST'; error: SipError }
+  | { type: 'FLOW_TIMER'; seconds: number | undefined }
   | { type: 'NETWORK_ONLINE' }
   | { type: 'NETWORK_OFFLINE' };
 
@@ -161,6 +168,11 @@ const TRANSPORT_STATUSES: readonly TransportStatus[] = [
   'reconnecting',
   'failed',
 ];
+
+/** A Flow-Timer the machine honours: an integer 1..3,600 s (anything else is as if the registrar sent none). */
+function flowTimerInRange(seconds: number | undefined): seconds is number {
+  return Number.isInteger(seconds) && seconds! >= 1 && seconds! <= 3_600;
+}
 
 function asSipError(error: unknown, fallback: string): SipError {
   return error instanceof SipError ? error : new SipError('transport', fallback, { cause: error });
@@ -201,7 +213,7 @@ export const transportMachine = setup({
   guards: {
     reconnectionExhausted: ({ context }) =>
       context.reconnect === false || context.attempt >= context.reconnect.maxAttempts,
-    keepAliveEnabled: ({ context }) => context.keepAliveIntervalMs > 0,
+    keepAliveEnabled: ({ context }) => context.flowTimerSec !== undefined || context.keepAliveIntervalMs > 0,
     noConnectJitter: ({ context }) => context.connectJitterMs <= 0,
     offline: stateIn('#transport.network.offline'),
     keepsAliveWithOptions: ({ context }) => context.keepAliveMethod === 'options',
@@ -210,7 +222,11 @@ export const transportMachine = setup({
     connectTimeout: ({ context }) => clampDelay(context.connectTimeoutMs),
     connectJitter: ({ context }) => clampDelay(context.connectJitterMs * context.environment.random()),
     reconnectDelay: ({ context }) => clampDelay(context.retryDelayMs ?? MIN_RECONNECT_DELAY_MS, MIN_RECONNECT_DELAY_MS),
-    keepAliveInterval: ({ context }) => clampDelay(context.keepAliveIntervalMs),
+    // RFC 5626 4.4.1: a random 80-100% of the Flow-Timer, so that clients registered together do not ping together.
+    keepAliveInterval: ({ context }) =>
+      context.flowTimerSec === undefined
+        ? clampDelay(context.keepAliveIntervalMs)
+        : clampDelay(context.flowTimerSec * 1000 * (0.8 + 0.2 * context.environment.random())),
     keepAliveTimeout: ({ context }) => clampDelay(context.keepAliveTimeoutMs),
     connectionStable: () => clampDelay(STABLE_CONNECTION_MS),
   },
@@ -222,6 +238,11 @@ export const transportMachine = setup({
       retryAt: undefined,
       retryDelayMs: undefined,
       keepAliveMethod: 'crlf' as const,
+      flowTimerSec: undefined,
+    }),
+    recordFlowTimer: assign({
+      flowTimerSec: ({ event }) =>
+        event.type === 'FLOW_TIMER' && flowTimerInRange(event.seconds) ? event.seconds : undefined,
     }),
     resetBackoff: assign({ attempt: 0 }),
     useOptionsKeepAlive: assign({ keepAliveMethod: 'options' as const }),
@@ -342,8 +363,12 @@ export const transportMachine = setup({
           states: {
             idle: {
               after: { keepAliveInterval: { guard: 'keepAliveEnabled', target: 'probing' } },
-              // The platform says the network went away: find out now whether this connection survived.
-              on: { NETWORK_OFFLINE: 'probing' },
+              on: {
+                // The platform says the network went away: find out now whether this connection survived.
+                NETWORK_OFFLINE: 'probing',
+                // A new interval: the next ping is scheduled from it, now.
+                FLOW_TIMER: { target: 'idle', reenter: true, actions: 'recordFlowTimer' },
+              },
             },
             probing: {
               initial: 'choosing',
@@ -378,6 +403,8 @@ export const transportMachine = setup({
           },
           on: {
             CONNECTION_LOST: { target: 'attemptFailed', actions: 'recordConnectionLost' },
+            // While a ping is out: kept for the next interval.
+            FLOW_TIMER: { actions: 'recordFlowTimer' },
             DISCONNECT: 'disconnecting',
             // Already connected: nothing to do, but handled so the event is not taken for a mistake.
             RECONNECT: {},

@@ -16,8 +16,11 @@ export interface ClientRuntime {
   /** Opens the connection to the server at `serverIndex` of the client's list (the machine holds redacted URLs only). */
   connectTransport(serverIndex: number, signal: AbortSignal): Promise<void>;
   disconnectTransport(): Promise<void>;
-  /** Calls `onLost` when the open connection drops; returns the cleanup run when leaving 'connected'. */
-  watchConnection(onLost: (error: SipError) => void): () => void;
+  /**
+   * Calls `onLost` when the open connection drops, and `onFlowTimer` with the registrar's Flow-Timer (RFC 5626) for
+   * it; returns the cleanup run when leaving 'connected'.
+   */
+  watchConnection(onLost: (error: SipError) => void, onFlowTimer: (seconds: number | undefined) => void): () => void;
   sendKeepAlive(signal: AbortSignal): Promise<void>;
   sendOptionsKeepAlive(signal: AbortSignal): Promise<void>;
   /** Calls `onChange` with connectivity changes; returns the unsubscribe function. */
@@ -51,7 +54,10 @@ function provideClientMachine() {
           ),
           disconnectTransport: fromPromise<void, void>(({ system }) => runtimeOf(system).disconnectTransport()),
           watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack, system }) =>
-            runtimeOf(system).watchConnection((error) => sendBack({ type: 'CONNECTION_LOST', error })),
+            runtimeOf(system).watchConnection(
+              (error) => sendBack({ type: 'CONNECTION_LOST', error }),
+              (seconds) => sendBack({ type: 'FLOW_TIMER', seconds }),
+            ),
           ),
           sendKeepAlive: fromPromise<void, void>(({ signal, system }) => runtimeOf(system).sendKeepAlive(signal)),
           sendOptionsKeepAlive: fromPromise<void, void>(({ signal, system }) =>

@@ -106,6 +106,18 @@ export interface SipClientOptions {
   /** Reconnection backoff; `false`: a failed or lost connection is final ('failed'). */
   reconnect?: ReconnectOptions | false;
   /**
+   * This client's instance id (RFC 5626 4.1): a UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits) sent as the
+   * `+sip.instance="<urn:uuid:...>"` of REGISTER's Contact beside `reg-id=1`, so the registrar replaces this
+   * instance's old binding instead of adding one. Default: a UUID generated once per client and kept for its life.
+   * Give the same id again (say, one kept in your own storage) to have a restarted app replace its binding.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ server, uri, webSocket: WebSocket, instanceId: '3f2504e0-4f89-41d3-9a0c-0305e82c3301' });
+   * ```
+   */
+  instanceId?: string;
+  /**
    * Seconds between keep-alive pings (CRLF, RFC 5626) while connected: 1 to 3,600, or 0 to turn them off. Default 30.
    */
   keepAliveIntervalSec?: number;
@@ -404,6 +416,8 @@ export interface ResolvedOptions
   logLevel: Exclude<SipLogLevel, 'log'>;
   reconnect: BackoffPolicy | false;
   keepAliveIntervalMs: number;
+  /** The RFC 5626 instance id (a lower-case UUID): the option's, else generated for this client. */
+  instanceId: string;
   /** Every deadline, in ms, defaults filled in. */
   timeouts: Required<Timeouts>;
   /** `network.online$` converted once to an RxJS Observable. */
@@ -427,6 +441,7 @@ const KNOWN_OPTIONS = {
   logLevel: true,
   logger: true,
   reconnect: true,
+  instanceId: true,
   keepAliveIntervalSec: true,
   fastParser: true,
   connectJitterMs: true,
@@ -436,6 +451,42 @@ const KNOWN_OPTIONS = {
   sipOptions: true,
   calls: true,
 } satisfies OptionKeys<SipClientOptions>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The `instanceId` option checked (36 characters in UUID form: nothing else reaches a header), else a new UUID. */
+function validateInstanceId(value: unknown): string {
+  if (value === undefined) return newInstanceId();
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new SipConfigError(
+      'instanceId',
+      `must be a UUID (36 characters: hex digits grouped 8-4-4-4-12), got ${typeof value === 'string' ? `a string of ${value.length} characters` : describe(value)}`,
+    );
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * A new random (version 4) UUID: `crypto.randomUUID` where the platform has it (browsers on secure origins, Node
+ * 19+), else built from `crypto.getRandomValues`, else from `Math.random` (an instance id needs to be unique, not
+ * secret).
+ *
+ * @example
+ * ```ts
+ * newInstanceId(); // '3f2504e0-4f89-41d3-9a0c-0305e82c3301'
+ * ```
+ */
+export function newInstanceId(): string {
+  const crypto = (globalThis as { crypto?: Partial<Crypto> }).crypto;
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (typeof crypto?.getRandomValues === 'function') crypto.getRandomValues(bytes);
+  else for (let index = 0; index < 16; index++) bytes[index] = Math.floor(Math.random() * 256);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** `'a', 'b' or 'c'`: the keys of a list of allowed values, for an error message. */
 function choices(allowed: object): string {
@@ -800,6 +851,8 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : numberInRange(givenKeepAlive, 'keepAliveIntervalSec', { min: 1, max: 3_600, orZero: true, unit: 'seconds' });
 
+  const instanceId = validateInstanceId(option('instanceId'));
+
   const fastParser = option('fastParser');
   if (fastParser !== undefined && typeof fastParser !== 'boolean') {
     throw new SipConfigError('fastParser', `must be true or false, got ${describe(fastParser)}`);
@@ -838,6 +891,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     logger: logger as SipLogSink,
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
+    instanceId,
     fastParser: fastParser ?? true,
     connectJitterMs,
     timeouts,

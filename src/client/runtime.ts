@@ -101,6 +101,8 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   // What exists only while started: the sip.js user agent and its REGISTER channel.
   let userAgent: UserAgent | undefined;
   let channel: RegistrationChannel | undefined;
+  // The open connection's watcher: where a REGISTER's Flow-Timer goes (it sets that connection's keep-alive).
+  let reportFlowTimer: ((seconds: number | undefined) => void) | undefined;
 
   /** Ends every transaction in flight at once (kind `transport`); no reason: the connection was lost. */
   const abandonRequests = (reason?: string): void => {
@@ -116,10 +118,12 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   return {
     connectTransport: (serverIndex, signal) => transport.open(config.servers[serverIndex]!, signal),
     disconnectTransport: () => transport.close(),
-    watchConnection: (onLost) => {
+    watchConnection: (onLost, onFlowTimer) => {
       const stopWatching = transport.onLost(onLost);
+      reportFlowTimer = onFlowTimer;
       return () => {
         stopWatching();
+        if (reportFlowTimer === onFlowTimer) reportFlowTimer = undefined;
         // Leaving 'connected' for any reason (lost, keep-alive timeout, disconnect, stop) ends this socket, and every
         // request in flight on it can never be answered: end them now, not 32 s later.
         abandonRequests();
@@ -141,7 +145,13 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
       });
       userAgent = created;
       // An anonymous client never registers: it gets no REGISTER channel.
-      channel = config.uri === undefined ? undefined : new RegistrationChannel(created, logger);
+      channel =
+        config.uri === undefined
+          ? undefined
+          : new RegistrationChannel(created, logger, {
+              instanceId: config.instanceId,
+              onFlowTimer: (seconds) => reportFlowTimer?.(seconds),
+            });
       await created.start();
     },
     stopUserAgent: async () => {

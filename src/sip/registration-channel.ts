@@ -26,6 +26,39 @@ export function formatExpires(expires: number): string | undefined {
   return Number.isSafeInteger(expires) && expires >= 0 && expires <= MAX_EXPIRES_SEC ? expires.toFixed(0) : undefined;
 }
 
+/** The `reg-id` of our one flow (RFC 5626 4.2): one connection at a time, so always 1. */
+const REG_ID = 1;
+
+/** Largest Flow-Timer honoured, in seconds (as for `keepAliveIntervalSec`): a larger one is ignored. */
+export const MAX_FLOW_TIMER_SEC = 3_600;
+
+/**
+ * The Flow-Timer of a registrar's 200 to REGISTER (RFC 5626 4.4.1): delta-seconds 1..{@link MAX_FLOW_TIMER_SEC}, or
+ * `undefined` when absent or anything else (then the client's own keep-alive interval applies).
+ *
+ * @example
+ * ```ts
+ * parseFlowTimer('120'); // 120
+ * parseFlowTimer('0');   // undefined
+ * parseFlowTimer('5.5'); // undefined
+ * ```
+ */
+export function parseFlowTimer(value: string | undefined): number | undefined {
+  const seconds = parseDeltaSeconds(value);
+  return seconds !== undefined && seconds >= 1 && seconds <= MAX_FLOW_TIMER_SEC ? seconds : undefined;
+}
+
+/** Options of a {@link RegistrationChannel}. */
+export interface RegistrationChannelOptions {
+  /** The RFC 5626 instance id (a UUID), sent as `+sip.instance` with `reg-id=1`. */
+  readonly instanceId: string;
+  /**
+   * Called with the Flow-Timer of each 200 to a REGISTER that keeps a binding (`undefined` when it has none): the
+   * keep-alive interval the registrar asks for this connection.
+   */
+  readonly onFlowTimer?: (seconds: number | undefined) => void;
+}
+
 interface InFlight {
   readonly request: OutgoingRequest;
   readonly fail: (error: SipError) => void;
@@ -47,10 +80,15 @@ export class RegistrationChannel {
   private inFlight: InFlight | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
+  private readonly contactParams: string;
+
   constructor(
     private readonly userAgent: UserAgent,
     private readonly logger: Logger,
+    private readonly options: RegistrationChannelOptions,
   ) {
+    // RFC 5626 4.2: the instance id, so the registrar replaces this instance's binding rather than adding one.
+    this.contactParams = `;reg-id=${REG_ID};+sip.instance="<urn:uuid:${options.instanceId}>"`;
     const aor = userAgent.configuration.uri;
     const registrar = aor.clone();
     registrar.user = undefined;
@@ -105,8 +143,9 @@ export class RegistrationChannel {
     request.cseq++;
     request.setHeader('cseq', `${request.cseq} REGISTER`);
     request.extraHeaders = [
-      `Contact: ${this.userAgent.contact.toString({ register: true })};expires=${formatted}`,
+      `Contact: ${this.userAgent.contact.toString({ register: true })}${this.contactParams};expires=${formatted}`,
       `Allow: ${ALLOW}`,
+      'Supported: outbound, path',
     ];
     return new Promise<RegisterOutcome>((resolve, reject) => {
       let settled = false;
@@ -127,7 +166,9 @@ export class RegistrationChannel {
       };
       const outgoing = this.userAgent.userAgentCore.register(request, {
         onAccept: (response) => {
-          if (settle()) resolve({ type: 'registered', expires: this.grantedExpires(response, expires) });
+          if (!settle()) return;
+          if (expires > 0) this.options.onFlowTimer?.(parseFlowTimer(response.message.getHeader('flow-timer')));
+          resolve({ type: 'registered', expires: this.grantedExpires(response, expires) });
         },
         onReject: (response) => {
           if (!settle()) return;

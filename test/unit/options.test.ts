@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createSipClient, SipConfigError, SipError, type DtmfMethod, type SipClientOptions } from '../../src/index';
 import { DTMF_METHODS, type OptionKeys } from '../../src/call-options';
 import {
+  newInstanceId,
   resolveOptions,
   type CallDefaults,
   type IceServer,
@@ -561,6 +562,7 @@ describe('the known-option lists are derived from the option types', () => {
     logLevel: true,
     logger: true,
     reconnect: true,
+    instanceId: true,
     keepAliveIntervalSec: true,
     connectJitterMs: true,
     timeouts: true,
@@ -652,5 +654,57 @@ describe('the known-option lists are derived from the option types', () => {
     expect(refusal({ calls: { iceServers: [{ urls: 'stun:x.example.com', password: 'p' }] } })).toContain(
       '`calls.iceServers[0].password` is not a known option',
     );
+  });
+});
+
+describe('instanceId (RFC 5626 +sip.instance)', () => {
+  const { RecordingWebSocket } = recordingWebSocket();
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('keeps a given UUID (lower-cased)', () => {
+    const instanceId = '3F2504E0-4F89-41D3-9A0C-0305E82C3301';
+    expect(resolveOptions({ ...valid(RecordingWebSocket), instanceId }).instanceId).toBe(instanceId.toLowerCase());
+  });
+
+  it('generates a different version 4 UUID for each client when none is given', () => {
+    const first = resolveOptions(valid(RecordingWebSocket)).instanceId;
+    const second = resolveOptions(valid(RecordingWebSocket)).instanceId;
+    expect(first).toMatch(UUID);
+    expect(second).toMatch(UUID);
+    expect(first).not.toBe(second);
+  });
+
+  it('generates UUIDs without crypto.randomUUID, and without crypto at all', () => {
+    const crypto = Object.getOwnPropertyDescriptor(globalThis, 'crypto')!;
+    try {
+      Object.defineProperty(globalThis, 'crypto', {
+        configurable: true,
+        value: { getRandomValues: (bytes: Uint8Array) => bytes.fill(0xff) },
+      });
+      expect(newInstanceId()).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
+      Object.defineProperty(globalThis, 'crypto', { configurable: true, value: undefined });
+      const ids = [newInstanceId(), newInstanceId()];
+      for (const id of ids) expect(id).toMatch(UUID);
+      expect(ids[0]).not.toBe(ids[1]);
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', crypto);
+    }
+  });
+
+  it.each([
+    ['a string too short', '3f2504e0-4f89-41d3-9a0c-0305e82c330'],
+    ['a UUID with a CRLF after it', '3f2504e0-4f89-41d3-9a0c-0305e82c3301\r\nX: y'],
+    ['a UUID with a quote inside', '3f2504e0-4f89-41d3-9a0c-0305e82c33"1'],
+    ['a urn:uuid: prefix', 'urn:uuid:3f2504e0-4f89-41d3-9a0c-0305e82c3301'],
+    ['a number', 42],
+    ['null', null],
+    ['an empty string', ''],
+  ])('refuses %s, without echoing it', (_name, instanceId) => {
+    const attempt = () => resolveOptions({ ...valid(RecordingWebSocket), instanceId } as SipClientOptions);
+    expect(attempt).toThrow(SipConfigError);
+    expect(attempt).toThrow(/instanceId/);
+    if (typeof instanceId === 'string' && instanceId !== '') {
+      expect(() => attempt()).not.toThrow(instanceId);
+    }
   });
 });

@@ -3,14 +3,16 @@
  * put anything but an integer 0..MAX_EXPIRES_SEC into a REGISTER, with sip.js's real parser and user agent core (its
  * `register` replaced so the test sees each request and answers it).
  */
-import { Core, EmitterImpl, TransportState, UserAgent, type Transport } from 'sip.js';
+import { Core, EmitterImpl, Grammar, TransportState, UserAgent, type Transport } from 'sip.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_EXPIRES_SEC, type RegisterOutcome } from '../../machines/registration.machine';
 import type { SipError } from '../../src/errors';
 import { errorFromResponse } from '../../src/sip/response-error';
 import {
   formatExpires,
+  MAX_FLOW_TIMER_SEC,
   parseDeltaSeconds,
+  parseFlowTimer,
   parseRetryAfter,
   RegistrationChannel,
 } from '../../src/sip/registration-channel';
@@ -86,7 +88,12 @@ describe('delta-seconds parsing', () => {
  * A user agent whose transport says it is connected, and whose core's `register` answers with `respond` (never, when it
  * returns undefined).
  */
-function channelWith(respond: (request: Core.OutgoingRequestMessage) => string | undefined) {
+const INSTANCE_ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+
+function channelWith(
+  respond: (request: Core.OutgoingRequestMessage) => string | undefined,
+  onFlowTimer?: (seconds: number | undefined) => void,
+) {
   const transport = {
     onConnect: undefined,
     onDisconnect: undefined,
@@ -109,12 +116,14 @@ function channelWith(respond: (request: Core.OutgoingRequestMessage) => string |
     logLevel: 'error',
   });
   const sent: string[] = [];
+  const requests: string[] = [];
   let disposed = 0;
   const core = userAgent.userAgentCore as unknown as {
     register(request: Core.OutgoingRequestMessage, delegate: Core.OutgoingRequestDelegate): Core.OutgoingRequest;
   };
   core.register = (request, delegate) => {
     sent.push(request.extraHeaders.find((header) => header.startsWith('Contact:'))!);
+    requests.push(request.toString());
     const transaction = {
       dispose() {
         disposed++;
@@ -131,10 +140,14 @@ function channelWith(respond: (request: Core.OutgoingRequestMessage) => string |
     });
     return transaction;
   };
-  const channel = new RegistrationChannel(userAgent, silent);
+  const channel = new RegistrationChannel(userAgent, silent, {
+    instanceId: INSTANCE_ID,
+    ...(onFlowTimer !== undefined && { onFlowTimer }),
+  });
   return {
     channel,
     sent,
+    requests,
     user: userAgent.contact.uri.user!,
     get disposed() {
       return disposed;
@@ -259,5 +272,76 @@ describe('RegistrationChannel', () => {
       errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 0x10'])), 'REGISTER').retryAfter,
     ).toBeUndefined();
     expect(errorFromResponse(parse(response('500 Oops', '', ['Retry-After: 7'])), 'REGISTER').retryAfter).toBe(7);
+  });
+});
+
+describe('RFC 5626 outbound', () => {
+  it('REGISTER carries Supported: outbound, path, and a Contact with reg-id=1 and the instance id before expires', async () => {
+    let user = '';
+    const fake = channelWith(() => response('200 OK', user, ['Contact: <sip:$user@x.invalid>;expires=60']));
+    user = fake.user;
+    await fake.channel.send(600);
+    await fake.channel.send(0);
+    for (const contact of fake.sent) {
+      expect(contact).toMatch(
+        new RegExp(
+          `^Contact: <sip:${user}@[^>]+>;reg-id=1;\\+sip\\.instance="<urn:uuid:${INSTANCE_ID}>";expires=\\d+$`,
+        ),
+      );
+    }
+    expect(fake.sent.map((contact) => /;expires=(.*)$/.exec(contact)?.[1])).toEqual(['600', '0']);
+    for (const text of fake.requests) {
+      expect(text).toContain('\r\nSupported: outbound, path\r\n');
+    }
+    for (const header of fake.sent) {
+      // sip.js's own grammar reads the params back as a registrar would.
+      const contact = Grammar.nameAddrHeaderParse(header.slice('Contact: '.length));
+      expect(contact).toBeDefined();
+      expect(contact?.getParam('reg-id')).toBe('1');
+      expect(contact?.getParam('+sip.instance')).toBe(`"<urn:uuid:${INSTANCE_ID}>"`);
+    }
+  });
+
+  it.each([
+    ['5', 5],
+    [' 120 ', 120],
+    ['1', 1],
+    [String(MAX_FLOW_TIMER_SEC), MAX_FLOW_TIMER_SEC],
+  ])('Flow-Timer %j is %s s', (value, expected) => {
+    expect(parseFlowTimer(value)).toBe(expected);
+  });
+
+  it.each(['0', '3601', '5.5', '-5', '1e3', '0x10', '', 'soon', undefined])('Flow-Timer %j is ignored', (value) => {
+    expect(parseFlowTimer(value)).toBeUndefined();
+  });
+
+  it("reports each 200's Flow-Timer (undefined when it has none or a bad one), never an unregister's", async () => {
+    const reported: (number | undefined)[] = [];
+    let headers: string[] = [];
+    let user = '';
+    const fake = channelWith(
+      () => response('200 OK', user, ['Contact: <sip:$user@x.invalid>;expires=60', ...headers]),
+      (seconds) => reported.push(seconds),
+    );
+    user = fake.user;
+    headers = ['Flow-Timer: 5'];
+    await fake.channel.send(600);
+    headers = [];
+    await fake.channel.send(600);
+    headers = ['Flow-Timer: 99999'];
+    await fake.channel.send(600);
+    headers = ['Flow-Timer: 25'];
+    await fake.channel.send(0);
+    expect(reported).toEqual([5, undefined, undefined]);
+  });
+
+  it('a rejected REGISTER reports no Flow-Timer', async () => {
+    const reported: (number | undefined)[] = [];
+    const fake = channelWith(
+      () => response('503 Service Unavailable', '', ['Flow-Timer: 5']),
+      (seconds) => reported.push(seconds),
+    );
+    await expect(fake.channel.send(600)).rejects.toMatchObject({ code: 503 });
+    expect(reported).toEqual([]);
   });
 });

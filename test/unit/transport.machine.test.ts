@@ -497,3 +497,95 @@ describe('transport machine: no delay input fires early', () => {
     expect(t.state()).toMatchObject({ status: 'reconnecting', retryAt: Date.now() + 375 });
   });
 });
+
+describe('Flow-Timer (RFC 5626 4.4.1)', () => {
+  async function connectedWith(random: number, input: Partial<TransportInput> = {}) {
+    const t = setup({
+      keepAliveIntervalMs: 30_000,
+      keepAliveTimeoutMs: 10_000,
+      environment: { now: () => Date.now(), random: () => random },
+      ...input,
+    });
+    t.actor.send({ type: 'CONNECT' });
+    t.connect.last.resolve();
+    await flush();
+    return t;
+  }
+
+  it.each([
+    [0, 4_000],
+    [0.5, 4_500],
+    [0.999, 4_999],
+  ])(
+    'with random %s, pings every %s ms for a Flow-Timer of 5 s, in place of keepAliveIntervalMs',
+    async (random, every) => {
+      const t = await connectedWith(random);
+      t.actor.send({ type: 'FLOW_TIMER', seconds: 5 });
+      for (let ping = 1; ping <= 3; ping++) {
+        await vi.advanceTimersByTimeAsync(every - 1);
+        expect(t.keepAlive.calls).toHaveLength(ping - 1);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(t.keepAlive.calls).toHaveLength(ping);
+        t.keepAlive.last.resolve();
+        await flush();
+      }
+      expect(t.actor.getSnapshot().context.flowTimerSec).toBe(5);
+    },
+  );
+
+  it('turns pings on even when keepAliveIntervalSec turned them off', async () => {
+    const t = await connectedWith(0, { keepAliveIntervalMs: 0 });
+    t.actor.send({ type: 'FLOW_TIMER', seconds: 10 });
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(t.keepAlive.calls).toHaveLength(1);
+  });
+
+  it('an unanswered ping is still a dead flow (after the OPTIONS), with the Flow-Timer in force', async () => {
+    const t = await connectedWith(0);
+    t.actor.send({ type: 'FLOW_TIMER', seconds: 5 });
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(t.keepAlive.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(t.status()).toBe('reconnecting');
+    expect(t.state().error).toMatchObject({ kind: 'timeout', reason: 'keep-alive timeout' });
+  });
+
+  it('a Flow-Timer received while a ping is out applies from the next interval', async () => {
+    const t = await connectedWith(0);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(t.keepAlive.calls).toHaveLength(1);
+    t.actor.send({ type: 'FLOW_TIMER', seconds: 5 });
+    t.keepAlive.last.resolve();
+    await flush();
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(t.keepAlive.calls).toHaveLength(2);
+  });
+
+  it.each([0, 3_601, 2.5, Number.NaN, -1, undefined])(
+    'a Flow-Timer of %s is as if none came: keepAliveIntervalMs applies',
+    async (seconds) => {
+      const t = await connectedWith(0);
+      t.actor.send({ type: 'FLOW_TIMER', seconds: 5 });
+      t.actor.send({ type: 'FLOW_TIMER', seconds });
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(t.keepAlive.calls).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.keepAlive.calls).toHaveLength(1);
+    },
+  );
+
+  it('holds for its connection only: a new connection starts from keepAliveIntervalMs', async () => {
+    const t = await connectedWith(0);
+    t.actor.send({ type: 'FLOW_TIMER', seconds: 5 });
+    t.lose();
+    await vi.advanceTimersByTimeAsync(1_000);
+    t.connect.last.resolve();
+    await flush();
+    expect(t.status()).toBe('connected');
+    expect(t.actor.getSnapshot().context.flowTimerSec).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(t.keepAlive.calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.keepAlive.calls).toHaveLength(1);
+  });
+});
