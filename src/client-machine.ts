@@ -88,6 +88,22 @@ function provideClientMachine() {
   });
 }
 
+/**
+ * How long a keep-alive probe waits for its answer, given the keep-alive interval (ms). A pong takes a round trip:
+ * 10 s is plenty, and short intervals get a timeout no longer than themselves. With pings off (0) a probe still needs
+ * one: a registrar's Flow-Timer turns pings on, and the network going away sends one.
+ *
+ * @example
+ * ```ts
+ * keepAliveTimeoutFor(30_000); // 10_000
+ * keepAliveTimeoutFor(5_000);  // 5_000
+ * keepAliveTimeoutFor(0);      // 10_000
+ * ```
+ */
+export function keepAliveTimeoutFor(keepAliveIntervalMs: number): number {
+  return Math.min(10_000, keepAliveIntervalMs || 10_000);
+}
+
 /** The user agent machine with sipstate's actors. */
 export type ClientMachine = ReturnType<typeof provideClientMachine>;
 
@@ -133,8 +149,7 @@ export function createClientActor(config: ResolvedOptions, logger: Logger): Clie
         reconnect: config.reconnect,
         connectTimeoutMs: config.timeouts.connect,
         keepAliveIntervalMs: config.keepAliveIntervalMs,
-        // A pong takes a round trip: 10 s is plenty, and short intervals get a timeout no longer than themselves.
-        keepAliveTimeoutMs: Math.min(10_000, config.keepAliveIntervalMs),
+        keepAliveTimeoutMs: keepAliveTimeoutFor(config.keepAliveIntervalMs),
         connectJitterMs: config.connectJitterMs,
       },
       registration: {

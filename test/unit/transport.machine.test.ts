@@ -6,6 +6,7 @@ import {
   transportStatusOf,
   type TransportInput,
 } from '../../machines/transport.machine';
+import { keepAliveTimeoutFor } from '../../src/client-machine';
 import { SipError } from '../../src/errors';
 import { selectTransportState } from '../../src/state';
 import { fieldsOf } from '../support/state-fields';
@@ -587,5 +588,15 @@ describe('Flow-Timer (RFC 5626 4.4.1)', () => {
     expect(t.keepAlive.calls).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.keepAlive.calls).toHaveLength(1);
+  });
+});
+
+describe('the keep-alive timeout createSipClient gives the transport', () => {
+  it.each([
+    [0, 10_000],
+    [5_000, 5_000],
+    [30_000, 10_000],
+  ])('keepAliveIntervalMs %s: a probe (a Flow-Timer ping, say) waits %s ms for its answer', (interval, expected) => {
+    expect(keepAliveTimeoutFor(interval)).toBe(expected);
   });
 });
