@@ -33,6 +33,7 @@ export type {
   MediaMode,
   NetworkOptions,
   OnlineSource,
+  InstanceIdStorage,
   ReconnectOptions,
   SipClientOptions,
   SipUserAgentOptions,

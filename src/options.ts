@@ -118,6 +118,20 @@ export interface SipClientOptions {
    */
   instanceId?: string;
   /**
+   * Where a generated `instanceId` is kept, so that a restarted client (a reloaded tab) reuses it and the registrar
+   * replaces its old binding: any object with Web Storage's `getItem` and `setItem` (`sessionStorage`,
+   * `localStorage`, or your own), read and written under the key `sipstate.instanceId`; `false`: keep nothing.
+   * Default `globalThis.sessionStorage` where there is one (browsers: one id per tab, kept across reloads, so two
+   * tabs do not evict each other's binding), else nothing. A storage that throws, or holds something that is not a
+   * UUID, is as if absent. Ignored when `instanceId` is given.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ server, uri, webSocket: WebSocket, instanceIdStorage: localStorage }); // one id per browser
+   * ```
+   */
+  instanceIdStorage?: InstanceIdStorage | false;
+  /**
    * Seconds between keep-alive pings (CRLF, RFC 5626) while connected: 1 to 3,600, or 0 to turn them off. Default 30.
    */
   keepAliveIntervalSec?: number;
@@ -329,6 +343,21 @@ export type OnlineSource =
   | { '@@observable'(): Subscribable<boolean> };
 
 /**
+ * Where `createSipClient` keeps a generated instance id (the `instanceIdStorage` option): Web Storage's shape, so
+ * `sessionStorage` and `localStorage` fit as they are.
+ *
+ * @example
+ * ```ts
+ * const memory = new Map<string, string>();
+ * const storage: InstanceIdStorage = { getItem: (key) => memory.get(key) ?? null, setItem: (key, value) => memory.set(key, value) };
+ * ```
+ */
+export interface InstanceIdStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
  * How long each command may wait, in milliseconds. Every field is optional: the defaults ({@link DEFAULT_TIMEOUTS})
  * are short enough for a UI, where sip.js would wait 32 s (Timer F) for a request nobody answers.
  *
@@ -442,6 +471,7 @@ const KNOWN_OPTIONS = {
   logger: true,
   reconnect: true,
   instanceId: true,
+  instanceIdStorage: true,
   keepAliveIntervalSec: true,
   fastParser: true,
   connectJitterMs: true,
@@ -454,9 +484,61 @@ const KNOWN_OPTIONS = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The `instanceId` option checked (36 characters in UUID form: nothing else reaches a header), else a new UUID. */
-function validateInstanceId(value: unknown): string {
-  if (value === undefined) return newInstanceId();
+/** The key a generated instance id is kept under in `instanceIdStorage`. */
+const INSTANCE_ID_KEY = 'sipstate.instanceId';
+
+/** The `instanceIdStorage` option checked; its default is the platform's `sessionStorage`, when there is one. */
+function validateInstanceIdStorage(value: unknown): InstanceIdStorage | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) {
+    try {
+      const session = (globalThis as { sessionStorage?: unknown }).sessionStorage;
+      return isInstanceIdStorage(session) ? session : undefined;
+    } catch {
+      // Reading sessionStorage throws where storage is blocked (sandboxed frames, some privacy settings).
+      return undefined;
+    }
+  }
+  if (!isInstanceIdStorage(value)) {
+    throw new SipConfigError(
+      'instanceIdStorage',
+      `must have getItem and setItem methods, or be false, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function isInstanceIdStorage(value: unknown): value is InstanceIdStorage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as InstanceIdStorage).getItem === 'function' &&
+    typeof (value as InstanceIdStorage).setItem === 'function'
+  );
+}
+
+/** The id kept in `storage` when it is a UUID, else a new one, kept there. A storage that throws keeps nothing. */
+function keptInstanceId(storage: InstanceIdStorage | undefined): string {
+  if (storage !== undefined) {
+    try {
+      const kept = storage.getItem(INSTANCE_ID_KEY);
+      if (typeof kept === 'string' && UUID.test(kept)) return kept.toLowerCase();
+    } catch {
+      // unreadable: a new id, kept if the storage takes it
+    }
+  }
+  const created = newInstanceId();
+  try {
+    storage?.setItem(INSTANCE_ID_KEY, created);
+  } catch {
+    // full or blocked: this client keeps the id for its life all the same
+  }
+  return created;
+}
+
+/** The `instanceId` option checked (36 characters in UUID form: nothing else reaches a header), else a kept or new UUID. */
+function validateInstanceId(value: unknown, storage: InstanceIdStorage | undefined): string {
+  if (value === undefined) return keptInstanceId(storage);
   if (typeof value !== 'string' || !UUID.test(value)) {
     throw new SipConfigError(
       'instanceId',
@@ -851,8 +933,6 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : numberInRange(givenKeepAlive, 'keepAliveIntervalSec', { min: 1, max: 3_600, orZero: true, unit: 'seconds' });
 
-  const instanceId = validateInstanceId(option('instanceId'));
-
   const fastParser = option('fastParser');
   if (fastParser !== undefined && typeof fastParser !== 'boolean') {
     throw new SipConfigError('fastParser', `must be true or false, got ${describe(fastParser)}`);
@@ -877,6 +957,9 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   const network = validateNetwork(option('network'));
   const sipOptions = validateSipOptions(option('sipOptions'));
   const calls = validateCalls(option('calls'));
+  // Last: a generated id is written to the storage only once every other option is known to be good.
+  const instanceIdStorage = validateInstanceIdStorage(option('instanceIdStorage'));
+  const instanceId = validateInstanceId(option('instanceId'), instanceIdStorage);
 
   return {
     servers,

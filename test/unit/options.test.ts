@@ -563,6 +563,7 @@ describe('the known-option lists are derived from the option types', () => {
     logger: true,
     reconnect: true,
     instanceId: true,
+    instanceIdStorage: true,
     keepAliveIntervalSec: true,
     connectJitterMs: true,
     timeouts: true,
@@ -706,5 +707,78 @@ describe('instanceId (RFC 5626 +sip.instance)', () => {
     if (typeof instanceId === 'string' && instanceId !== '') {
       expect(() => attempt()).not.toThrow(instanceId);
     }
+  });
+});
+
+describe('instanceIdStorage', () => {
+  const { RecordingWebSocket } = recordingWebSocket();
+  const KEY = 'sipstate.instanceId';
+  const KEPT = '0e6b7f6a-5d1c-4c1e-9d3a-6c2f1b7e8a90';
+
+  function memoryStorage(initial: Record<string, string> = {}) {
+    const items = new Map(Object.entries(initial));
+    return {
+      items,
+      getItem: (key: string) => items.get(key) ?? null,
+      setItem: (key: string, value: string) => void items.set(key, value),
+    };
+  }
+
+  it('keeps a generated id, and a later client (a reloaded tab) reuses it', () => {
+    const storage = memoryStorage();
+    const first = resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage: storage }).instanceId;
+    expect(storage.items.get(KEY)).toBe(first);
+    expect(resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage: storage }).instanceId).toBe(first);
+  });
+
+  it('reuses a kept UUID; replaces anything else kept there', () => {
+    expect(
+      resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage: memoryStorage({ [KEY]: KEPT }) }).instanceId,
+    ).toBe(KEPT);
+    const bad = memoryStorage({ [KEY]: `${KEPT}\r\nX: y` });
+    const id = resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage: bad }).instanceId;
+    expect(id).not.toContain('\r');
+    expect(id).toHaveLength(36);
+    expect(bad.items.get(KEY)).toBe(id);
+  });
+
+  it('a storage that throws is as if absent', () => {
+    const throwing = {
+      getItem: () => {
+        throw new Error('blocked');
+      },
+      setItem: () => {
+        throw new Error('full');
+      },
+    };
+    expect(resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage: throwing }).instanceId).toHaveLength(36);
+  });
+
+  it('a given instanceId wins and nothing is written', () => {
+    const storage = memoryStorage({ [KEY]: KEPT });
+    const instanceId = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+    expect(resolveOptions({ ...valid(RecordingWebSocket), instanceId, instanceIdStorage: storage }).instanceId).toBe(
+      instanceId,
+    );
+    expect(storage.items.get(KEY)).toBe(KEPT);
+  });
+
+  it('defaults to sessionStorage where the platform has one (one id per tab); false keeps nothing', () => {
+    const session = memoryStorage({ [KEY]: KEPT });
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'sessionStorage');
+    try {
+      Object.defineProperty(globalThis, 'sessionStorage', { configurable: true, value: session });
+      expect(resolveOptions(valid(RecordingWebSocket)).instanceId).toBe(KEPT);
+      expect(resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage: false }).instanceId).not.toBe(KEPT);
+    } finally {
+      if (descriptor) Object.defineProperty(globalThis, 'sessionStorage', descriptor);
+      else delete (globalThis as { sessionStorage?: unknown }).sessionStorage;
+    }
+  });
+
+  it.each([null, 'session', { getItem() {} }, true])('refuses %j', (instanceIdStorage) => {
+    expect(() =>
+      resolveOptions({ ...valid(RecordingWebSocket), instanceIdStorage } as unknown as SipClientOptions),
+    ).toThrow(/instanceIdStorage/);
   });
 });
