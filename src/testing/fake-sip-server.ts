@@ -1,3 +1,4 @@
+import type { WebSocketLike } from '../sip/websocket-transport';
 import { md5 } from './md5';
 import {
   addressParams,
@@ -99,17 +100,9 @@ export interface FakeCall {
  * socket.onopen = () => socket.send('\r\n\r\n'); // the fake answers a keep-alive with '\r\n'
  * ```
  */
-export interface FakeWebSocketInstance {
+export interface FakeWebSocketInstance extends WebSocketLike {
   readonly url: string;
-  readonly readyState: number;
   readonly protocol: string;
-  binaryType: string;
-  onopen: ((event: unknown) => void) | null;
-  onclose: ((event: { code: number; reason?: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
 }
 
 /**
