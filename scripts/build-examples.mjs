@@ -2,12 +2,11 @@
 // Builds the example apps (examples/angular, svelte, react) the way a user gets sipstate: from the packed package.
 //
 // 1. `npm pack` the repository root (its dist/ must be built: `npm run build`, which `npm test` runs first) into
-//    examples/built-by-npm-run-test-examples/sipstate.tgz, which each example depends on as
-//    "file:../built-by-npm-run-test-examples/sipstate.tgz". The folder's name is the message: in a fresh clone,
-//    `npm install` in an example fails with ENOENT on that path before any script of the example could run (npm
-//    resolves file: dependencies first, and runs even `preinstall` after installing them).
-// 2. In each example: `npm ci` when node_modules is missing or its lockfile changed; when only sipstate changed,
-//    `npm install --no-save` of the tarball replaces that one package (2 s instead of a full install).
+//    examples/built-by-npm-run-test-examples/sipstate.tgz.
+// 2. In each example: `npm ci` when node_modules is missing or its lockfile changed (the examples depend on
+//    "file:../.." with install-links, so that copies the repository's files in, and works from a fresh clone); then,
+//    and whenever only sipstate changed, `npm install --no-save` of the tarball replaces that one package (2 s instead
+//    of a full install): the apps are built from exactly what `npm publish` would ship.
 // 3. Build each example for production, unless nothing it is built from changed since its last build.
 // The examples are handled side by side. Run as `npm run test:examples`; apps.test.ts then serves and tests the builds.
 import { execFile } from 'node:child_process';
@@ -80,15 +79,18 @@ function sourceHash(dir, tarballHash) {
   return hash.digest('hex');
 }
 
-/** The lockfiles record sipstate without an integrity hash: the tarball changes with every change to sipstate. */
+/**
+ * The lockfiles record sipstate as the repository itself (`file:../..`), which a fresh clone has: an app whose lockfile
+ * was saved after `npm install <tarball>` would point at a file only `npm run test:examples` makes.
+ */
 function checkLockfile(dir) {
   const lock = readJson(join(dir, 'package-lock.json'));
   const entry = lock?.packages?.['node_modules/sipstate'];
   if (!entry) throw new Error(`${relative(ROOT, dir)}/package-lock.json has no sipstate: run npm install there`);
-  if (entry.integrity) {
+  if (entry.resolved !== 'file:../..' || entry.integrity) {
     throw new Error(
-      `${relative(ROOT, dir)}/package-lock.json pins sipstate's tarball by integrity, which breaks npm ci on the next change ` +
-        'to sipstate: delete that "integrity" line (under "node_modules/sipstate")',
+      `${relative(ROOT, dir)}/package-lock.json records sipstate as ${entry.resolved}, not the repository: ` +
+        'set "sipstate": "file:../.." in its package.json and run `npm install` there',
     );
   }
 }
@@ -118,11 +120,14 @@ async function prepare(app, distFolder, tarballHash) {
   checkLockfile(dir);
   const lockHash = sha256(readFileSync(join(dir, 'package-lock.json')));
   const installed = readJson(join(dir, INSTALL_STAMP));
-  if (!installed || installed.lockHash !== lockHash) {
+  const fullInstall = !installed || installed.lockHash !== lockHash;
+  if (fullInstall) {
     log(`${app}: npm ci`);
     await run('npm', ['ci', '--no-audit', '--no-fund'], dir);
-  } else if (installed.tarballHash !== tarballHash) {
-    log(`${app}: sipstate changed, reinstalling it`);
+  }
+  // `npm ci` copied the repository's files (the lockfile says `file:../..`); the tarball is what `npm publish` ships.
+  if (fullInstall || installed.tarballHash !== tarballHash) {
+    log(`${app}: installing the packed sipstate`);
     await run(
       'npm',
       ['install', '--no-save', '--no-audit', '--no-fund', '../built-by-npm-run-test-examples/sipstate.tgz'],
