@@ -167,7 +167,10 @@ export function answerChallengesWith(
 
   core.receiveIncomingResponseFromTransport = (message: IncomingResponseMessage): void => {
     const status = message.statusCode;
-    if (stopped || (status !== 401 && status !== 407)) return deliver(message);
+    if (stopped || (status !== 401 && status !== 407)) {
+      deliver(message);
+      return;
+    }
     const transaction = core.userAgentClients.get(message.viaBranch + message.method);
     const challenge = message.parseHeader(status === 401 ? 'www-authenticate' : 'proxy-authenticate') as
       | ParsedChallenge
@@ -181,13 +184,27 @@ export function answerChallengesWith(
       !isSafeHeaderValue(realm) ||
       !METHOD.test(method)
     ) {
-      return deliver(message);
+      deliver(message);
+      return;
     }
     const before = answered.get(transaction);
     const stale = challenge?.stale === true;
     // sip.js will not answer this one (a second challenge that is not for a stale nonce): nothing to ask.
-    if (before && (before.stale || !stale)) return deliver(message);
+    if (before && (before.stale || !stale)) {
+      deliver(message);
+      return;
+    }
     const asked: CredentialsChallenge = { realm, method, attempt: before ? 2 : 1, status };
+    // sip.js's dispose() of a request only clears its timers: the transaction stays matched and would still answer
+    // this challenge and re-send. sipstate disposes a request it stops waiting for (a deadline, a lost connection):
+    // noted here, so that a late answer is dropped with the response instead.
+    let abandoned = false;
+    const client = transaction as { dispose(): void };
+    const dispose = client.dispose;
+    client.dispose = function (this: unknown) {
+      abandoned = true;
+      dispose.call(this);
+    };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const outOfTime = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ProviderFailure(`it did not answer within ${maxWaitMs} ms`)), maxWaitMs);
@@ -203,18 +220,20 @@ export function answerChallengesWith(
         },
         (error: unknown) => {
           // Neither the error's message nor its value is shown: either may hold the secret it was fetching.
-          throw new ProviderFailure(
-            `it threw or rejected${error instanceof Error ? ` (${error.name})` : ''}`,
-          );
+          throw new ProviderFailure(`it threw or rejected${error instanceof Error ? ` (${error.name})` : ''}`);
         },
       );
     Promise.race([asking, outOfTime])
       .then(
         (credentials) => {
+          client.dispose = dispose;
+          if (abandoned) return;
           answered.set(transaction, { stale });
           handOver(message, credentials);
         },
         (error: unknown) => {
+          client.dispose = dispose;
+          if (abandoned) return;
           const reason = `the credentials provider failed: ${error instanceof ProviderFailure ? error.message : 'it failed'}`;
           logger.warn(`${method} challenge (${status}) left unanswered: ${reason}`);
           providerFailures.set(message, reason);

@@ -524,7 +524,11 @@ describe('createSipClient options', () => {
     expect(error?.field).toBe('authorizationHa1');
     expect(error?.message).not.toContain('secret-ha1');
     const ha1 = 'ABCDEF0123456789ABCDEF0123456789';
-    const resolved = resolveOptions({ ...valid(RecordingWebSocket), authorizationUsername: 'alice', authorizationHa1: ha1 });
+    const resolved = resolveOptions({
+      ...valid(RecordingWebSocket),
+      authorizationUsername: 'alice',
+      authorizationHa1: ha1,
+    });
     expect(resolved.authorizationHa1).toBe(ha1.toLowerCase());
     expect(resolved).not.toHaveProperty('authorizationPassword');
   });
