@@ -8,6 +8,8 @@
 //    and whenever only sipstate changed, `npm install --no-save` of the tarball replaces that one package (2 s instead
 //    of a full install): the apps are built from exactly what `npm publish` would ship.
 // 3. Build each example for production, unless nothing it is built from changed since its last build.
+// 4. Run each example's own unit tests (`npm test`, where its package.json has a `test` script: Vitest with
+//    sipstate/testing's fake SIP server), unless nothing they run changed since they last passed.
 // The examples are handled side by side. Run as `npm run test:examples`; apps.test.ts then serves and tests the builds.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -33,6 +35,7 @@ const TARBALL = join(PACK_DIR, 'sipstate.tgz');
 const APPS = { angular: 'dist/browser', svelte: 'dist', react: 'dist' };
 const INSTALL_STAMP = 'node_modules/.sipstate-example-install.json';
 const BUILD_STAMP = '.sipstate-example-build.json';
+const TEST_STAMP = '.sipstate-example-test.json';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -69,7 +72,8 @@ function sourceHash(dir, tarballHash) {
   const hash = createHash('sha256').update(tarballHash);
   const walk = (folder) => {
     for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (['node_modules', 'dist', '.angular'].includes(entry.name) || entry.name === BUILD_STAMP) continue;
+      if (['node_modules', 'dist', '.angular'].includes(entry.name) || [BUILD_STAMP, TEST_STAMP].includes(entry.name))
+        continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
       else hash.update(relative(dir, path)).update(readFileSync(path));
@@ -140,14 +144,24 @@ async function prepare(app, distFolder, tarballHash) {
   const built = readJson(join(dir, BUILD_STAMP));
   if (built?.inputs === inputs && existsSync(join(dir, distFolder, 'index.html'))) {
     log(`${app}: build up to date`);
+  } else {
+    log(`${app}: building`);
+    await run('npm', ['run', 'build', '--silent'], dir);
+    if (!existsSync(join(dir, distFolder, 'index.html')))
+      throw new Error(`${app}: the build made no ${distFolder}/index.html`);
+    writeFileSync(join(dir, BUILD_STAMP), JSON.stringify({ inputs }));
+    log(`${app}: built`);
+  }
+
+  if (!readJson(join(dir, 'package.json'))?.scripts?.test) return;
+  if (readJson(join(dir, TEST_STAMP))?.inputs === inputs) {
+    log(`${app}: unit tests passed before, nothing changed`);
     return;
   }
-  log(`${app}: building`);
-  await run('npm', ['run', 'build', '--silent'], dir);
-  if (!existsSync(join(dir, distFolder, 'index.html')))
-    throw new Error(`${app}: the build made no ${distFolder}/index.html`);
-  writeFileSync(join(dir, BUILD_STAMP), JSON.stringify({ inputs }));
-  log(`${app}: built`);
+  log(`${app}: unit tests`);
+  await run('npm', ['test', '--silent'], dir);
+  writeFileSync(join(dir, TEST_STAMP), JSON.stringify({ inputs }));
+  log(`${app}: unit tests passed`);
 }
 
 try {
