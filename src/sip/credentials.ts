@@ -6,9 +6,23 @@ import type { Credentials, CredentialsChallenge, CredentialsProvider } from '../
 type IncomingResponseMessage = Core.IncomingResponseMessage;
 type OutgoingRequestMessage = Core.OutgoingRequestMessage;
 
-/** Longest `username` a provider may return (it goes into the Authorization header). */
+/**
+ * Longest `username` a provider may return (it goes into the Authorization header).
+ *
+ * @example
+ * ```ts
+ * credentialsProblem({ username: 'a'.repeat(MAX_CREDENTIALS_USERNAME + 1), password: 'p' }); // '`username` must be ...'
+ * ```
+ */
 export const MAX_CREDENTIALS_USERNAME = 256;
-/** Longest `password` a provider may return: room for a token (a JWT), not for anything unbounded. */
+/**
+ * Longest `password` a provider may return: room for a token (a JWT), not for anything unbounded.
+ *
+ * @example
+ * ```ts
+ * credentialsProblem({ username: 'alice', password: jwt }); // undefined while jwt.length <= MAX_CREDENTIALS_PASSWORD
+ * ```
+ */
 export const MAX_CREDENTIALS_PASSWORD = 8_192;
 /** Longest realm put to a provider: a challenge with a longer one is left unanswered. */
 const MAX_REALM = 256;
@@ -113,6 +127,13 @@ interface DigestAnswer {
  *
  * Only responses to our own live transactions (matched by Via branch and method, as sip.js matches them) reach the
  * provider: a forged 401 can make it ask for nothing.
+ *
+ * @example
+ * ```ts
+ * const stopAnswering = answerChallengesWith(userAgent, config.credentials, logger, config.timeouts.register);
+ * // ... when the user agent stops:
+ * stopAnswering();
+ * ```
  */
 export function answerChallengesWith(
   userAgent: UserAgent,
