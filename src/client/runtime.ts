@@ -2,7 +2,6 @@ import { distinctUntilChanged, Observable } from 'rxjs';
 import { Inviter, UserAgent, type UserAgentDelegate } from 'sip.js';
 import type { ClientRuntime } from '../client-machine';
 import { SipError, toSipError } from '../errors';
-import { installFastParser } from '../fast-parser';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
 import { InFlightRequests, requestOutcome } from '../sip/in-flight';
@@ -87,7 +86,7 @@ export type RuntimeFactory = (config: ResolvedOptions, logger: Logger, hooks: Ru
  */
 export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
-  if (config.fastParser) installFastParser(logger);
+  config.fastParser?.install(logger);
   const transport = new SipWebSocketTransport(config.webSocket, logger, {
     maxMessageBytes: config.maxMessageBytes,
     ...(hooks.trace !== undefined && { trace: hooks.trace }),
