@@ -62,11 +62,6 @@ export function activeParser(): ActiveParser {
   return installedParse !== undefined && Grammar.parse === installedParse ? 'fast' : 'sip.js';
 }
 
-function isInstallable(value: object): value is InstallableFastParser {
-  const candidate = value as Partial<InstallableFastParser>;
-  return candidate.name === 'sipstate fast SIP parser' && typeof candidate.install === 'function';
-}
-
 /**
  * The `fastParser` option resolved against the parser this build bundles (`bundled`: the fast parser in the Node
  * build, undefined in the browser build): the parser to install, or undefined for sip.js's own. Omitted means
@@ -77,24 +72,19 @@ export function resolveFastParser(
   value: unknown,
   bundled: InstallableFastParser | undefined,
 ): InstallableFastParser | undefined {
-  if (value === undefined) return bundled;
-  if (value === false) return undefined;
-  if (value === true) {
-    if (bundled !== undefined) return bundled;
+  if (value === undefined || value === true) {
+    if (value === undefined || bundled !== undefined) return bundled;
     throw new SipConfigError(
       'fastParser',
-      "is true, but this is sipstate's browser build, which leaves the fast parser out: pass the parser itself " +
-        "(`import { fastParser } from 'sipstate/fast-parser'`, then `fastParser` as the option), or leave it out",
+      "is true, but sipstate's browser build has no fast parser: pass `fastParser` from 'sipstate/fast-parser'",
     );
   }
-  if (typeof value === 'object' && value !== null && isInstallable(value)) return value;
+  if (value === false) return undefined;
+  const candidate = value as Partial<InstallableFastParser> | null;
+  if (candidate?.name === 'sipstate fast SIP parser' && typeof candidate.install === 'function')
+    return candidate as InstallableFastParser;
   throw new SipConfigError(
     'fastParser',
-    "must be true, false or the `fastParser` exported by 'sipstate/fast-parser', got " +
-      (typeof value === 'string'
-        ? JSON.stringify(value)
-        : typeof value === 'object'
-          ? 'another object'
-          : String(value)),
+    `must be true, false or \`fastParser\` from 'sipstate/fast-parser', got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`,
   );
 }

@@ -1,4 +1,4 @@
-import { distinctUntilChanged, Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { Inviter, UserAgent, type UserAgentDelegate } from 'sip.js';
 import type { ClientRuntime } from '../client-machine';
 import { SipError, toSipError } from '../errors';
@@ -234,8 +234,16 @@ function watchConnectivity(config: ResolvedOptions, logger: Logger, onChange: (o
     logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
     onChange(true);
   };
+  // Repeats dropped here rather than with RxJS's distinctUntilChanged, whose operator machinery is ~0.3 kB gzipped
+  // in a page for this one use.
+  let last: boolean | undefined;
+  const changed = (online: boolean): void => {
+    if (online === last) return;
+    last = online;
+    onChange(online);
+  };
   try {
-    const subscription = online$.pipe(distinctUntilChanged()).subscribe({ next: onChange, error: assumeOnline });
+    const subscription = online$.subscribe({ next: changed, error: assumeOnline });
     return () => subscription.unsubscribe();
   } catch (error) {
     assumeOnline(error);

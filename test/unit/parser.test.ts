@@ -306,7 +306,7 @@ describe('installing the fast parser', () => {
         webSocket: class {} as never,
         fastParser: 'no' as never,
       }),
-    ).toThrow(/`fastParser` must be true, false or the `fastParser` exported by 'sipstate\/fast-parser', got "no"/);
+    ).toThrow(/`fastParser` must be true, false or `fastParser` from 'sipstate\/fast-parser', got "no"/);
   });
 });
 
