@@ -32,7 +32,7 @@ const withoutBundledParser: Plugin = {
 const shared: Options = {
   target: 'es2022',
   external: ['sip.js', 'xstate', 'rxjs', 'ws', '@angular/core', 'react'],
-  // `npm run build` empties dist/ first: the two builds below run side by side, and one's clean would race the other.
+  // `npm run build` empties dist/ first: the builds below run side by side, and one's clean would race the others.
   clean: false,
 };
 
@@ -42,7 +42,7 @@ const dropBareChunkImports: Options['treeshake'] = {
 };
 
 export default defineConfig([
-  // The one JavaScript build: ES modules. `require('sipstate')` loads this same build too (dist/*.cjs, written by
+  // The Node build: ES modules. `require('sipstate')` loads this same build too (dist/*.cjs, written by
   // scripts/cjs-entries.mjs, is `module.exports = require('./index.js')`), so there is one copy of each class:
   // `instanceof SipError` holds whichever way it was loaded. Chunks shared by several entries (errors, machines) are
   // one file each.
