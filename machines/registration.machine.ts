@@ -658,7 +658,18 @@ export const registrationMachine = setup({
               initial: 'bound',
               states: {
                 bound: {
-                  after: { refreshDelay: 'refreshing' },
+                  after: {
+                    refreshDelay: [
+                      // The timer slept past the lapse (a suspended computer: it fires on waking, the wall clock far
+                      // on): no binding left to refresh, so not 'registered' while its REGISTER is out.
+                      {
+                        guard: 'bindingLapsed',
+                        target: '#registration.binding.active.registering',
+                        actions: 'forgetBinding',
+                      },
+                      { target: 'refreshing' },
+                    ],
+                  },
                   on: {
                     CHECK_BINDING: [
                       // Slept past the lapse: the registrar has dropped the binding. Not 'registered' a moment longer.

@@ -69,6 +69,16 @@ describe('registration machine: CHECK_BINDING after the timers slept', () => {
     expect(r.register.calls).toHaveLength(3);
   });
 
+  it('a refresh timer that fires after the lapse (it slept) registers again as registering, not registered', async () => {
+    const r = registration();
+    await registered(r);
+    // The process was stopped (SIGSTOP) for 20 minutes: on continuing, the overdue refresh timer fires first.
+    vi.setSystemTime(T0 + 1_200_000);
+    await vi.advanceTimersByTimeAsync(510_000);
+    expect(r.register.calls).toHaveLength(2);
+    expect(r.state()).toEqual({ status: 'registering' });
+  });
+
   it('past refreshAt but before expiresAt: refreshes now and stays registered meanwhile', async () => {
     const r = registration();
     await registered(r);
