@@ -21,6 +21,16 @@ import type { SipClientState, UserAgentState } from '../state';
  *
  * The client listens only while its user agent is not stopped, or while it waits to be restored: a stopped client
  * keeps no watchdog running.
+ *
+ * @example
+ * ```ts
+ * const binding: LifecycleBinding = {
+ *   sendTo: (child, event) => actor.system.get(child)?.send(event),
+ *   command: (event) => actor.send(event),
+ *   leaveForPageCache: (unregister) => runtime.leaveForPageCache(unregister),
+ *   read: () => streams.read(),
+ * };
+ * ```
  */
 export interface LifecycleBinding {
   /** Sends an event to the client's transport or registration machine (through the actor system). */

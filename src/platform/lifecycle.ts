@@ -14,7 +14,14 @@
  * remaining minutes. The wall clock cannot be watched for jumps any other way (there is no event for it).
  */
 
-/** Why the platform thinks timers may not have fired on time, or the connection may be gone. */
+/**
+ * Why the platform thinks timers may not have fired on time, or the connection may be gone.
+ *
+ * @example
+ * ```ts
+ * const reason: WakeReason = 'clock-jump';
+ * ```
+ */
 export type WakeReason =
   /** The watchdog fired later by the wall clock than set: the computer slept, the process was stopped, or the page's timers were throttled. */
   | 'clock-jump'
@@ -27,7 +34,14 @@ export type WakeReason =
   /** The page was frozen and runs again (`resume`, Page Lifecycle API). */
   | 'resume';
 
-/** What the page or process tells the clients. */
+/**
+ * What the page or process tells the clients.
+ *
+ * @example
+ * ```ts
+ * const event: LifecycleEvent = { type: 'wake', reason: 'clock-jump', lateByMs: 7_200_000 };
+ * ```
+ */
 export type LifecycleEvent =
   /** Timers may have slept: check the connection and the binding now. `lateByMs` for `clock-jump`. */
   | { type: 'wake'; reason: WakeReason; lateByMs?: number }
@@ -56,16 +70,33 @@ export interface PlatformLifecycle {
 /**
  * How often the watchdog looks at the wall clock, in ms: after a sleep it notices within this long of the timers
  * running again.
+ *
+ * @example
+ * ```ts
+ * WATCHDOG_INTERVAL_MS; // 2_000
+ * ```
  */
 export const WATCHDOG_INTERVAL_MS = 2_000;
 
 /**
  * How much later than set the watchdog must fire (by the wall clock) to count as a sleep, in ms: more than an event
  * loop held up by a burst of work, less than a suspend or a throttled hidden page (a minute).
+ *
+ * @example
+ * ```ts
+ * CLOCK_JUMP_THRESHOLD_MS; // 5_000
+ * ```
  */
 export const CLOCK_JUMP_THRESHOLD_MS = 5_000;
 
-/** Page wakes closer together than this are one (a tab switch fires `visibilitychange` and `focus`), in ms. */
+/**
+ * Page wakes closer together than this are one (a tab switch fires `visibilitychange` and `focus`), in ms.
+ *
+ * @example
+ * ```ts
+ * MIN_PAGE_WAKE_INTERVAL_MS; // 1_000
+ * ```
+ */
 export const MIN_PAGE_WAKE_INTERVAL_MS = 1_000;
 
 interface EventTargetLike {
