@@ -118,9 +118,9 @@ export interface LifecycleHost {
   setInterval(callback: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
   /** The window (`focus`, `online`, `pagehide`, `pageshow`); absent outside browsers. */
-  window?: EventTargetLike;
+  readonly window?: EventTargetLike | undefined;
   /** The document (`visibilitychange`, `resume`), with its `visibilityState`; absent outside browsers. */
-  document?: EventTargetLike & { readonly visibilityState?: string };
+  readonly document?: (EventTargetLike & { readonly visibilityState?: string }) | undefined;
 }
 
 /**
@@ -216,8 +216,9 @@ export function createPlatformLifecycle(host: LifecycleHost): PlatformLifecycle 
 }
 
 /**
- * The real clock, timer, window and document, read when the first client subscribes (never on import). Where reading
- * a global throws (a server that guards them with getters), it is as if absent.
+ * The real clock, timer, window and document. The window and document are read when first needed (a client starts),
+ * never on import nor when a client is created; where reading a global throws (a server that guards them with
+ * getters), it is as if absent.
  */
 function globalHost(): LifecycleHost {
   const read = <T>(name: string): T | undefined => {
@@ -232,14 +233,22 @@ function globalHost(): LifecycleHost {
     typeof target?.addEventListener === 'function' && typeof target.removeEventListener === 'function'
       ? target
       : undefined;
-  const window = listens(read<EventTargetLike>('window'));
-  const document = listens(read<EventTargetLike & { visibilityState?: string }>('document'));
+  let page: Pick<LifecycleHost, 'window' | 'document'> | undefined;
+  const readPage = (): Pick<LifecycleHost, 'window' | 'document'> =>
+    (page ??= {
+      window: listens(read<EventTargetLike>('window')),
+      document: listens(read<EventTargetLike & { visibilityState?: string }>('document')),
+    });
   return {
     now: () => Date.now(),
     setInterval: (callback, ms) => setInterval(callback, ms),
     clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
-    ...(window !== undefined && { window }),
-    ...(document !== undefined && { document }),
+    get window() {
+      return readPage().window;
+    },
+    get document() {
+      return readPage().document;
+    },
   };
 }
 

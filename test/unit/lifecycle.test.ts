@@ -351,6 +351,34 @@ describe('a client following the platform lifecycle', () => {
     expect(runtime.log.filter((line) => line.startsWith('leave'))).toEqual([]);
   });
 
+  it('the real lifecycle reads window and document only once a client starts; a throwing one is as if absent', async () => {
+    const reads: string[] = [];
+    for (const name of ['window', 'document']) {
+      Object.defineProperty(globalThis, name, {
+        configurable: true,
+        get() {
+          reads.push(name);
+          throw new Error(`${name} is guarded on this server`);
+        },
+      });
+    }
+    try {
+      setPlatformLifecycle(undefined);
+      const runtime = fakeRuntime();
+      const client = createSipClientWith(
+        { server: 'ws://fake.invalid', uri: 'sip:alice@example.com', webSocket: class {}, keepAliveIntervalSec: 0 },
+        () => runtime.runtime,
+      );
+      clients.push(client);
+      expect(reads).toEqual([]);
+      await client.register();
+      expect(reads.sort()).toEqual(['document', 'window']);
+      expect(client.getState().registration.status).toBe('registered');
+    } finally {
+      for (const name of ['window', 'document']) delete (globalThis as Record<string, unknown>)[name];
+    }
+  });
+
   it('dispose() stops listening', async () => {
     const fake = fakeHost();
     const { client } = clientOn(fake);
