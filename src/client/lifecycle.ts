@@ -10,7 +10,7 @@ import type { SipClientState, UserAgentState } from '../state';
  * - `wake` (a sleep, a freeze, the tab coming back, the network back): `CHECK_CONNECTION` to the transport (a
  *   keep-alive probe; a dead connection is reconnected at once) and `CHECK_BINDING` to the registration (a binding past
  *   `expiresAt` is no longer 'registered' and is registered again at once; one past `refreshAt` is refreshed).
- * - `hidden` / `wake` from `visible`: `PAGE_HIDDEN` / `PAGE_VISIBLE` to the registration (refreshes leave room for
+ * - `hidden` / `visible`: `PAGE_HIDDEN` / `PAGE_VISIBLE` to the registration (refreshes leave room for
  *   timers a minute late while hidden).
  * - `cached` (`pagehide` with `persisted`): a page with an open WebSocket cannot go into the back/forward cache, and
  *   one that does runs nothing there (no refresh, no keep-alive), so the client leaves: a best-effort unREGISTER is
@@ -65,7 +65,6 @@ export function followLifecycle(
     const { userAgent, registration } = client.read();
     switch (event.type) {
       case 'wake':
-        if (event.reason === 'visible') client.sendTo('registration', { type: 'PAGE_VISIBLE' });
         if (userAgent.status !== 'started') return;
         logger.debug(
           `woke (${event.reason}${event.lateByMs !== undefined ? `, timers ${event.lateByMs} ms late` : ''}): checking the connection and the binding`,
@@ -75,6 +74,9 @@ export function followLifecycle(
         return;
       case 'hidden':
         client.sendTo('registration', { type: 'PAGE_HIDDEN' });
+        return;
+      case 'visible':
+        client.sendTo('registration', { type: 'PAGE_VISIBLE' });
         return;
       case 'cached': {
         if (userAgent.status !== 'started' && userAgent.status !== 'starting') return;

@@ -45,8 +45,10 @@ export type WakeReason =
 export type LifecycleEvent =
   /** Timers may have slept: check the connection and the binding now. `lateByMs` for `clock-jump`. */
   | { type: 'wake'; reason: WakeReason; lateByMs?: number }
-  /** The page is hidden: its timers may fire up to a minute late. Visible again comes as `wake` with `visible`. */
+  /** The page is hidden: its timers may fire up to a minute late. */
   | { type: 'hidden' }
+  /** The page is visible again (a `wake` with reason `visible` follows, unless a wake came less than 1 s before). */
+  | { type: 'visible' }
   /** `pagehide` with `persisted`: the page is going into the back/forward cache, where nothing of it runs. */
   | { type: 'cached' }
   /** `pageshow` with `persisted`: the page came back from the back/forward cache. */
@@ -170,8 +172,12 @@ export function createPlatformLifecycle(host: LifecycleHost): PlatformLifecycle 
 
     const { window, document } = host;
     const onVisibility = (): void => {
-      if (document?.visibilityState === 'hidden') emit({ type: 'hidden' });
-      else pageWake('visible');
+      if (document?.visibilityState === 'hidden') {
+        emit({ type: 'hidden' });
+      } else {
+        emit({ type: 'visible' });
+        pageWake('visible');
+      }
     };
     const onFocus = (): void => pageWake('focus');
     const onOnline = (): void => pageWake('online');

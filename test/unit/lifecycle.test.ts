@@ -130,6 +130,7 @@ describe('platform lifecycle', () => {
     fake.pageTransition('pageshow', true);
     expect(events).toEqual([
       { type: 'hidden' },
+      { type: 'visible' },
       { type: 'wake', reason: 'visible' },
       { type: 'wake', reason: 'online' },
       { type: 'wake', reason: 'resume' },
@@ -291,6 +292,14 @@ describe('a client following the platform lifecycle', () => {
     fake.setVisibility('hidden');
     expect(client.getState().registration).toMatchObject({ refreshAt: T0 + 530_000 });
 
+    // Visible again, even right after a wake (the wake is coalesced, the visibility is not): refreshes as usual.
+    fake.window.dispatchEvent(new Event('focus'));
+    fake.setVisibility('visible');
+    await client.register();
+    await vi.advanceTimersByTimeAsync(530_000);
+    expect(client.getState().registration).toMatchObject({ refreshAt: Date.now() + 539_400 });
+
+    fake.setVisibility('hidden');
     const hidden = clientOn(fake, { expires: 600 });
     await hidden.client.register();
     expect(hidden.client.getState().registration).toMatchObject({ refreshAt: Date.now() + 530_000 });
