@@ -17,6 +17,7 @@ import { SipError } from '../../src/errors';
 import { selectRegistrationState, selectTransportState } from '../../src/state';
 import { controllable, flush } from '../support/fake-actors';
 import { fakeTransport } from '../support/fake-machines';
+import { prng } from '../support/prng';
 import { fieldsOf } from '../support/state-fields';
 
 const environment = { now: () => Date.now(), random: () => 0.5 };
@@ -228,6 +229,54 @@ describe('registration machine: a hidden page refreshes before a late timer coul
     await vi.advanceTimersByTimeAsync(0);
     expect(r.register.calls).toHaveLength(2);
   });
+});
+
+describe('registration machine: the wake events keep the bounds', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`seed ${seed}: 300 random steps of wakes, hides, jumps and answers: REGISTERs >= MIN_REGISTER_INTERVAL_MS apart, never registered past expiresAt, one in flight`, async () => {
+      const random = prng(seed);
+      const sentAt: number[] = [];
+      const register = controllable<RegisterOutcome, { expires: number }>(() => sentAt.push(Date.now()));
+      const actor = createActor(registrationMachine.provide({ actors: { sendRegister: register.logic } }), {
+        input: { expires: 5, environment },
+      }).start();
+      actor.send({ type: 'LINK_UP' });
+      actor.send({ type: 'REGISTER' });
+      for (let step = 0; step < 300; step++) {
+        const roll = random();
+        if (roll < 0.25) actor.send({ type: 'CHECK_BINDING' });
+        else if (roll < 0.35) actor.send({ type: random() < 0.5 ? 'PAGE_HIDDEN' : 'PAGE_VISIBLE' });
+        // The wall clock jumps (a sleep): no timer fires.
+        else if (roll < 0.5) vi.setSystemTime(Date.now() + Math.floor(random() * 20_000));
+        else if (roll < 0.75) await vi.advanceTimersByTimeAsync(Math.floor(random() * 3_000));
+        else {
+          const pending = register.calls.filter((call) => !call.settled && !call.signal.aborted);
+          expect(pending.length).toBeLessThanOrEqual(1);
+          const call = pending[0];
+          if (call) {
+            if (random() < 0.8) call.resolve({ type: 'registered', expires: 1 + Math.floor(random() * 10) });
+            else call.reject(new SipError('timeout', '408'));
+            await flush();
+          }
+        }
+        const state = selectRegistrationState(actor.getSnapshot());
+        if (
+          state.status === 'registered' &&
+          actor.getSnapshot().matches({ binding: { active: { registered: 'bound' } } })
+        ) {
+          // Between wakes a bound binding may pass its lapse only until its timer or the next CHECK_BINDING.
+          actor.send({ type: 'CHECK_BINDING' });
+          const checked = selectRegistrationState(actor.getSnapshot());
+          if (checked.status === 'registered') expect(checked.expiresAt).toBeGreaterThan(Date.now());
+        }
+      }
+      for (let index = 1; index < sentAt.length; index++) {
+        expect(sentAt[index]! - sentAt[index - 1]!).toBeGreaterThanOrEqual(MIN_REGISTER_INTERVAL_MS);
+      }
+      expect(sentAt.length).toBeGreaterThan(5);
+      actor.stop();
+    });
+  }
 });
 
 describe('transport machine: CHECK_CONNECTION', () => {
