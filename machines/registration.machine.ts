@@ -310,10 +310,15 @@ function hiddenRefreshDeadline(boundAt: number, grantedMs: number): number {
   return boundAt + Math.max(grantedMs / 2, grantedMs - HIDDEN_PAGE_REFRESH_MARGIN_MS);
 }
 
-/** How long from now until the machine may send its next REGISTER (MIN_REGISTER_INTERVAL_MS after the last). */
+/**
+ * How long from now until the machine may send its next REGISTER (MIN_REGISTER_INTERVAL_MS after the last). Never
+ * more than MIN_REGISTER_INTERVAL_MS: a wall clock set back (NTP stepping it, the user changing it) must not hold a
+ * refresh back for as long as it went back.
+ */
 function untilSendAllowed(context: RegistrationContext): number {
   if (context.lastSentAt === undefined) return 0;
-  return Math.max(0, context.lastSentAt + MIN_REGISTER_INTERVAL_MS - context.environment.now());
+  const wait = context.lastSentAt + MIN_REGISTER_INTERVAL_MS - context.environment.now();
+  return Math.min(MIN_REGISTER_INTERVAL_MS, Math.max(0, wait));
 }
 
 function errorOf(event: unknown): SipError {
@@ -382,6 +387,15 @@ export const registrationMachine = setup({
       return error.kind === 'rejected' && error.code !== undefined && error.code >= 500 && error.code < 600;
     },
     bindingMayLapse: ({ context }) => context.expiresAt !== undefined,
+    // Going hidden reschedules the refresh only when it is due later than a late timer allows, or already due (its
+    // timer slept): otherwise the timer running now is left alone.
+    hidingMovesRefresh: ({ context }) =>
+      context.refreshAt !== undefined &&
+      context.expiresAt !== undefined &&
+      context.grantedExpires !== undefined &&
+      (context.environment.now() >= context.refreshAt ||
+        context.refreshAt >
+          hiddenRefreshDeadline(context.expiresAt - context.grantedExpires * 1000, context.grantedExpires * 1000)),
     // The wall clock against the timestamps, for CHECK_BINDING (timers may have slept while the clock ran on).
     bindingLapsed: ({ context }) => context.expiresAt !== undefined && context.environment.now() >= context.expiresAt,
     refreshDue: ({ context }) => context.refreshAt !== undefined && context.environment.now() >= context.refreshAt,
@@ -390,14 +404,13 @@ export const registrationMachine = setup({
       context.lastSentAt !== undefined && context.environment.now() - context.lastSentAt >= context.registerTimeoutMs,
   },
   delays: {
-    // From refreshAt, not from the state's entry: `bound` is entered again when the page goes hidden.
-    refreshDelay: ({ context }) =>
-      clampDelay(
-        context.refreshAt !== undefined
-          ? context.refreshAt - context.environment.now()
-          : (context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS),
-        untilSendAllowed(context),
-      ),
+    // From refreshAt, not from the state's entry: `bound` is entered again when the page goes hidden. Never longer
+    // than the delay drawn from the binding, whatever the wall clock did meanwhile (set back, it would push it out).
+    refreshDelay: ({ context }) => {
+      const drawn = context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS;
+      const due = context.refreshAt !== undefined ? context.refreshAt - context.environment.now() : drawn;
+      return clampDelay(Math.min(due, drawn), untilSendAllowed(context));
+    },
     retryDelay: ({ context }) =>
       clampDelay(context.retryDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
     untilBindingLapses: ({ context }) =>
@@ -680,11 +693,15 @@ export const registrationMachine = setup({
                       },
                       { guard: 'refreshDue', target: 'refreshing' },
                     ],
-                    PAGE_HIDDEN: {
-                      target: 'bound',
-                      reenter: true,
-                      actions: ['markPageHidden', 'refreshBeforeLateTimers'],
-                    },
+                    PAGE_HIDDEN: [
+                      {
+                        guard: 'hidingMovesRefresh',
+                        target: 'bound',
+                        reenter: true,
+                        actions: ['markPageHidden', 'refreshBeforeLateTimers'],
+                      },
+                      { actions: 'markPageHidden' },
+                    ],
                   },
                 },
                 refreshing: {

@@ -202,6 +202,18 @@ describe('registration machine: a hidden page refreshes before a late timer coul
     expect(r.state()).toMatchObject({ refreshAt: Date.now() + 582_000 });
   });
 
+  it('a wall clock set back does not push a refresh out when the page goes hidden', async () => {
+    const r = registration({ refreshWindow: [0.95, 0.99] });
+    await registered(r, 600);
+    await vi.advanceTimersByTimeAsync(100_000);
+    // Set back an hour: refreshAt - now would be 4,130 s, and the pacing (1 s after the last REGISTER, by the wall
+    // clock) an hour; the refresh stays at most the 530 s drawn from the binding.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    r.actor.send({ type: 'PAGE_HIDDEN' });
+    await vi.advanceTimersByTimeAsync(530_000);
+    expect(r.register.calls).toHaveLength(2);
+  });
+
   it('an earlier refresh is left where it is', async () => {
     const r = registration();
     await registered(r, 600);
