@@ -40,7 +40,7 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * `CHECK_CONNECTION` is sent by `src/` when the platform says timers may not have fired on time (the computer slept,
  * the page was frozen or came back to the foreground): the socket may have died meanwhile without a word (a NAT
  * forgot it, the server dropped it), and the machine's timers, on a monotonic clock, may still be waiting. Connected
- * and idle: a keep-alive probe now (a dead connection is then reconnected at once, as after any failed probe). Waiting
+ * and idle: a keep-alive probe now (a dead connection is then given up and reconnected, as after any failed probe). Waiting
  * to reconnect past `retryAt` by the wall clock: the attempt now (the backoff's pacing is kept: `retryAt` is when it
  * allowed the attempt). Anywhere else it does nothing.
  *

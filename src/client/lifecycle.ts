@@ -8,7 +8,7 @@ import type { SipClientState, UserAgentState } from '../state';
  * What one client does when its page or process wakes, hides, goes into the back/forward cache and comes back:
  *
  * - `wake` (a sleep, a freeze, the tab coming back, the network back): `CHECK_CONNECTION` to the transport (a
- *   keep-alive probe; a dead connection is reconnected at once) and `CHECK_BINDING` to the registration (a binding past
+ *   keep-alive probe; a dead connection is given up and reconnected) and `CHECK_BINDING` to the registration (a binding past
  *   `expiresAt` is no longer 'registered' and is registered again at once; one past `refreshAt` is refreshed).
  * - `hidden` / `visible`: `PAGE_HIDDEN` / `PAGE_VISIBLE` to the registration (refreshes leave room for
  *   timers a minute late while hidden).
