@@ -38,6 +38,9 @@ export type {
   SipClientOptions,
   SipUserAgentOptions,
   Timeouts,
+  Credentials,
+  CredentialsChallenge,
+  CredentialsProvider,
 } from './options';
 export { DEFAULT_TIMEOUTS } from './options';
 export type { SipTraceEntry } from './sip/trace';
