@@ -61,6 +61,7 @@ export {
   MAX_INTERVAL_TOO_BRIEF_RETRIES,
   MAX_RETRY_AFTER_SEC,
   MIN_REGISTER_INTERVAL_MS,
+  HIDDEN_PAGE_REFRESH_MARGIN_MS,
   registrationMachine,
   registrationStatusOf,
   type RegisterOutcome,

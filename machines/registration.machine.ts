@@ -47,6 +47,20 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  * cannot come back by itself. Registration stays wanted so that when the application's `reconnect()` brings the link
  * back (`LINK_UP`), it registers again by itself, as after any reconnect. `linkError` goes as soon as the link is
  * being recovered (`LINK_DOWN`) or comes up, and on leaving `waitingForLink` (`UNREGISTER`, `ABANDON`).
+ *
+ * Timers that did not fire on time. The machine's timers run on XState's clock, which in browsers and Node is a
+ * monotonic clock: it stops while the computer is suspended, a frozen page runs no timer at all, and a hidden page's
+ * timers may fire a minute late. The wall clock (`environment.now()`) runs on. So the timestamps in the context
+ * (`refreshAt`, `expiresAt`, `retryAt`, `lastSentAt`) are the truth, and the timers only the usual way to act on them:
+ * - `CHECK_BINDING` (sent by `src/` when the platform says the machine probably slept or was frozen) compares the
+ *   wall clock with them at once. A binding past `expiresAt` is gone: register again now (`registering`; pacing
+ *   holds, as the last REGISTER went out at least the 1 s granted before it). Past `refreshAt`: refresh now. A
+ *   REGISTER in flight for longer than `registerTimeoutMs`: given up and retried as on its deadline. A retry past
+ *   `retryAt`: sent now. Anything else: nothing, so the event is cheap and may come often.
+ * - `PAGE_HIDDEN` / `PAGE_VISIBLE`: while hidden, a refresh is scheduled no later than
+ *   {@link HIDDEN_PAGE_REFRESH_MARGIN_MS} before the binding lapses (or at half the granted expiry when it is too
+ *   short for that), so that a throttled timer a minute late still refreshes in time. Going hidden moves a refresh
+ *   already scheduled later than that.
  */
 
 /** What a REGISTER transaction ended with, when it did not fail. */
@@ -66,6 +80,19 @@ export type RegisterOutcome =
  * ```
  */
 export const MIN_REGISTER_INTERVAL_MS = 1_000;
+
+/**
+ * How long before the binding lapses a hidden page's refresh is due at the latest, in ms: Chromium runs the timers of
+ * a page hidden for five minutes once a minute (intensive throttling), so a refresh timer may fire up to 60 s late;
+ * 10 s more cover the REGISTER's round trip. A granted expiry shorter than twice this refreshes at half instead.
+ *
+ * @example
+ * ```ts
+ * import { HIDDEN_PAGE_REFRESH_MARGIN_MS } from 'sipstate/machines';
+ * HIDDEN_PAGE_REFRESH_MARGIN_MS; // 70_000: with expires 600 a hidden page refreshes by 530 s at the latest
+ * ```
+ */
+export const HIDDEN_PAGE_REFRESH_MARGIN_MS = 70_000;
 
 /**
  * The longest expiry sipstate asks for or believes it was granted, in seconds (one day): a larger granted expiry is
@@ -182,8 +209,12 @@ export interface RegistrationContext {
   grantedExpires?: number;
   /** When the binding lapses, epoch ms. */
   expiresAt?: number;
-  /** Delay until the next refresh, ms. */
+  /** Delay from the binding (`expiresAt` minus the granted expiry) until the next refresh, ms. */
   refreshDelayMs?: number;
+  /** When the next refresh is due, epoch ms: the refresh timer is set from it (see `CHECK_BINDING`). */
+  refreshAt?: number;
+  /** Whether the platform said the page is hidden (`PAGE_HIDDEN`): refreshes then leave a margin for late timers. */
+  pageHidden: boolean;
   /** Failed attempts in a row. */
   attempt: number;
   /** When the last REGISTER was sent, epoch ms: the machine's own REGISTERs wait {@link MIN_REGISTER_INTERVAL_MS} after it. */
@@ -220,7 +251,16 @@ export type RegistrationEvent =
    * The user agent stopped without its start ever succeeding: registration is no longer wanted, and `error` (why the
    * start failed) stays in the context so that `unregistered` says why.
    */
-  | { type: 'ABANDON'; error: SipError };
+  | { type: 'ABANDON'; error: SipError }
+  /**
+   * Timers may not have fired on time (the machine slept, the page was frozen): compare the wall clock with the
+   * binding now, and refresh, register again or retry at once what is due. Does nothing when nothing is due.
+   */
+  | { type: 'CHECK_BINDING' }
+  /** The page is hidden: its timers may fire a minute late, so refreshes leave {@link HIDDEN_PAGE_REFRESH_MARGIN_MS}. */
+  | { type: 'PAGE_HIDDEN' }
+  /** The page is visible again: refreshes are scheduled in the refresh window as usual. */
+  | { type: 'PAGE_VISIBLE' };
 
 /** Status of the registration, one per state (carried as a tag). */
 export type RegistrationStatus =
@@ -262,10 +302,23 @@ function refreshWindowOr(window: readonly [number, number] | undefined): readonl
   return fraction(low) && fraction(high) && low <= high ? [low, high] : DEFAULT_REFRESH_WINDOW;
 }
 
-/** How long from now until the machine may send its next REGISTER (MIN_REGISTER_INTERVAL_MS after the last). */
+/**
+ * When a binding recorded at `boundAt` for `grantedMs` should be refreshed at the latest while the page is hidden:
+ * {@link HIDDEN_PAGE_REFRESH_MARGIN_MS} before it lapses, or at half when it is too short for that.
+ */
+function hiddenRefreshDeadline(boundAt: number, grantedMs: number): number {
+  return boundAt + Math.max(grantedMs / 2, grantedMs - HIDDEN_PAGE_REFRESH_MARGIN_MS);
+}
+
+/**
+ * How long from now until the machine may send its next REGISTER (MIN_REGISTER_INTERVAL_MS after the last). Never
+ * more than MIN_REGISTER_INTERVAL_MS: a wall clock set back (NTP stepping it, the user changing it) must not hold a
+ * refresh back for as long as it went back.
+ */
 function untilSendAllowed(context: RegistrationContext): number {
   if (context.lastSentAt === undefined) return 0;
-  return Math.max(0, context.lastSentAt + MIN_REGISTER_INTERVAL_MS - context.environment.now());
+  const wait = context.lastSentAt + MIN_REGISTER_INTERVAL_MS - context.environment.now();
+  return Math.min(MIN_REGISTER_INTERVAL_MS, Math.max(0, wait));
 }
 
 function errorOf(event: unknown): SipError {
@@ -334,10 +387,30 @@ export const registrationMachine = setup({
       return error.kind === 'rejected' && error.code !== undefined && error.code >= 500 && error.code < 600;
     },
     bindingMayLapse: ({ context }) => context.expiresAt !== undefined,
+    // Going hidden reschedules the refresh only when it is due later than a late timer allows, or already due (its
+    // timer slept): otherwise the timer running now is left alone.
+    hidingMovesRefresh: ({ context }) =>
+      context.refreshAt !== undefined &&
+      context.expiresAt !== undefined &&
+      context.grantedExpires !== undefined &&
+      (context.environment.now() >= context.refreshAt ||
+        context.refreshAt >
+          hiddenRefreshDeadline(context.expiresAt - context.grantedExpires * 1000, context.grantedExpires * 1000)),
+    // The wall clock against the timestamps, for CHECK_BINDING (timers may have slept while the clock ran on).
+    bindingLapsed: ({ context }) => context.expiresAt !== undefined && context.environment.now() >= context.expiresAt,
+    refreshDue: ({ context }) => context.refreshAt !== undefined && context.environment.now() >= context.refreshAt,
+    retryDue: ({ context }) => context.retryAt !== undefined && context.environment.now() >= context.retryAt,
+    registerOverdue: ({ context }) =>
+      context.lastSentAt !== undefined && context.environment.now() - context.lastSentAt >= context.registerTimeoutMs,
   },
   delays: {
-    refreshDelay: ({ context }) =>
-      clampDelay(context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
+    // From refreshAt, not from the state's entry: `bound` is entered again when the page goes hidden. Never longer
+    // than the delay drawn from the binding, whatever the wall clock did meanwhile (set back, it would push it out).
+    refreshDelay: ({ context }) => {
+      const drawn = context.refreshDelayMs ?? MIN_REGISTER_INTERVAL_MS;
+      const due = context.refreshAt !== undefined ? context.refreshAt - context.environment.now() : drawn;
+      return clampDelay(Math.min(due, drawn), untilSendAllowed(context));
+    },
     retryDelay: ({ context }) =>
       clampDelay(context.retryDelayMs ?? MIN_REGISTER_INTERVAL_MS, untilSendAllowed(context)),
     untilBindingLapses: ({ context }) =>
@@ -396,10 +469,15 @@ export const registrationMachine = setup({
       const now = context.environment.now();
       const [low, high] = context.refreshWindow;
       const fraction = low + (high - low) * context.environment.random();
+      let refreshDelayMs = granted * 1000 * fraction;
+      if (context.pageHidden)
+        refreshDelayMs = Math.min(refreshDelayMs, hiddenRefreshDeadline(now, granted * 1000) - now);
+      refreshDelayMs = clampDelay(refreshDelayMs, untilSendAllowed(context));
       return {
         grantedExpires: granted,
         expiresAt: now + granted * 1000,
-        refreshDelayMs: clampDelay(granted * 1000 * fraction, untilSendAllowed(context)),
+        refreshDelayMs,
+        refreshAt: now + refreshDelayMs,
         attempt: 0,
         intervalTooBriefRetries: 0,
         error: undefined,
@@ -407,7 +485,29 @@ export const registrationMachine = setup({
         retryDelayMs: undefined,
       };
     }),
-    forgetBinding: assign({ grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined }),
+    forgetBinding: assign({
+      grantedExpires: undefined,
+      expiresAt: undefined,
+      refreshDelayMs: undefined,
+      refreshAt: undefined,
+    }),
+    forgetLapsedBinding: assign(({ context }) =>
+      context.expiresAt !== undefined && context.environment.now() >= context.expiresAt
+        ? { grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined, refreshAt: undefined }
+        : {},
+    ),
+    markPageHidden: assign({ pageHidden: true }),
+    markPageVisible: assign({ pageHidden: false }),
+    // Going hidden with a refresh scheduled later than a late timer allows: bring it forward (never later).
+    refreshBeforeLateTimers: assign(({ context }) => {
+      if (context.expiresAt === undefined || context.grantedExpires === undefined || context.refreshAt === undefined) {
+        return {};
+      }
+      const grantedMs = context.grantedExpires * 1000;
+      const boundAt = context.expiresAt - grantedMs;
+      const refreshAt = Math.min(context.refreshAt, hiddenRefreshDeadline(boundAt, grantedMs));
+      return { refreshAt, refreshDelayMs: refreshAt - boundAt };
+    }),
     recordFailure: assign(({ event }) => ({ error: errorOf(event) })),
     // The deadline ran out before any final response: the same as sip.js's 408 after Timer F, only sooner.
     recordRegisterTimeout: assign({
@@ -440,7 +540,12 @@ export const registrationMachine = setup({
         error,
         retryDelayMs: delay,
         retryAt: now + delay,
-        ...(lapsed && { grantedExpires: undefined, expiresAt: undefined, refreshDelayMs: undefined }),
+        ...(lapsed && {
+          grantedExpires: undefined,
+          expiresAt: undefined,
+          refreshDelayMs: undefined,
+          refreshAt: undefined,
+        }),
       };
     }),
     clearRetry: assign({ retryAt: undefined, retryDelayMs: undefined }),
@@ -460,6 +565,7 @@ export const registrationMachine = setup({
     registerTimeoutMs: durationOr(input.registerTimeoutMs, DEFAULT_REGISTER_TIMEOUT_MS),
     unregisterTimeoutMs: durationOr(input.unregisterTimeoutMs, DEFAULT_UNREGISTER_TIMEOUT_MS),
     environment: input.environment ?? defaultMachineEnvironment,
+    pageHidden: false,
   }),
   states: {
     link: {
@@ -477,6 +583,11 @@ export const registrationMachine = setup({
           { guard: 'linkUp', target: '.active.registering', actions: ['clearError', 'resetExpires'] },
           { target: '.active.waitingForLink', actions: ['clearError', 'resetExpires'] },
         ],
+        // Remembered in every state, for the next binding; `bound` also moves its refresh.
+        PAGE_HIDDEN: { actions: 'markPageHidden' },
+        PAGE_VISIBLE: { actions: 'markPageVisible' },
+        // Nothing is due outside the states that handle it.
+        CHECK_BINDING: {},
       },
       states: {
         idle: {
@@ -541,6 +652,14 @@ export const registrationMachine = setup({
               },
               // Leaving stops sendRegister, whose transaction src/ then ends.
               after: { registerTimeout: { target: 'retrying', actions: ['recordRegisterTimeout', 'scheduleRetry'] } },
+              on: {
+                // Its deadline passed while timers slept: given up as if the deadline timer had fired.
+                CHECK_BINDING: {
+                  guard: 'registerOverdue',
+                  target: 'retrying',
+                  actions: ['recordRegisterTimeout', 'scheduleRetry'],
+                },
+              },
             },
             // A 423 asked for a longer expiry: ask again with it, no sooner than the pacing allows.
             raisingExpires: {
@@ -552,7 +671,38 @@ export const registrationMachine = setup({
               initial: 'bound',
               states: {
                 bound: {
-                  after: { refreshDelay: 'refreshing' },
+                  after: {
+                    refreshDelay: [
+                      // The timer slept past the lapse (a suspended computer: it fires on waking, the wall clock far
+                      // on): no binding left to refresh, so not 'registered' while its REGISTER is out.
+                      {
+                        guard: 'bindingLapsed',
+                        target: '#registration.binding.active.registering',
+                        actions: 'forgetBinding',
+                      },
+                      { target: 'refreshing' },
+                    ],
+                  },
+                  on: {
+                    CHECK_BINDING: [
+                      // Slept past the lapse: the registrar has dropped the binding. Not 'registered' a moment longer.
+                      {
+                        guard: 'bindingLapsed',
+                        target: '#registration.binding.active.registering',
+                        actions: 'forgetBinding',
+                      },
+                      { guard: 'refreshDue', target: 'refreshing' },
+                    ],
+                    PAGE_HIDDEN: [
+                      {
+                        guard: 'hidingMovesRefresh',
+                        target: 'bound',
+                        reenter: true,
+                        actions: ['markPageHidden', 'refreshBeforeLateTimers'],
+                      },
+                      { actions: 'markPageHidden' },
+                    ],
+                  },
                 },
                 refreshing: {
                   entry: 'markSent',
@@ -592,6 +742,13 @@ export const registrationMachine = setup({
                       actions: ['recordRegisterTimeout', 'scheduleRetry'],
                     },
                   },
+                  on: {
+                    CHECK_BINDING: {
+                      guard: 'registerOverdue',
+                      target: '#registration.binding.active.retrying',
+                      actions: ['recordRegisterTimeout', 'scheduleRetry'],
+                    },
+                  },
                 },
               },
             },
@@ -601,6 +758,12 @@ export const registrationMachine = setup({
                 retryDelay: { target: 'registering', actions: 'clearRetry' },
                 // A refresh kept failing until the binding ran out: say so by dropping expires/expiresAt.
                 untilBindingLapses: { guard: 'bindingMayLapse', actions: 'forgetBinding' },
+              },
+              on: {
+                CHECK_BINDING: [
+                  { guard: 'retryDue', target: 'registering', actions: ['clearRetry', 'forgetLapsedBinding'] },
+                  { guard: 'bindingLapsed', actions: 'forgetBinding' },
+                ],
               },
             },
           },

@@ -37,6 +37,13 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  *   application's or the platform's say, not the server's.
  * Every delay goes through `clampDelay` (at most 2^31-1 ms; NaN inputs take the default).
  *
+ * `CHECK_CONNECTION` is sent by `src/` when the platform says timers may not have fired on time (the computer slept,
+ * the page was frozen or came back to the foreground): the socket may have died meanwhile without a word (a NAT
+ * forgot it, the server dropped it), and the machine's timers, on a monotonic clock, may still be waiting. Connected
+ * and idle: a keep-alive probe now (a dead connection is then given up and reconnected, as after any failed probe). Waiting
+ * to reconnect past `retryAt` by the wall clock: the attempt now (the backoff's pacing is kept: `retryAt` is when it
+ * allowed the attempt). Anywhere else it does nothing.
+ *
  * Status is read from tags: each state carries exactly one of `disconnected`, `connecting`, `connected`,
  * `reconnecting`, `failed`. Within `reconnecting`, {@link reconnectPhaseOf} tells `waiting` (a retry is scheduled),
  * `attempting` (a connection is being opened) and `offline` (waiting for the network) apart.
@@ -150,7 +157,9 @@ export type TransportEvent =
   | { type: 'CONNECTION_LOST'; error: SipError }
   | { type: 'FLOW_TIMER'; seconds: number | undefined }
   | { type: 'NETWORK_ONLINE' }
-  | { type: 'NETWORK_OFFLINE' };
+  | { type: 'NETWORK_OFFLINE' }
+  /** Timers may not have fired on time (the machine slept, the page was frozen): check the connection now. */
+  | { type: 'CHECK_CONNECTION' };
 
 /** Status of the transport, one per state (carried as a tag). */
 export type TransportStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
@@ -217,6 +226,8 @@ export const transportMachine = setup({
     noConnectJitter: ({ context }) => context.connectJitterMs <= 0,
     offline: stateIn('#transport.network.offline'),
     keepsAliveWithOptions: ({ context }) => context.keepAliveMethod === 'options',
+    // By the wall clock: the reconnect timer may have slept while the clock ran on.
+    retryDue: ({ context }) => context.retryAt !== undefined && context.environment.now() >= context.retryAt,
   },
   delays: {
     connectTimeout: ({ context }) => clampDelay(context.connectTimeoutMs),
@@ -304,6 +315,8 @@ export const transportMachine = setup({
   }),
   type: 'parallel',
   invoke: { src: 'watchNetwork' },
+  // Nothing to check in the states that do not handle it (connecting, probing already, disconnected, failed).
+  on: { CHECK_CONNECTION: {} },
   states: {
     network: {
       initial: 'online',
@@ -366,6 +379,8 @@ export const transportMachine = setup({
               on: {
                 // The platform says the network went away: find out now whether this connection survived.
                 NETWORK_OFFLINE: 'probing',
+                // The same after a sleep or a freeze: the connection may have died while nothing ran.
+                CHECK_CONNECTION: 'probing',
                 // A new interval: the next ping is scheduled from it, now.
                 FLOW_TIMER: { target: 'idle', reenter: true, actions: 'recordFlowTimer' },
               },
@@ -425,6 +440,7 @@ export const transportMachine = setup({
           after: { reconnectDelay: { target: 'reconnecting', actions: 'clearRetry' } },
           on: {
             RECONNECT: { target: 'reconnecting', actions: 'clearRetry' },
+            CHECK_CONNECTION: { guard: 'retryDue', target: 'reconnecting', actions: 'clearRetry' },
             NETWORK_OFFLINE: { target: 'waitingForNetwork', actions: 'clearRetry' },
             DISCONNECT: 'disconnected',
           },

@@ -5,6 +5,8 @@ import type { Call, CallOptions } from './call';
 import { CallsAndMessages, type IncomingMessage, type MessageOptions, type Readiness } from './client/calls';
 import { createSipRuntime, type RuntimeFactory } from './client/runtime';
 import { ClientStreams } from './client/streams';
+import { followLifecycle } from './client/lifecycle';
+import { platformLifecycle } from './platform/lifecycle';
 import { attachRuntime, createClientActor } from './client-machine';
 import { SipError, toSipError } from './errors';
 import { warnConnectionFailures } from './connection-warnings';
@@ -196,6 +198,21 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
   // Each failed attempt, lost connection and giving up is logged at warn.
   const connectionWarnings = warnConnectionFailures(streams.transport$, logger);
 
+  // Sleep, freeze, hidden page, back/forward cache: src/client/lifecycle.ts.
+  const stopLifecycle = followLifecycle(
+    platformLifecycle(),
+    streams.userAgent$,
+    {
+      sendTo: (child, event) => actor.system.get(child)?.send(event),
+      command: (event) => {
+        if (!disposed) actor.send(event);
+      },
+      leaveForPageCache: (unregister) => runtime.leaveForPageCache(unregister),
+      read: () => streams.read(),
+    },
+    logger,
+  );
+
   /** Sends a client command; its promise is settled by `check` (src/settle.ts) on every state from the next one on. */
   const command = (event: UserAgentCommand, check: Check<SipClientState>): Promise<void> =>
     disposed ? refused(cancelled('The client is disposed')) : streams.commands.run(() => actor.send(event), check);
@@ -206,6 +223,7 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     calls.close();
     restoreWatch.unsubscribe();
     connectionWarnings.unsubscribe();
+    stopLifecycle();
     stopLostWatch();
     streams.stopObserving();
     // Stopping the root actor stops every child: timers are cancelled, promise actors aborted, sockets abandoned.

@@ -572,6 +572,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The key a generated instance id is kept under in `instanceIdStorage`. */
 const INSTANCE_ID_KEY = 'sipstate.instanceId';
 
+/** `globalThis.WebSocket`; undefined where reading it throws (a server that guards browser globals with getters). */
+function globalWebSocket(): unknown {
+  try {
+    return (globalThis as { WebSocket?: unknown }).WebSocket;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `instanceIdStorage` option checked; its default is the platform's `sessionStorage`, when there is one. */
 function validateInstanceIdStorage(value: unknown): InstanceIdStorage | undefined {
   if (value === false) return undefined;
@@ -1031,7 +1040,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     }
     webSocket = givenWebSocket;
   } else {
-    const global = (globalThis as { WebSocket?: unknown }).WebSocket;
+    const global = globalWebSocket();
     if (!isConstructor(global)) {
       throw new SipConfigError(
         'webSocket',

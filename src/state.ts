@@ -339,10 +339,11 @@ export function selectRegistrationState(snapshot: RegistrationSnapshot): Registr
     case 'failed':
       return { status, error };
     case 'registered': {
-      // recordBinding sets all three on the way in; the refresh timer started when the binding was recorded.
+      // recordBinding sets all three on the way in (PAGE_HIDDEN may bring refreshAt forward later).
       const expires = context.grantedExpires ?? 0;
       const expiresAt = context.expiresAt ?? 0;
-      return { status, expires, expiresAt, refreshAt: expiresAt - expires * 1000 + (context.refreshDelayMs ?? 0) };
+      const refreshAt = context.refreshAt ?? expiresAt - expires * 1000 + (context.refreshDelayMs ?? 0);
+      return { status, expires, expiresAt, refreshAt };
     }
     case 'retrying': {
       // scheduleRetry sets retryAt and the error on the way in.

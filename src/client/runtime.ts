@@ -59,6 +59,12 @@ export interface SipRuntime extends ClientRuntime {
   trackRequest(what: string, request: { dispose(): void }, fail: (error: SipError) => void): () => void;
   /** Calls `listener` when the open connection drops. Returns the unsubscribe function. */
   onConnectionLost(listener: (error: SipError) => void): () => void;
+  /**
+   * For a page going into the back/forward cache: writes a best-effort unREGISTER (when `unregister`) and closes the
+   * socket, at once, without waiting for anything (the page is frozen right after). The machines learn of it when
+   * stopped next.
+   */
+  leaveForPageCache(unregister: boolean): void;
   /** Drops everything at once: requests in flight, the socket, the user agent. */
   dispose(): void;
 }
@@ -224,6 +230,11 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
       }),
     trackRequest: (what, request, fail) => inFlight.track(what, request, fail),
     onConnectionLost: (listener) => transport.onLost(listener),
+    leaveForPageCache: (unregister) => {
+      if (unregister) channel?.unregisterNow();
+      abandonRequests('The page went into the back/forward cache');
+      transport.abandon();
+    },
     dispose: () => {
       abandonRequests('Disposed');
       stopAnswering?.();

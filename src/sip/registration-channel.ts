@@ -110,6 +110,21 @@ export class RegistrationChannel {
     return turn;
   }
 
+  /**
+   * Writes a REGISTER with expires 0 to the connection now, best effort: the transaction in flight (if any) is ended
+   * first, and nothing waits for the answer. For a page going into the back/forward cache, whose socket closes right
+   * after (the registrar drops the binding if the request got there; else it lapses). Never throws.
+   */
+  unregisterNow(): void {
+    this.abandonInFlight('Unregistered for the back/forward cache', 'cancelled');
+    try {
+      // transact writes the request synchronously (sip.js's transaction sends from its constructor).
+      this.transact(0).catch(() => undefined);
+    } catch {
+      // best effort
+    }
+  }
+
   /** Ends the transaction in flight, if any, rejecting it with a SipError of `kind` (default `transport`). */
   abandonInFlight(
     reason = 'Connection lost while REGISTER was in flight',

@@ -67,6 +67,9 @@ function fakeRuntime() {
     sendMessage: () => Promise.reject(new SipError('rejected', 'the fake runtime sends no MESSAGE')),
     trackRequest: () => () => {},
     onConnectionLost: () => () => {},
+    leaveForPageCache: (unregister) => {
+      log.push(`leave for page cache${unregister ? ', unregistering' : ''}`);
+    },
     dispose: () => {
       log.push('dispose');
       userAgent = false;
