@@ -10,13 +10,6 @@ import { measure, startHostileServer, type HostileServer, type ServerCall } from
 
 const FLOOD = 500;
 const DEFAULT_MAX_INCOMING = 4;
-/**
- * A sanity bound, not a target: `ws` hands over the whole burst in one read, so the 500 INVITEs are parsed and 496 of
- * them answered in one turn of the event loop whatever sipstate does (~200 ms here with the cap emulated, ~1,000 ms
- * with 500 Calls made). The claim is in the counts; this only says the process is not wedged.
- */
-const MAX_EVENT_LOOP_DELAY_MS = 1_000;
-
 const servers: HostileServer[] = [];
 afterAll(async () => {
   disposeClients();
@@ -57,7 +50,9 @@ describe('an INVITE flood', () => {
           `an answer to each of ${FLOOD} INVITEs`,
         )
         .catch(() => undefined);
-      // The process still answers: an OPTIONS sent after the flood comes back.
+      // The process is not wedged: an OPTIONS sent after the flood comes back (probe() rejects after 5 s otherwise).
+      // How long the burst blocks the event loop is a figure (in the message below), not an assertion: it depends on
+      // the machine's load, and speed belongs in the benchmarks.
       await server.probe(5_000);
       return placed;
     });
@@ -73,6 +68,5 @@ describe('an INVITE flood', () => {
     expect(unanswered, figures).toBe(0);
     // Not vacuous: calls under the cap did reach the application.
     expect(incoming, figures).toBeGreaterThanOrEqual(1);
-    expect(maxEventLoopDelayMs, figures).toBeLessThan(MAX_EVENT_LOOP_DELAY_MS);
   });
 });
