@@ -132,6 +132,14 @@ async function scenario() {
     loop.disable();
     const refreshes = registered - registrationsBefore;
     const stillRegistered = clients.filter((c) => c.getState().registration.status === 'registered').length;
+    // What the hold saw, before a restart adds its own drops and reconnects.
+    const failures = {
+      retrying,
+      failed,
+      droppedAfterRegistered,
+      reconnectingTransitions: reconnecting,
+      unhandledRejections: unhandled,
+    };
     let recovery: Record<string, unknown> | undefined;
     if (stdinLines) {
       const reconnectsBefore = reconnecting;
@@ -167,6 +175,9 @@ async function scenario() {
         allBackMsAfterServerUp: back === n ? lastBack - serverUpAt : undefined,
         registeredAgainPerSecond: perSecond,
         reconnectingTransitions: reconnecting - reconnectsBefore,
+        retrying: retrying - failures.retrying,
+        failed: failed - failures.failed,
+        unhandledRejections: unhandled - failures.unhandledRejections,
         eventLoopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 },
       };
       loop.disable();
@@ -183,13 +194,7 @@ async function scenario() {
       everRegistered,
       stillRegisteredAtEnd: stillRegistered,
       refreshesSeen: refreshes,
-      failures: {
-        retrying,
-        failed,
-        droppedAfterRegistered,
-        reconnectingTransitions: reconnecting,
-        unhandledRejections: unhandled,
-      },
+      failures,
       eventLoopDelay: { startup: firstPhaseLoop, holding: steadyLoop },
       peakRssMb: Math.round(peakRssMb),
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
