@@ -4,8 +4,13 @@
  * failures from the streams and measures event-loop delay here; prints `RESULT {json}` with epoch timestamps of the
  * phases so that the parent can cut the server's request log. A hard deadline ends the process whatever happens.
  *
- *   tsx bench/scale-clients.ts --ws ws://127.0.0.1:PORT [--n 5000] [--expires 20] [--jitter 10000]
+ *   tsx bench/scale-clients.ts --ws ws://127.0.0.1:PORT [--n 5000] [--expires 20] [--jitter 10000] [--restart]
+ *
+ * With --restart, after the hold it prints `RESTART_NOW` and waits on stdin for the parent's `SERVER_UP <epoch ms>`
+ * (the parent restarts Kamailio in between), then measures until every client is registered again: time from the
+ * server being up, event-loop delay meanwhile, and per second how many clients got registered again.
  */
+import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { SipClient } from '../src/index';
@@ -21,6 +26,9 @@ const connectJitterMs = Number(args.jitter ?? 10_000);
 const ws = args.ws!;
 const registerDeadlineMs = Number(args.registerDeadlineMs ?? 120_000);
 const HARD_DEADLINE_MS = Number(args.hardDeadlineMs ?? 300_000);
+const restart = args.restart !== undefined;
+const recoveryDeadlineMs = Number(args.recoveryDeadlineMs ?? 90_000);
+const stdinLines = restart ? createInterface({ input: process.stdin })[Symbol.asyncIterator]() : undefined;
 
 setTimeout(() => {
   console.error(`scale: hard deadline of ${HARD_DEADLINE_MS} ms reached; exiting`);
@@ -40,6 +48,12 @@ async function scenario() {
   let reconnecting = 0;
   let droppedAfterRegistered = 0;
   let peakRssMb = 0;
+  // --restart: from the moment the parent is told to restart the server, which clients lost their registration and
+  // when each got it back.
+  let restartedAt: number | undefined;
+  const lostSinceRestart: boolean[] = [];
+  const backAt: number[] = [];
+  let back = 0;
   const rssTimer = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20);
   }, 1000);
@@ -61,7 +75,15 @@ async function scenario() {
       });
       let wasRegistered = false;
       let lastTransport = 'disconnected';
+      const index = i;
       client.registration$.subscribe(({ status }) => {
+        if (restartedAt !== undefined) {
+          if (status !== 'registered') lostSinceRestart[index] = true;
+          else if (lostSinceRestart[index] && !backAt[index]) {
+            backAt[index] = Date.now();
+            back++;
+          }
+        }
         if (status === 'registered' && !wasRegistered) {
           wasRegistered = true;
           everRegistered++;
@@ -110,6 +132,56 @@ async function scenario() {
     loop.disable();
     const refreshes = registered - registrationsBefore;
     const stillRegistered = clients.filter((c) => c.getState().registration.status === 'registered').length;
+    // What the hold saw, before a restart adds its own drops and reconnects.
+    const failures = {
+      retrying,
+      failed,
+      droppedAfterRegistered,
+      reconnectingTransitions: reconnecting,
+      unhandledRejections: unhandled,
+    };
+    let recovery: Record<string, unknown> | undefined;
+    if (stdinLines) {
+      const reconnectsBefore = reconnecting;
+      restartedAt = Date.now();
+      loop.reset();
+      loop.enable();
+      console.log('RESTART_NOW');
+      let serverUpAt = 0;
+      for (;;) {
+        const { value, done } = await stdinLines.next();
+        if (done) throw new Error('stdin closed before SERVER_UP');
+        const match = /^SERVER_UP (\d+)/.exec(String(value));
+        if (match) {
+          serverUpAt = Number(match[1]);
+          break;
+        }
+      }
+      const lost = () => lostSinceRestart.filter(Boolean).length;
+      while ((back < n || lost() < n) && Date.now() - serverUpAt < recoveryDeadlineMs) await sleep(100);
+      const lastBack = backAt.reduce((latest, at) => Math.max(latest, at ?? 0), 0);
+      const perSecond: number[] = [];
+      for (const at of backAt) {
+        if (at === undefined) continue;
+        const second = Math.max(0, Math.floor((at - serverUpAt) / 1000));
+        perSecond[second] = (perSecond[second] ?? 0) + 1;
+      }
+      for (let k = 0; k < perSecond.length; k++) perSecond[k] ??= 0;
+      recovery = {
+        restartedAt,
+        serverUpAt,
+        lost: lost(),
+        back,
+        allBackMsAfterServerUp: back === n ? lastBack - serverUpAt : undefined,
+        registeredAgainPerSecond: perSecond,
+        reconnectingTransitions: reconnecting - reconnectsBefore,
+        retrying: retrying - failures.retrying,
+        failed: failed - failures.failed,
+        unhandledRejections: unhandled - failures.unhandledRejections,
+        eventLoopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 },
+      };
+      loop.disable();
+    }
     const result = {
       n,
       expires,
@@ -122,16 +194,11 @@ async function scenario() {
       everRegistered,
       stillRegisteredAtEnd: stillRegistered,
       refreshesSeen: refreshes,
-      failures: {
-        retrying,
-        failed,
-        droppedAfterRegistered,
-        reconnectingTransitions: reconnecting,
-        unhandledRejections: unhandled,
-      },
+      failures,
       eventLoopDelay: { startup: firstPhaseLoop, holding: steadyLoop },
       peakRssMb: Math.round(peakRssMb),
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      ...(recovery !== undefined && { recovery }),
     };
     return result;
   } finally {

@@ -9,6 +9,11 @@
  * which stalls Kamailio itself. Bounded: each child has a hard deadline, and this process one over everything.
  *
  *   npm run bench -- scale [--n 5000] [--expires 20] [--jitter 10000] [--no-jitter-run (skip the run without jitter)]
+ *   npm run bench -- scale-15k   (= --n 15000 --expires 60 --jitter 20000 --no-jitter-run --restart --shm 4096)
+ *
+ * --restart: after the hold, Kamailio is restarted (SIGTERM, then started again on the same port) and the clients
+ * report when each is registered again; the server's REGISTERs per second after the restart show whether they came
+ * back in one stampede. --shm: Kamailio's shared memory in MB (~65 KB per WebSocket connection).
  *
  * Runs twice by default: with connectJitterMs (first connects spread over --jitter ms) and without (all first
  * connects at once), to show what the jitter buys.
@@ -22,10 +27,14 @@ const args = parseArgs(process.argv.slice(2));
 const n = Number(args.n ?? 5000);
 const expires = Number(args.expires ?? 20);
 const jitterMs = Number(args.jitter ?? 10_000);
+const restart = args.restart !== undefined;
+const sharedMemoryMb = Number(args.shm ?? BENCH_KAMAILIO.sharedMemoryMb);
+// The clients' own deadline: creating and registering, the hold, and the recovery after a restart.
+const clientsDeadlineMs = Number(args.hardDeadlineMs ?? (restart ? 720_000 : 300_000));
 setTimeout(() => {
-  console.error('scale: hard deadline of 12 minutes reached; exiting');
+  console.error('scale: hard deadline of 15 minutes reached; exiting');
   process.exit(3);
-}, 720_000).unref();
+}, 900_000).unref();
 
 interface ClientsResult {
   n: number;
@@ -46,10 +55,13 @@ interface ClientsResult {
   };
   peakRssMb: number;
   heapUsedMb: number;
+  recovery?: Record<string, unknown>;
 }
 
 async function scenario(connectJitterMs: number) {
-  const kamailio = await startKamailio({ ...BENCH_KAMAILIO, tcpChildren: 8 });
+  const kamailio = await startKamailio({ ...BENCH_KAMAILIO, sharedMemoryMb, tcpChildren: 8 });
+  let restartedAt: number | undefined;
+  let serverUpAt: number | undefined;
   try {
     const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
     const child = spawn(
@@ -64,9 +76,14 @@ async function scenario(connectJitterMs: number) {
         String(expires),
         '--jitter',
         String(connectJitterMs),
+        '--registerDeadlineMs',
+        String(Math.max(120_000, n * 16)),
+        '--hardDeadlineMs',
+        String(clientsDeadlineMs),
+        ...(restart ? ['--restart'] : []),
       ],
       {
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'inherit'],
       },
     );
     let result: ClientsResult | undefined;
@@ -77,7 +94,21 @@ async function scenario(connectJitterMs: number) {
       buffer = lines.pop() ?? '';
       for (const line of lines) {
         if (line.startsWith('RESULT ')) result = JSON.parse(line.slice('RESULT '.length)) as ClientsResult;
-        else console.log(line);
+        else if (line === 'RESTART_NOW') {
+          restartedAt = Date.now();
+          console.log(`  restarting Kamailio (${n} connections open)`);
+          void kamailio.restart().then(
+            () => {
+              serverUpAt = Date.now();
+              console.log(`  Kamailio up again after ${serverUpAt - restartedAt!} ms`);
+              child.stdin.write(`SERVER_UP ${serverUpAt}\n`);
+            },
+            (error: unknown) => {
+              console.error(`scale: Kamailio did not restart: ${String(error)}`);
+              child.kill();
+            },
+          );
+        } else console.log(line);
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -91,9 +122,22 @@ async function scenario(connectJitterMs: number) {
       result.startedAt,
     );
     const holdPeak = peakPerSecond(holdRegisters, result.holdStartAt);
+    const afterRestart =
+      serverUpAt === undefined
+        ? undefined
+        : peakPerSecond(
+            registers.filter((at) => at >= serverUpAt!),
+            serverUpAt,
+          );
     return {
       ...result,
       server: {
+        ...(afterRestart !== undefined && {
+          restartedAt,
+          serverUpAt,
+          peakRegistersPerSecondAfterRestart: afterRestart.peak,
+          restartHistogram: afterRestart.histogram,
+        }),
         registerRequests: registers.length,
         registerRequestsWhileHolding: holdRegisters.length,
         peakRegistersPerSecondStartup: startPeak.peak,
@@ -137,5 +181,18 @@ printTable(
     'peak RSS (MB)': r.peakRssMb,
   })),
 );
+for (const r of results) {
+  if (!r.recovery) continue;
+  const recovery = r.recovery as {
+    back: number;
+    lost: number;
+    allBackMsAfterServerUp?: number;
+    eventLoopDelay: { p99Ms: number };
+  };
+  console.log(
+    `after the restart: ${recovery.back}/${recovery.lost} registered again, all ${recovery.allBackMsAfterServerUp ?? 'NOT'} ms after the server was up; ` +
+      `loop p99 ${recovery.eventLoopDelay.p99Ms.toFixed(0)} ms; server REGISTERs per second from up: ${r.server.restartHistogram?.join(' ')}`,
+  );
+}
 console.log(`wrote ${save()}`);
 process.exit(0);

@@ -1,4 +1,4 @@
-import { assign, fromCallback, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assign, fromPromise, setup, stateIn, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SipError } from './errors';
 import { backoffDelay, backoffPolicyOr, DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from './backoff';
 import { clampDelay, durationOr } from './delay';
@@ -14,15 +14,20 @@ import { defaultMachineEnvironment, type MachineEnvironment } from './environmen
  *   redacted, and opens the real one by index). Stopping the
  *   actor must abandon the attempt and close the socket.
  * - `disconnectTransport` (promise): close the open socket; resolve when closed.
- * - `watchConnection` (callback): while connected, send `{ type: 'CONNECTION_LOST', error }` when the socket closes
- *   without being asked to, and `{ type: 'FLOW_TIMER', seconds }` when the registrar sets this connection's keep-alive
- *   interval (RFC 5626 Flow-Timer; `seconds` undefined: back to `keepAliveIntervalMs`).
+ * - `releaseConnection` (action, on leaving `connected` for any reason): whatever the open connection held is let go
+ *   (sipstate drops the socket and ends the transactions waiting on it).
  * - `sendKeepAlive` (promise): send a CRLF keep-alive ping (RFC 5626); resolve when the server answers.
  * - `sendOptionsKeepAlive` (promise): send an OPTIONS to the server; resolve on any response. Used where the server
  *   does not answer CRLF pings: a ping left unanswered is followed by an OPTIONS before the connection is declared
  *   dead, and a connection whose server answered the OPTIONS keeps using OPTIONS.
- * - `watchNetwork` (callback, for the machine's whole life): send `NETWORK_OFFLINE` / `NETWORK_ONLINE` as the
- *   platform's connectivity changes. No attempt is spent while offline; coming back online tries at once.
+ *
+ * Events the binding sends from outside (sipstate's runtime, or a test), rather than actors the machine runs: one
+ * fewer actor per client each, and no event when nothing happens.
+ * - `CONNECTION_LOST` (`error`): the open socket closed without being asked to. Heeded only while `connected`.
+ * - `FLOW_TIMER` (`seconds`): the registrar set this connection's keep-alive interval (RFC 5626 Flow-Timer; `seconds`
+ *   undefined: back to `keepAliveIntervalMs`). Heeded only while `connected`.
+ * - `NETWORK_OFFLINE` / `NETWORK_ONLINE`: the platform's connectivity changed (the machine starts online). No attempt
+ *   is spent while offline; coming back online tries at once.
  *
  * Two regions run side by side: `network` (`online`/`offline`) and `connection`.
  *
@@ -214,10 +219,8 @@ export const transportMachine = setup({
       throw new SipError('config', 'transport: connectTransport actor not provided');
     }),
     disconnectTransport: fromPromise<void, void>(async () => {}),
-    watchConnection: fromCallback<TransportEvent, { server: string }>(() => () => {}),
     sendKeepAlive: fromPromise<void, void>(async () => {}),
     sendOptionsKeepAlive: fromPromise<void, void>(async () => {}),
-    watchNetwork: fromCallback<TransportEvent>(() => () => {}),
   },
   guards: {
     reconnectionExhausted: ({ context }) =>
@@ -242,6 +245,8 @@ export const transportMachine = setup({
     connectionStable: () => clampDelay(STABLE_CONNECTION_MS),
   },
   actions: {
+    // Supplied by src/: drops the socket and what waits on it. Nothing to let go in a machine run alone.
+    releaseConnection: () => {},
     startFresh: assign({ attempt: 0, serverIndex: 0, error: undefined, retryAt: undefined, retryDelayMs: undefined }),
     // The attempt counter is left alone: only `connectionStable` says the server has recovered.
     markConnected: assign({
@@ -314,7 +319,6 @@ export const transportMachine = setup({
     environment: input.environment ?? defaultMachineEnvironment,
   }),
   type: 'parallel',
-  invoke: { src: 'watchNetwork' },
   // Nothing to check in the states that do not handle it (connecting, probing already, disconnected, failed).
   on: { CHECK_CONNECTION: {} },
   states: {
@@ -368,10 +372,8 @@ export const transportMachine = setup({
           tags: 'connected',
           // Up long enough to count as recovered: the next drop starts the backoff over.
           after: { connectionStable: { actions: 'resetBackoff' } },
-          invoke: {
-            src: 'watchConnection',
-            input: ({ context }) => ({ server: context.servers[context.serverIndex]! }),
-          },
+          // Leaving 'connected' for any reason (lost, keep-alive timeout, disconnect) ends this connection.
+          exit: 'releaseConnection',
           initial: 'idle',
           states: {
             idle: {

@@ -221,7 +221,11 @@ export const userAgentMachine = setup({
       src: 'transport',
       input: ({ context }) => context.transportInput,
       onSnapshot: {
-        // Mirror the status, and raise TRANSPORT_STATUS only when it changed (not on every keep-alive).
+        // Only what the mirror holds: a keep-alive or a timer of the transport is no transition here (no new snapshot
+        // of this machine, nothing for its observers to project). TRANSPORT_STATUS only when the status changed.
+        guard: ({ context, event }) =>
+          transportStatusOf(event.snapshot) !== context.transportStatus ||
+          event.snapshot.context.error !== context.transportError,
         actions: enqueueActions(({ context, event, enqueue }) => {
           const status = transportStatusOf(event.snapshot);
           enqueue.assign({ transportStatus: status, transportError: event.snapshot.context.error });
@@ -235,6 +239,8 @@ export const userAgentMachine = setup({
       src: 'registration',
       input: ({ context }) => context.registrationInput,
       onSnapshot: {
+        // Only a change of status: a refresh (registered to registered) is no transition here.
+        guard: ({ context, event }) => registrationStatusOf(event.snapshot) !== context.registrationStatus,
         actions: assign({ registrationStatus: ({ event }) => registrationStatusOf(event.snapshot) }),
       },
     },

@@ -1,7 +1,7 @@
-import { createActor, fromCallback, fromPromise, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xstate';
 import type { RegisterOutcome } from '../machines/registration.machine';
 import { registrationMachine } from '../machines/registration.machine';
-import { transportMachine, type TransportEvent } from '../machines/transport.machine';
+import { transportMachine } from '../machines/transport.machine';
 import { userAgentMachine } from '../machines/user-agent.machine';
 import { SipError } from './errors';
 import type { Logger } from './logger';
@@ -17,14 +17,13 @@ export interface ClientRuntime {
   connectTransport(serverIndex: number, signal: AbortSignal): Promise<void>;
   disconnectTransport(): Promise<void>;
   /**
-   * Calls `onLost` when the open connection drops, and `onFlowTimer` with the registrar's Flow-Timer (RFC 5626) for
-   * it; returns the cleanup run when leaving 'connected'.
+   * Run on leaving 'connected' for any reason: drops the socket and ends the transactions waiting on it. (A lost
+   * connection and the registrar's Flow-Timer are not watched by an actor: the runtime sends CONNECTION_LOST and
+   * FLOW_TIMER to the transport machine itself.)
    */
-  watchConnection(onLost: (error: SipError) => void, onFlowTimer: (seconds: number | undefined) => void): () => void;
+  releaseConnection(): void;
   sendKeepAlive(signal: AbortSignal): Promise<void>;
   sendOptionsKeepAlive(signal: AbortSignal): Promise<void>;
-  /** Calls `onChange` with connectivity changes; returns the unsubscribe function. */
-  watchNetwork(onChange: (online: boolean) => void): () => void;
   sendRegister(expires: number, signal: AbortSignal): Promise<RegisterOutcome>;
   startUserAgent(): Promise<void>;
   stopUserAgent(): Promise<void>;
@@ -48,25 +47,15 @@ function provideClientMachine() {
   return userAgentMachine.provide({
     actors: {
       transport: transportMachine.provide({
+        actions: { releaseConnection: ({ system }) => runtimeOf(system).releaseConnection() },
         actors: {
           connectTransport: fromPromise<void, { server: string; serverIndex: number }>(({ input, signal, system }) =>
             runtimeOf(system).connectTransport(input.serverIndex, signal),
           ),
           disconnectTransport: fromPromise<void, void>(({ system }) => runtimeOf(system).disconnectTransport()),
-          watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack, system }) =>
-            runtimeOf(system).watchConnection(
-              (error) => sendBack({ type: 'CONNECTION_LOST', error }),
-              (seconds) => sendBack({ type: 'FLOW_TIMER', seconds }),
-            ),
-          ),
           sendKeepAlive: fromPromise<void, void>(({ signal, system }) => runtimeOf(system).sendKeepAlive(signal)),
           sendOptionsKeepAlive: fromPromise<void, void>(({ signal, system }) =>
             runtimeOf(system).sendOptionsKeepAlive(signal),
-          ),
-          watchNetwork: fromCallback<TransportEvent>(({ sendBack, system }) =>
-            runtimeOf(system).watchNetwork((online) =>
-              sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
-            ),
           ),
         },
       }),

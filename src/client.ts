@@ -1,5 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import { stateStream, type StateStream } from './store';
+import type { TransportActorRef, TransportEvent } from '../machines/transport.machine';
 import type { UserAgentCommand } from '../machines/user-agent.machine';
 import type { Call, CallOptions } from './call';
 import { CallsAndMessages, type IncomingMessage, type MessageOptions, type Readiness } from './client/calls';
@@ -12,6 +13,7 @@ import { SipError, toSipError } from './errors';
 import { warnConnectionFailures } from './connection-warnings';
 import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
+import { watchConnectivity } from './platform/network';
 import type { SipTraceEntry } from './sip/trace';
 import { refused, supersedable, type Check } from './settle';
 import type { IdentityState, RegistrationState, SipClientState, TransportState, UserAgentState } from './state';
@@ -161,13 +163,20 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
   const logger = createLogger(config.logLevel, config.logger);
   const calls = new CallsAndMessages(config, logger);
   const sipTrace = new Subject<SipTraceEntry>();
+  // What the socket, the registrar and the platform say reaches the transport machine as plain events: no watcher
+  // actor per client. Undefined until the actor exists (nothing is reported before it starts).
+  let transportRef: TransportActorRef | undefined;
+  const toTransport = (event: TransportEvent): void => transportRef?.send(event);
   const runtime = createRuntime(config, logger, {
     delegate: calls.delegate,
     endCalls: () => calls.endAll(),
     trace: sipTrace,
+    toTransport,
   });
   const actor = createClientActor(config, logger);
   attachRuntime(actor.system, runtime);
+  transportRef = actor.system.get('transport') as TransportActorRef;
+  let stopNetworkWatch = (): void => {};
   const identity: IdentityState = Object.freeze(
     config.uri === undefined ? { anonymous: true } : { anonymous: false, uri: config.uri },
   );
@@ -225,6 +234,7 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     connectionWarnings.unsubscribe();
     stopLifecycle();
     stopLostWatch();
+    stopNetworkWatch();
     streams.stopObserving();
     // Stopping the root actor stops every child: timers are cancelled, promise actors aborted, sockets abandoned.
     actor.stop();
@@ -333,6 +343,11 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
     if (started.status === 'error') throw toSipError(started.error, 'config', 'sipstate could not start its machines');
     // After the root has started: its own observers of its children run before ours (see ClientStreams).
     streams.observeChildren();
+    // One subscription per connectivity source for the whole process (src/platform/network.ts); this client adds a
+    // listener, told only of changes (the machine starts online).
+    stopNetworkWatch = watchConnectivity(config.network?.online$, logger, (online) =>
+      toTransport({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
+    );
   } catch (error) {
     dispose();
     throw error;

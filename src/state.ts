@@ -359,6 +359,7 @@ export function selectRegistrationState(snapshot: RegistrationSnapshot): Registr
 
 /** Shallow equality of two state objects (their fields are primitives or shared error instances). */
 export function sameState<T extends object>(a: T, b: T): boolean {
+  if (a === b) return true;
   const keysA = Object.keys(a) as (keyof T)[];
   if (keysA.length !== Object.keys(b).length) return false;
   return keysA.every((key) => a[key] === b[key]);

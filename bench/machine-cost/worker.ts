@@ -22,10 +22,9 @@ function instantRuntime(): ClientRuntime {
   return {
     connectTransport: done,
     disconnectTransport: done,
-    watchConnection: () => () => {},
+    releaseConnection: () => {},
     sendKeepAlive: done,
     sendOptionsKeepAlive: done,
-    watchNetwork: () => () => {},
     sendRegister: async (expires) => ({ type: 'registered', expires }),
     startUserAgent: done,
     stopUserAgent: done,

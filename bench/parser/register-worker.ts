@@ -17,6 +17,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import WebSocket from 'ws';
 
 // The built package, as users run it (`npm run build` first); a variable, so type checking needs no build.
@@ -152,9 +154,14 @@ async function main(): Promise<void> {
   if (modeArg === 'marginal') {
     // Memory outside the JS heap too (ArrayBuffers, buffers of sockets and native objects): `external`.
     const externalBefore = process.memoryUsage().external;
+    // SIPSTATE_HEAP_SNAPSHOTS=dir: heap snapshots around the second batch (before.heapsnapshot, after.heapsnapshot),
+    // to see what a registered client holds (node ids are stable between the two: new objects are the batch's).
+    const snapshots = process.env.SIPSTATE_HEAP_SNAPSHOTS;
+    if (snapshots) writeHeapSnapshot(join(snapshots, 'before.heapsnapshot'));
     kept.push(...(await Promise.all(Array.from({ length: clients }, (_, i) => register(clients + i)))));
     gc();
     gc();
+    if (snapshots) writeHeapSnapshot(join(snapshots, 'after.heapsnapshot'));
     const after = process.memoryUsage();
     marginalKb = kb(after.heapUsed - heapAfter);
     marginalOutsideHeapKb = kb(after.external - externalBefore);

@@ -1,5 +1,5 @@
-import { Observable } from 'rxjs';
 import { Inviter, UserAgent, type UserAgentDelegate } from 'sip.js';
+import type { TransportEvent } from '../../machines/transport.machine';
 import type { ClientRuntime } from '../client-machine';
 import { SipError, toSipError } from '../errors';
 import type { Logger } from '../logger';
@@ -18,7 +18,12 @@ import { SipWebSocketTransport } from '../sip/websocket-transport';
  *
  * @example
  * ```ts
- * const hooks: RuntimeHooks = { delegate: calls.delegate, endCalls: () => calls.endAll(), trace: new Subject() };
+ * const hooks: RuntimeHooks = {
+ *   delegate: calls.delegate,
+ *   endCalls: () => calls.endAll(),
+ *   trace: new Subject(),
+ *   toTransport: (event) => actor.system.get('transport')?.send(event),
+ * };
  * ```
  */
 export interface RuntimeHooks {
@@ -28,6 +33,12 @@ export interface RuntimeHooks {
   endCalls(): void;
   /** Where every SIP message sent and received goes (`client.sipTrace$`); entries are built only when observed. */
   trace?: SipTraceSink;
+  /**
+   * Where the runtime tells the transport machine what the socket and the registrar said: `CONNECTION_LOST` (the
+   * open socket closed unasked) and `FLOW_TIMER` (a REGISTER 200's Flow-Timer). The machine heeds both only while
+   * connected.
+   */
+  toTransport(event: TransportEvent): void;
 }
 
 /**
@@ -107,8 +118,6 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   // What exists only while started: the sip.js user agent and its REGISTER channel.
   let userAgent: UserAgent | undefined;
   let channel: RegistrationChannel | undefined;
-  // The open connection's watcher: where a REGISTER's Flow-Timer goes (it sets that connection's keep-alive).
-  let reportFlowTimer: ((seconds: number | undefined) => void) | undefined;
   // With a `credentials` provider: stops answering the user agent's challenges (drops answers still awaited).
   let stopAnswering: (() => void) | undefined;
 
@@ -118,6 +127,9 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
     inFlight.abandonAll(reason);
   };
 
+  // For the runtime's whole life: the transport reports only the loss of the socket that is open.
+  transport.onLost((error) => hooks.toTransport({ type: 'CONNECTION_LOST', error }));
+
   const requireUserAgent = (what: string): UserAgent => {
     if (!userAgent) throw new SipError('transport', `${what}: the user agent is not started`);
     return userAgent;
@@ -126,21 +138,14 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   return {
     connectTransport: (serverIndex, signal) => transport.open(config.servers[serverIndex]!, signal),
     disconnectTransport: () => transport.close(),
-    watchConnection: (onLost, onFlowTimer) => {
-      const stopWatching = transport.onLost(onLost);
-      reportFlowTimer = onFlowTimer;
-      return () => {
-        stopWatching();
-        if (reportFlowTimer === onFlowTimer) reportFlowTimer = undefined;
-        // Leaving 'connected' for any reason (lost, keep-alive timeout, disconnect, stop) ends this socket, and every
-        // request in flight on it can never be answered: end them now, not 32 s later.
-        abandonRequests();
-        transport.abandon();
-      };
+    releaseConnection: () => {
+      // Leaving 'connected' for any reason (lost, keep-alive timeout, disconnect) ends this socket, and every request
+      // in flight on it can never be answered: end them now, not 32 s later.
+      abandonRequests();
+      transport.abandon();
     },
     sendKeepAlive: (signal) => transport.ping(signal),
     sendOptionsKeepAlive: (signal) => sendOptionsPing(userAgent, signal),
-    watchNetwork: (onChange) => watchConnectivity(config, logger, onChange),
     sendRegister: (expires, signal) =>
       Promise.resolve().then(() => {
         if (!channel) throw new SipError('transport', 'The user agent is not started');
@@ -164,7 +169,7 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
           ? undefined
           : new RegistrationChannel(created, logger, {
               instanceId: config.instanceId,
-              onFlowTimer: (seconds) => reportFlowTimer?.(seconds),
+              onFlowTimer: (seconds) => hooks.toTransport({ type: 'FLOW_TIMER', seconds }),
             });
       await created.start();
     },
@@ -247,51 +252,3 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
     },
   };
 };
-
-/** `network.online$`, else the browser's connectivity; nothing elsewhere. Returns the unsubscribe function. */
-function watchConnectivity(config: ResolvedOptions, logger: Logger, onChange: (online: boolean) => void): () => void {
-  // config.network.online$ is already an RxJS Observable: resolveOptions converted (and checked) it once.
-  const online$ = config.network?.online$ ?? browserOnline$();
-  if (!online$) return () => {};
-  // A broken connectivity source must not take the client down: carry on as if online.
-  const assumeOnline = (error: unknown): void => {
-    logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
-    onChange(true);
-  };
-  // Repeats dropped here rather than with RxJS's distinctUntilChanged, whose operator machinery is ~0.3 kB gzipped
-  // in a page for this one use.
-  let last: boolean | undefined;
-  const changed = (online: boolean): void => {
-    if (online === last) return;
-    last = online;
-    onChange(online);
-  };
-  try {
-    const subscription = online$.subscribe({ next: changed, error: assumeOnline });
-    return () => subscription.unsubscribe();
-  } catch (error) {
-    assumeOnline(error);
-    return () => {};
-  }
-}
-
-/** The browser's connectivity (`navigator.onLine` and the window's online/offline events), or undefined elsewhere. */
-function browserOnline$(): Observable<boolean> | undefined {
-  const global = globalThis as {
-    navigator?: { onLine?: boolean };
-    addEventListener?: (type: string, listener: () => void) => void;
-    removeEventListener?: (type: string, listener: () => void) => void;
-  };
-  if (typeof global.navigator?.onLine !== 'boolean' || typeof global.addEventListener !== 'function') return undefined;
-  return new Observable<boolean>((subscriber) => {
-    const online = (): void => subscriber.next(true);
-    const offline = (): void => subscriber.next(false);
-    subscriber.next(global.navigator!.onLine!);
-    global.addEventListener!('online', online);
-    global.addEventListener!('offline', offline);
-    return () => {
-      global.removeEventListener?.('online', online);
-      global.removeEventListener?.('offline', offline);
-    };
-  });
-}

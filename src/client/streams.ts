@@ -52,6 +52,14 @@ export class ClientStreams {
   readonly #logger: Logger;
   readonly #subscriptions: { unsubscribe(): void }[] = [];
   #completed = false;
+  // Each machine's last snapshot and its projection: a snapshot read again (every machine's observer publishes, and
+  // most snapshots change one machine) is not projected again, and its state compares by identity.
+  #transportSnapshot: unknown;
+  #transportState: TransportState | undefined;
+  #userAgentSnapshot: unknown;
+  #userAgentState: UserAgentState | undefined;
+  #registrationSnapshot: unknown;
+  #registrationState: RegistrationState | undefined;
 
   /** Attaches the root's observer at once: call before the actor starts. */
   constructor(actor: ClientActor, identity: IdentityState, logger: Logger) {
@@ -72,10 +80,25 @@ export class ClientStreams {
 
   /** The state as the machines have it now (which may be ahead of what was published). */
   read(): SipClientState {
+    const transport = this.#transportActor.getSnapshot();
+    if (transport !== this.#transportSnapshot || !this.#transportState) {
+      this.#transportSnapshot = transport;
+      this.#transportState = selectTransportState(transport);
+    }
+    const userAgent = this.#actor.getSnapshot();
+    if (userAgent !== this.#userAgentSnapshot || !this.#userAgentState) {
+      this.#userAgentSnapshot = userAgent;
+      this.#userAgentState = selectUserAgentState(userAgent);
+    }
+    const registration = this.#registrationActor.getSnapshot();
+    if (registration !== this.#registrationSnapshot || !this.#registrationState) {
+      this.#registrationSnapshot = registration;
+      this.#registrationState = selectRegistrationState(registration);
+    }
     return {
-      transport: selectTransportState(this.#transportActor.getSnapshot()),
-      userAgent: selectUserAgentState(this.#actor.getSnapshot()),
-      registration: selectRegistrationState(this.#registrationActor.getSnapshot()),
+      transport: this.#transportState,
+      userAgent: this.#userAgentState,
+      registration: this.#registrationState,
       identity: this.#identity,
     };
   }

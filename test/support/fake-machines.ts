@@ -1,11 +1,6 @@
-import { createActor, fromCallback, type AnyActorRef } from 'xstate';
+import { createActor, type AnyActorRef } from 'xstate';
 import { registrationMachine, registrationStatusOf, type RegisterOutcome } from '../../machines/registration.machine';
-import {
-  transportMachine,
-  transportStatusOf,
-  type TransportEvent,
-  type TransportInput,
-} from '../../machines/transport.machine';
+import { transportMachine, transportStatusOf, type TransportInput } from '../../machines/transport.machine';
 import { userAgentMachine, userAgentStatusOf, type UserAgentInput } from '../../machines/user-agent.machine';
 import { SipError } from '../../src/errors';
 import { controllable } from './fake-actors';
@@ -29,43 +24,47 @@ export function fakeTransportActors(record?: (name: string) => void) {
   const disconnect = controllable<void>(() => record?.('disconnect'));
   const keepAlive = controllable<void>(() => record?.('keepAlive'));
   const optionsKeepAlive = controllable<void>(() => record?.('optionsKeepAlive'));
-  let network: ((online: boolean) => void) | undefined;
-  let lose: ((error: SipError) => void) | undefined;
-  let watching = 0;
+  // The transport machine the events go to, as the binding in src/ sends them; set by attach().
+  let target: AnyActorRef | undefined;
+  // Connections entered and not yet released: what src/ holds for the open socket (1 while connected, else 0).
+  let held = 0;
+  let wasConnected = false;
   const actors = {
     connectTransport: connect.logic,
     disconnectTransport: disconnect.logic,
     sendKeepAlive: keepAlive.logic,
     sendOptionsKeepAlive: optionsKeepAlive.logic,
-    watchNetwork: fromCallback<TransportEvent>(({ sendBack }) => {
-      network = (online) => sendBack({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' });
-      return () => (network = undefined);
-    }),
-    watchConnection: fromCallback<TransportEvent, { server: string }>(({ sendBack }) => {
-      watching++;
-      lose = (error) => sendBack({ type: 'CONNECTION_LOST', error });
-      return () => {
-        watching--;
-        lose = undefined;
-      };
-    }),
+  };
+  const actions = {
+    releaseConnection: () => {
+      held--;
+    },
   };
   return {
     actors,
+    actions,
     connect,
     disconnect,
     keepAlive,
     optionsKeepAlive,
-    /** Reports connectivity; does nothing while no `watchNetwork` runs. */
-    setOnline: (online: boolean) => network?.(online),
-    /** Drops the open connection; does nothing while no `watchConnection` runs (nothing is open). */
-    lose: (error = new SipError('transport', 'closed')) => lose?.(error),
-    /** How many `watchConnection` actors run (1 while connected, else 0). */
-    get watching(): number {
-      return watching;
+    /** Sends connectivity and connection events to `transport` from now on, as src/ does. */
+    attach: (transport: AnyActorRef) => {
+      target = transport;
+      transport.subscribe((snapshot: { matches(value: unknown): boolean }) => {
+        const connected = snapshot.matches({ connection: 'connected' });
+        if (connected && !wasConnected) held++;
+        wasConnected = connected;
+      });
     },
-    get watchingNetwork(): boolean {
-      return network !== undefined;
+    /** Reports connectivity (NETWORK_ONLINE / NETWORK_OFFLINE). */
+    setOnline: (online: boolean) => target?.send({ type: online ? 'NETWORK_ONLINE' : 'NETWORK_OFFLINE' }),
+    /** The open connection drops (CONNECTION_LOST; the machine heeds it only while connected). */
+    lose: (error = new SipError('transport', 'closed')) => target?.send({ type: 'CONNECTION_LOST', error }),
+    /** The registrar's Flow-Timer for the open connection. */
+    flowTimer: (seconds: number | undefined) => target?.send({ type: 'FLOW_TIMER', seconds }),
+    /** Connections entered and not released by `releaseConnection` (1 while connected, else 0). */
+    get watching(): number {
+      return held;
     },
   };
 }
@@ -81,14 +80,17 @@ export function fakeTransportActors(record?: (name: string) => void) {
  */
 export function fakeTransport(input: TransportInput) {
   const fakes = fakeTransportActors();
-  const actor = createActor(transportMachine.provide({ actors: fakes.actors }), { input }).start();
+  const actor = createActor(transportMachine.provide({ actors: fakes.actors, actions: fakes.actions }), { input });
+  fakes.attach(actor);
+  actor.start();
   return Object.assign(fakes, { actor });
 }
 
 /**
  * A started user agent machine with its transport and registration children, every side effect a fake the test
  * drives. The transport gets the fakes it needs at this level (connect, disconnect, CRLF keep-alive, connection loss);
- * its OPTIONS keep-alive and network watch keep their defaults (answered at once; always online). `order` lists the
+ * its OPTIONS keep-alive keeps its default (answered at once), and connectivity is online unless `setOnline`
+ * says otherwise. `order` lists the
  * promise actors in the order they were invoked.
  *
  * @example
@@ -106,11 +108,12 @@ export function fakeUserAgent(input: UserAgentInput) {
   const unregister = controllable<void>(() => record('unregister'));
   const startUa = controllable<void>(() => record('startUa'));
   const stopUa = controllable<void>(() => record('stopUa'));
-  const { connectTransport, disconnectTransport, sendKeepAlive, watchConnection } = transport.actors;
+  const { connectTransport, disconnectTransport, sendKeepAlive } = transport.actors;
   const machine = userAgentMachine.provide({
     actors: {
       transport: transportMachine.provide({
-        actors: { connectTransport, disconnectTransport, sendKeepAlive, watchConnection },
+        actors: { connectTransport, disconnectTransport, sendKeepAlive },
+        actions: transport.actions,
       }),
       registration: registrationMachine.provide({
         actors: { sendRegister: register.logic, sendUnregister: unregister.logic },
@@ -120,6 +123,7 @@ export function fakeUserAgent(input: UserAgentInput) {
     },
   });
   const actor = createActor(machine, { input });
+  transport.attach(actor.system.get('transport') as AnyActorRef);
   actor.start();
   const child = (id: string) => actor.system.get(id) as AnyActorRef;
   return {
@@ -134,7 +138,7 @@ export function fakeUserAgent(input: UserAgentInput) {
     stopUa,
     order,
     lose: transport.lose,
-    /** Whether the transport's `watchConnection` runs (it is connected). */
+    /** Whether the transport holds a connection it has not released (it is connected). */
     watchingConnection: () => transport.watching > 0,
     status: () => ({
       userAgent: userAgentStatusOf(actor.getSnapshot()),

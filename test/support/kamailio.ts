@@ -59,7 +59,7 @@ export const KAMAILIO_USERS: Readonly<Record<string, string>> = Object.freeze({
   dave: 'dave-secret',
 });
 
-/** Password of every benchmark user `load0` .. `load9999`. */
+/** Password of every benchmark user `load0` .. `load19999`. */
 export const LOAD_USER_PASSWORD = 'load-secret';
 
 /**
@@ -75,9 +75,9 @@ export const FAULT_USERS: Readonly<Record<'unavailable' | 'broken' | 'nobody', s
   nobody: 'nobody-secret',
 });
 
-/** Credentials of benchmark user number `index` (0..9999). */
+/** Credentials of benchmark user number `index` (0..19999: one process's 20,000 open files are the ceiling). */
 export function loadUser(index: number): { user: string; password: string; aor: string } {
-  if (!Number.isInteger(index) || index < 0 || index > 9999)
+  if (!Number.isInteger(index) || index < 0 || index > 19_999)
     throw new RangeError(`load user index out of range: ${index}`);
   return { user: `load${index}`, password: LOAD_USER_PASSWORD, aor: `sip:load${index}@${SIP_DOMAIN}` };
 }

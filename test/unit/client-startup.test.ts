@@ -1,26 +1,38 @@
 import { BehaviorSubject } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
-import type { ClientRuntime } from '../../src/client-machine';
+import { createActor } from 'xstate';
+import { transportMachine } from '../../machines/transport.machine';
 import { createSipClient } from '../../src/client';
+import type { ResolvedOptions } from '../../src/options';
 
-// A runtime whose watchNetwork throws at once: the transport machine fails while the client's machines start. That
-// stands for anything failing inside actor.start() (a bug, a dependency that throws); the options cannot reach it.
+// The transport machine's first entry action throws as the machines start. That stands for anything failing inside
+// actor.start() (a bug, a dependency that throws); the options cannot reach it.
 vi.mock('../../src/client-machine', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/client-machine')>();
   return {
     ...original,
-    attachRuntime: (system: object, runtime: ClientRuntime) =>
-      original.attachRuntime(system, {
-        ...runtime,
-        watchNetwork: (onChange) => {
-          if (failWatchNetwork) throw new TypeError('watchNetwork failed while starting');
-          return runtime.watchNetwork(onChange);
+    createClientActor: (config: ResolvedOptions, logger: Parameters<typeof original.createClientActor>[1]) => {
+      if (!failWhileStarting) return original.createClientActor(config, logger);
+      const failing = original.clientMachine().provide({
+        actors: {
+          transport: transportMachine.provide({
+            actions: {
+              startFresh: () => {
+                throw new TypeError('the transport failed while starting');
+              },
+            },
+          }) as never,
         },
-      }),
+      });
+      return createActor(failing, {
+        input: { transport: {}, registration: {} },
+        ...(config.inspect !== undefined && { inspect: config.inspect as never }),
+      });
+    },
   };
 });
 
-let failWatchNetwork = true;
+let failWhileStarting = true;
 
 describe('createSipClient startup', () => {
   it('throws what failed while its machines started, stops them first, and nothing throws on a later tick', async () => {
@@ -36,7 +48,7 @@ describe('createSipClient startup', () => {
       const online$ = new BehaviorSubject(true);
       const inspected: string[] = [];
       class RecordingWebSocket {}
-      failWatchNetwork = true;
+      failWhileStarting = true;
       expect(() =>
         createSipClient({
           server: 'ws://127.0.0.1:1',
@@ -47,13 +59,13 @@ describe('createSipClient startup', () => {
           network: { online$ },
           inspect: (event) => inspected.push(event.type),
         }),
-      ).toThrowError(/watchNetwork failed while starting/);
+      ).toThrowError(/the transport failed while starting/);
       const seen = inspected.length;
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(problems).toEqual([]);
       // Stopped: no machine of that client moved after the throw.
       expect(inspected.length).toBe(seen);
-      expect(errors.join('\n')).toMatch(/machine error: .*watchNetwork failed while starting/);
+      expect(errors.join('\n')).toMatch(/machine error: .*the transport failed while starting/);
     } finally {
       process.off('uncaughtException', onProblem);
       process.off('unhandledRejection', onProblem);
@@ -61,7 +73,7 @@ describe('createSipClient startup', () => {
   });
 
   it('starts as usual when nothing fails (the mock above is what failed)', () => {
-    failWatchNetwork = false;
+    failWhileStarting = false;
     class RecordingWebSocket {}
     const client = createSipClient({
       server: 'ws://127.0.0.1:1',

@@ -3,10 +3,11 @@
  * user agent, no server. The fake stands where src/client/runtime.ts binds sip.js, through the internal seam
  * `createSipClientWith`; the machines are the real ones. Each test runs in milliseconds.
  */
+import { BehaviorSubject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RegisterOutcome } from '../../machines/registration.machine';
 import { createSipClientWith, type SipClient } from '../../src/client';
-import type { SipRuntime } from '../../src/client/runtime';
+import type { RuntimeFactory, RuntimeHooks, SipRuntime } from '../../src/client/runtime';
 import { SipError } from '../../src/errors';
 import type { SipClientOptions } from '../../src/options';
 import type { SipClientState } from '../../src/state';
@@ -16,9 +17,10 @@ class NoWebSocket {}
 /** A runtime whose every side effect the test sees; connections and REGISTERs answer at once unless told otherwise. */
 function fakeRuntime() {
   const log: string[] = [];
-  const lostListeners = new Set<(error: SipError) => void>();
+  // How the runtime reaches the transport machine (CONNECTION_LOST, FLOW_TIMER): given by createSipClientWith.
+  let hooks: RuntimeHooks | undefined;
+  // Connections opened and not yet released (releaseConnection on leaving 'connected', or dispose).
   let watching = 0;
-  let networkWatches = 0;
   let userAgent = false;
   let connectOutcome: () => Promise<void> = () => Promise.resolve();
   let registerOutcome: (expires: number) => Promise<RegisterOutcome> = (expires) =>
@@ -26,26 +28,19 @@ function fakeRuntime() {
   const runtime: SipRuntime = {
     connectTransport: (serverIndex) => {
       log.push(`connect ${serverIndex}`);
-      return connectOutcome();
+      return connectOutcome().then(() => {
+        watching++;
+      });
     },
     disconnectTransport: () => {
       log.push('disconnect');
       return Promise.resolve();
     },
-    watchConnection: (onLost) => {
-      watching++;
-      lostListeners.add(onLost);
-      return () => {
-        watching--;
-        lostListeners.delete(onLost);
-      };
+    releaseConnection: () => {
+      watching--;
     },
     sendKeepAlive: () => Promise.resolve(),
     sendOptionsKeepAlive: () => Promise.resolve(),
-    watchNetwork: () => {
-      networkWatches++;
-      return () => networkWatches--;
-    },
     sendRegister: (expires) => {
       log.push(`REGISTER ${expires}`);
       return registerOutcome(expires);
@@ -73,6 +68,7 @@ function fakeRuntime() {
     dispose: () => {
       log.push('dispose');
       userAgent = false;
+      watching = 0;
     },
   };
   return {
@@ -80,8 +76,13 @@ function fakeRuntime() {
     log,
     /** The connection drops, as the transport reports it. */
     dropConnection: (error = new SipError('transport', 'WebSocket closed')) => {
-      for (const listener of [...lostListeners]) listener(error);
+      hooks?.toTransport({ type: 'CONNECTION_LOST', error });
     },
+    /** The factory createSipClientWith calls: keeps the hooks, returns the fake. */
+    factory: ((_config, _logger, given) => {
+      hooks = given;
+      return runtime;
+    }) satisfies RuntimeFactory,
     failConnecting: (error: SipError) => {
       connectOutcome = () => Promise.reject(error);
     },
@@ -93,9 +94,6 @@ function fakeRuntime() {
     },
     get watching() {
       return watching;
-    },
-    get networkWatches() {
-      return networkWatches;
     },
   };
 }
@@ -118,7 +116,7 @@ function facade(options: Partial<SipClientOptions> = {}) {
       reconnect: { initialDelayMs: 250, maxDelayMs: 250, maxAttempts: 2 },
       ...options,
     },
-    () => fake.runtime,
+    fake.factory,
   );
   clients.push(client);
   const states: SipClientState[] = [];
@@ -240,7 +238,8 @@ describe('facade against a fake runtime', () => {
 
   it('dispose() rejects what waits (cancelled), completes every stream and leaves no timer, watcher or subscription', async () => {
     vi.useFakeTimers();
-    const { client, fake } = facade({ keepAliveIntervalSec: 30 });
+    const online$ = new BehaviorSubject(true);
+    const { client, fake } = facade({ keepAliveIntervalSec: 30, network: { online$ } });
     const registering = client.register();
     await vi.advanceTimersByTimeAsync(0);
     await registering;
@@ -275,7 +274,7 @@ describe('facade against a fake runtime', () => {
     ]);
     expect(fake.log.at(-1)).toBe('dispose');
     expect(fake.watching).toBe(0);
-    expect(fake.networkWatches).toBe(0);
+    expect(online$.observed).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
     // after dispose: every command rejects cancelled, and dispose() again is a no-op
     await expect(client.start()).rejects.toMatchObject({ kind: 'cancelled' });

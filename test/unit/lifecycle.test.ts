@@ -177,13 +177,12 @@ function fakeRuntime() {
       log.push('disconnect');
       return Promise.resolve();
     },
-    watchConnection: () => () => {},
+    releaseConnection: () => {},
     sendKeepAlive: () => {
       pings++;
       return Promise.resolve();
     },
     sendOptionsKeepAlive: () => Promise.resolve(),
-    watchNetwork: () => () => {},
     sendRegister: (expires): Promise<RegisterOutcome> => {
       log.push(`REGISTER ${expires} at ${Date.now() - T0}`);
       return Promise.resolve({ type: 'registered', expires });

@@ -287,13 +287,15 @@ describe('transport machine', () => {
     },
   );
 
-  it('leaves no timer or watcher behind when stopped', async () => {
+  it('leaves no timer behind when stopped, and releases the connection on leaving connected', async () => {
     const t = setup({ keepAliveIntervalMs: 30_000 });
     t.actor.send({ type: 'CONNECT' });
     t.connect.last.resolve();
     await flush();
-    t.actor.stop();
+    expect(t.watching).toBe(1);
+    t.actor.send({ type: 'DISCONNECT' });
     expect(t.watching).toBe(0);
+    t.actor.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
 });

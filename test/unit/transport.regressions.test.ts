@@ -18,7 +18,6 @@ describe('transport: regressions', () => {
     connect.last.resolve();
     await flush();
     actor.send({ type: 'DISCONNECT' }); // disconnecting: the polite close is still pending
-    expect(t.watchingNetwork).toBe(true);
     t.setOnline(false);
     actor.send({ type: 'CONNECT' });
     await flush();
