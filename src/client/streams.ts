@@ -10,6 +10,7 @@ import {
   selectRegistrationState,
   selectTransportState,
   selectUserAgentState,
+  LEADER_TAB,
   type IdentityState,
   type RegistrationState,
   type SipClientState,
@@ -77,6 +78,7 @@ export class ClientStreams {
       userAgent: selectUserAgentState(this.#actor.getSnapshot()),
       registration: selectRegistrationState(this.#registrationActor.getSnapshot()),
       identity: this.#identity,
+      tab: LEADER_TAB,
     };
   }
 
@@ -112,6 +114,7 @@ export class ClientStreams {
       userAgent: this.userAgent$.getValue(),
       registration: this.registration$.getValue(),
       identity: this.#identity,
+      tab: LEADER_TAB,
     };
     this.commands.judge(combined, () => this.state$.next(combined));
   }

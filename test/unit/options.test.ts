@@ -572,6 +572,7 @@ describe('the known-option lists are derived from the option types', () => {
     sipOptions: true,
     calls: true,
     fastParser: true,
+    tabs: true,
   } satisfies OptionKeys<SipClientOptions>;
   const callKeys = {
     media: true,
