@@ -989,7 +989,10 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     throw new SipConfigError('tabs', `must be 'each' or 'shared', got ${describe(tabs)}`);
   }
   if (tabs === 'shared' && uri === undefined) {
-    throw new SipConfigError('tabs', "'shared' needs a `uri`: the tabs share the registration of one address of record");
+    throw new SipConfigError(
+      'tabs',
+      "'shared' needs a `uri`: the tabs share the registration of one address of record",
+    );
   }
   // Last: a generated id is written to the storage only once every other option is known to be good.
   const instanceIdStorage = validateInstanceIdStorage(option('instanceIdStorage'));

@@ -520,6 +520,7 @@ describe('createSipClient options', () => {
         userAgent: { status: 'stopped' },
         registration: { status: 'unregistered' },
         identity: { anonymous: false, uri: 'sip:alice@example.com' },
+        tab: { role: 'leader' },
       },
     ]);
     expect(client.getState()).toEqual(seen[0]);
