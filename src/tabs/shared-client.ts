@@ -156,6 +156,11 @@ class SharedTabs {
     this.#createInner = createInner;
     this.#logger = logger;
     this.#identity = Object.freeze({ anonymous: false, uri });
+    // Nothing is requested before join() (below), once every field is set.
+    this.#election = new Election(platform.locks, sharedName(uri), {
+      elected: () => this.#lead(),
+      deposed: () => this.#follow(),
+    });
     this.#inner = this.#newInner();
     this.#transport$ = new BehaviorSubject(DISCONNECTED);
     this.#userAgent$ = new BehaviorSubject(STOPPED);
@@ -163,10 +168,6 @@ class SharedTabs {
     this.#state$ = new BehaviorSubject<SipClientState>(this.#combined());
     this.#channel = platform.openChannel(sharedName(uri));
     this.#channel.onmessage = (event) => this.#receive(event.data);
-    this.#election = new Election(platform.locks, sharedName(uri), {
-      elected: () => this.#lead(),
-      deposed: () => this.#follow(),
-    });
     this.client = this.#facade();
     this.#post({ type: 'hello', from: this.#id });
     this.#election.join();
