@@ -12,6 +12,7 @@ import { createLogger } from './logger';
 import { resolveOptions, type SipClientOptions } from './options';
 import type { SipTraceEntry } from './sip/trace';
 import { refused, supersedable, type Check } from './settle';
+import { tabPlatform } from './tabs/platform';
 import { createSharedClient } from './tabs/shared-client';
 import type { IdentityState, RegistrationState, SipClientState, TransportState, UserAgentState } from './state';
 
@@ -147,7 +148,8 @@ export interface SipClient {
  */
 export function createSipClient(options: SipClientOptions): SipClient {
   if (options?.tabs === 'shared') {
-    return createSharedClient(options, (given, gate) => createSipClientWith(given, createSipRuntime, gate));
+    const inner = (given: SipClientOptions, gate: Readiness) => createSipClientWith(given, createSipRuntime, gate);
+    return createSharedClient(options, inner, tabPlatform());
   }
   return createSipClientWith(options, createSipRuntime);
 }

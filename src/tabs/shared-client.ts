@@ -20,7 +20,7 @@ import {
 } from '../state';
 import { stateStream } from '../store';
 import { Election } from './election';
-import { tabPlatform, type ChannelLike, type TabPlatform } from './platform';
+import type { ChannelLike, TabPlatform } from './platform';
 import {
   MAX_TAB_CALLS,
   parseTabMessage,
@@ -82,13 +82,17 @@ function intentAfter(command: TabCommand, intent: TabIntent, registerOnStart: bo
  *
  * @example
  * ```ts
- * const client = createSharedClient(options, (given, gate) => createSipClientWith(given, createSipRuntime, gate));
+ * const client = createSharedClient(
+ *   options,
+ *   (given, gate) => createSipClientWith(given, createSipRuntime, gate),
+ *   tabPlatform(),
+ * );
  * ```
  */
 export function createSharedClient(
   options: SipClientOptions,
   createInner: InnerClientFactory,
-  platform: TabPlatform | undefined = tabPlatform(),
+  platform: TabPlatform | undefined,
 ): SipClient {
   const given = platform?.sharedStorage && options.instanceIdStorage === undefined && options.instanceId === undefined;
   // The tabs share one instance id (kept in localStorage), so that a new leader's REGISTER replaces the old binding.
