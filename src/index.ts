@@ -37,6 +37,7 @@ export type {
   ReconnectOptions,
   SipClientOptions,
   SipUserAgentOptions,
+  TabsMode,
   Timeouts,
 } from './options';
 export { DEFAULT_TIMEOUTS } from './options';
@@ -48,6 +49,8 @@ export type {
   RegistrationState,
   RegistrationStatus,
   SipClientState,
+  TabCall,
+  TabState,
   TransportState,
   TransportStatus,
   UserAgentState,
