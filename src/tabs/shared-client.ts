@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, type Subscription } from 'rxjs';
+import { BehaviorSubject, switchMap, type Observable, type Subscription } from 'rxjs';
 import type { Call } from '../call';
 import type { SipClient } from '../client';
 import type { IncomingMessage, Readiness } from '../client/calls';
@@ -133,9 +133,8 @@ class SharedTabs {
   readonly #registration$: BehaviorSubject<RegistrationState>;
   readonly #state$: BehaviorSubject<SipClientState>;
   readonly #calls$ = new BehaviorSubject<readonly Call[]>(Object.freeze([]));
-  readonly #incomingCalls$ = new Subject<Call>();
-  readonly #messages$ = new Subject<IncomingMessage>();
-  readonly #sipTrace$ = new Subject<SipTraceEntry>();
+  /** The client this tab runs now: the event streams follow it (and sipTrace$ builds entries only when followed). */
+  readonly #inners$: BehaviorSubject<SipClient>;
 
   #inner: SipClient;
   #innerSubscriptions: Subscription[] = [];
@@ -166,6 +165,7 @@ class SharedTabs {
       deposed: () => this.#follow(),
     });
     this.#inner = this.#newInner();
+    this.#inners$ = new BehaviorSubject(this.#inner);
     this.#transport$ = new BehaviorSubject(DISCONNECTED);
     this.#userAgent$ = new BehaviorSubject(STOPPED);
     this.#registration$ = new BehaviorSubject(UNREGISTERED);
@@ -240,9 +240,6 @@ class SharedTabs {
         this.#announce();
       }),
       inner.calls$.subscribe((calls) => this.#watchCalls(calls)),
-      inner.incomingCalls$.subscribe((call) => this.#incomingCalls$.next(call)),
-      inner.messages$.subscribe((message) => this.#messages$.next(message)),
-      inner.sipTrace$.subscribe((entry) => this.#sipTrace$.next(entry)),
     );
     this.#logger.log(`tabs: this tab leads the registration of ${this.#identity.anonymous ? '' : this.#identity.uri}`);
     const ignore = () => undefined; // the outcome is in the streams
@@ -274,6 +271,7 @@ class SharedTabs {
     for (const subscription of this.#callSubscriptions.splice(0)) subscription.unsubscribe();
     this.#inner.dispose();
     this.#inner = this.#newInner();
+    this.#inners$.next(this.#inner);
   }
 
   /** Follows each live call's state, so that the followers see it ring, connect and end. */
@@ -415,9 +413,8 @@ class SharedTabs {
     for (const subject of [this.#transport$, this.#userAgent$, this.#registration$, this.#state$, this.#calls$]) {
       subject.complete();
     }
-    this.#incomingCalls$.complete();
-    this.#messages$.complete();
-    this.#sipTrace$.complete();
+    // The last client's event streams completed with its dispose(): these complete now.
+    this.#inners$.complete();
   }
 
   #facade(): SipClient {
@@ -427,9 +424,9 @@ class SharedTabs {
       registration$: stateStream(this.#registration$),
       state$: stateStream(this.#state$),
       calls$: stateStream(this.#calls$),
-      incomingCalls$: this.#incomingCalls$.asObservable(),
-      messages$: this.#messages$.asObservable(),
-      sipTrace$: this.#sipTrace$.asObservable(),
+      incomingCalls$: this.#inners$.pipe(switchMap((inner): Observable<Call> => inner.incomingCalls$)),
+      messages$: this.#inners$.pipe(switchMap((inner): Observable<IncomingMessage> => inner.messages$)),
+      sipTrace$: this.#inners$.pipe(switchMap((inner): Observable<SipTraceEntry> => inner.sipTrace$)),
       getState: () => this.#state$.getValue(),
       start: () => this.#command('start'),
       register: () => this.#command('register'),
