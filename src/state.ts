@@ -299,7 +299,14 @@ export interface TabCall {
   remote: string;
 }
 
-/** The tab state of a client that is its own leader (`tabs: 'each'`, or the leader of shared tabs). */
+/**
+ * The tab state of a client that is its own leader (`tabs: 'each'`, or the leader of shared tabs): one frozen object.
+ *
+ * @example
+ * ```ts
+ * client.getState().tab === LEADER_TAB; // true with tabs: 'each'
+ * ```
+ */
 export const LEADER_TAB: TabState = Object.freeze({ role: 'leader' });
 
 /**

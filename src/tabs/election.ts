@@ -5,7 +5,14 @@
  * the holder at once, rejecting its request with an AbortError.
  */
 
-/** The part of `navigator.locks` (the Web Locks API) the election uses. */
+/**
+ * The part of `navigator.locks` (the Web Locks API) the election uses.
+ *
+ * @example
+ * ```ts
+ * const locks: LockManagerLike = navigator.locks;
+ * ```
+ */
 export interface LockManagerLike {
   request(
     name: string,
@@ -14,7 +21,14 @@ export interface LockManagerLike {
   ): Promise<unknown>;
 }
 
-/** What the election tells its owner. */
+/**
+ * What the election tells its owner.
+ *
+ * @example
+ * ```ts
+ * const events: ElectionEvents = { elected: () => lead(), deposed: () => follow() };
+ * ```
+ */
 export interface ElectionEvents {
   /** This tab now holds the lock: it is the leader. */
   elected(): void;

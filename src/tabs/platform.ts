@@ -1,6 +1,13 @@
 import type { LockManagerLike } from './election';
 
-/** The part of a BroadcastChannel the shared tabs use. */
+/**
+ * The part of a BroadcastChannel the shared tabs use.
+ *
+ * @example
+ * ```ts
+ * const channel: ChannelLike = new BroadcastChannel('sipstate.tabs sip:alice@example.com');
+ * ```
+ */
 export interface ChannelLike {
   postMessage(data: unknown): void;
   close(): void;

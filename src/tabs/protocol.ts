@@ -9,13 +9,40 @@ import type { RegistrationState, TabCall, TransportState, UserAgentState } from 
  * its kind, message and details) and are rebuilt here.
  */
 
-/** What the shared tabs want of the leader, the strongest last: the leader applies it when it takes office. */
+/**
+ * What the shared tabs want of the leader, the strongest last: the leader applies it when it takes office.
+ *
+ * @example
+ * ```ts
+ * const intent: TabIntent = 'registered'; // a new leader registers
+ * ```
+ */
 export type TabIntent = 'stopped' | 'started' | 'registered';
 
-/** The lifecycle commands a follower forwards to the leader. */
+/**
+ * The lifecycle commands a follower forwards to the leader.
+ *
+ * @example
+ * ```ts
+ * const command: TabCommand = 'register';
+ * ```
+ */
 export type TabCommand = 'start' | 'register' | 'unregister' | 'stop' | 'reconnect';
 
-/** The leader's state as it goes to the followers. */
+/**
+ * The leader's state as it goes to the followers.
+ *
+ * @example
+ * ```ts
+ * const snapshot: TabSnapshot = {
+ *   transport: { status: 'disconnected' },
+ *   userAgent: { status: 'stopped' },
+ *   registration: { status: 'unregistered' },
+ *   intent: 'stopped',
+ *   calls: [],
+ * };
+ * ```
+ */
 export interface TabSnapshot {
   transport: TransportState;
   userAgent: UserAgentState;
@@ -43,7 +70,14 @@ export type TabMessage =
   | { type: 'command'; from: string; to: string; id: number; command: TabCommand }
   | { type: 'result'; from: string; to: string; id: number; error?: SipError };
 
-/** Most calls a `state` lists (the leader's `calls.maxIncoming` tops at 100; the rest are left out). */
+/**
+ * Most calls a `state` lists (the leader's `calls.maxIncoming` tops at 100; the rest are left out).
+ *
+ * @example
+ * ```ts
+ * calls.slice(0, MAX_TAB_CALLS);
+ * ```
+ */
 export const MAX_TAB_CALLS = 16;
 /** Longest tab id. */
 const MAX_ID = 64;
@@ -106,7 +140,14 @@ function has<K extends string>(table: Record<K, true>, value: unknown): value is
   return typeof value === 'string' && Object.hasOwn(table, value);
 }
 
-/** A SipError as data: its kind, message and the details that are numbers or short text. */
+/**
+ * A SipError as data: its kind, message and the details that are numbers or short text.
+ *
+ * @example
+ * ```ts
+ * errorToWire(new SipError('rejected', '404 Not Found', { code: 404 })); // { kind: 'rejected', message: ..., code: 404 }
+ * ```
+ */
 export function errorToWire(error: SipError): Fields {
   const wire: Fields = { kind: error.kind, message: error.message.slice(0, MAX_TEXT) };
   if (error.code !== undefined) wire.code = error.code;

@@ -31,7 +31,14 @@ import {
   type TabSnapshot,
 } from './protocol';
 
-/** Creates the client a tab runs while it leads (and, unstarted, while it follows); `gate` refuses its calls then. */
+/**
+ * Creates the client a tab runs while it leads (and, unstarted, while it follows); `gate` refuses its calls then.
+ *
+ * @example
+ * ```ts
+ * const factory: InnerClientFactory = (options, gate) => createSipClientWith(options, createSipRuntime, gate);
+ * ```
+ */
 export type InnerClientFactory = (options: SipClientOptions, gate: Readiness) => SipClient;
 
 /** Most lifecycle commands a follower keeps waiting for the leader's verdict; more are refused. */
@@ -44,7 +51,14 @@ const DISCONNECTED: TransportState = Object.freeze({ status: 'disconnected' });
 const STOPPED: UserAgentState = Object.freeze({ status: 'stopped' });
 const UNREGISTERED: RegistrationState = Object.freeze({ status: 'unregistered' });
 
-/** The name of the lock and of the channel of the tabs sharing `uri`'s registration. */
+/**
+ * The name of the lock and of the channel of the tabs sharing `uri`'s registration.
+ *
+ * @example
+ * ```ts
+ * sharedName('sip:alice@example.com'); // 'sipstate.tabs sip:alice@example.com'
+ * ```
+ */
 export function sharedName(uri: string): string {
   return `sipstate.tabs ${uri}`;
 }
