@@ -58,6 +58,8 @@ export class Election {
   #release: (() => void) | undefined;
   #leader = false;
   #left = false;
+  /** The steal on its way: a second takeOver() waits for it rather than stealing from the first. */
+  #stealing: Promise<void> | undefined;
 
   constructor(locks: LockManagerLike, name: string, events: ElectionEvents) {
     this.#locks = locks;
@@ -81,7 +83,10 @@ export class Election {
    */
   takeOver(): Promise<void> {
     if (this.#leader) return Promise.resolve();
-    return this.#request(true);
+    this.#stealing ??= this.#request(true).finally(() => {
+      this.#stealing = undefined;
+    });
+    return this.#stealing;
   }
 
   /** Leaves the election: stops waiting, or releases the lock (the next tab in line gets it). */

@@ -212,6 +212,7 @@ const opened: SipClient[] = [];
 afterEach(() => {
   for (const client of opened.splice(0)) client.dispose();
   vi.restoreAllMocks();
+  vi.unstubAllGlobals();
 });
 
 async function waitFor(condition: () => boolean, what: string, ms = 2_000): Promise<void> {
@@ -249,14 +250,22 @@ describe('Election (Web Locks)', () => {
     expect(events.slice(1).sort()).toEqual(['a deposed', 'c elected']);
     expect([a.leader, b.leader, c.leader]).toEqual([false, false, true]);
     await expect(c.takeOver()).resolves.toBeUndefined(); // already the leader
+    // Two takeOver() at once steal once.
+    const both = [b.takeOver(), b.takeOver()];
+    await Promise.all(both);
+    await waitFor(() => events.length === 5, 'c deposed');
+    expect(events.slice(3).sort()).toEqual(['b elected', 'c deposed']);
+    await c.takeOver();
+    await waitFor(() => events.length === 7, 'b deposed');
+    expect(events.slice(5).sort()).toEqual(['b deposed', 'c elected']);
 
     c.leave();
-    await waitFor(() => events.length === 4, 'b leads');
-    expect(events[3]).toBe('b elected'); // b was ahead of a (deposed, back at the end of the line)
-    b.leave();
-    await waitFor(() => events.length === 5, 'a leads');
-    expect(events[4]).toBe('a elected');
+    await waitFor(() => events.length === 8, 'a leads');
+    expect(events[7]).toBe('a elected'); // a was ahead of b (deposed later, back at the end of the line)
     a.leave();
+    await waitFor(() => events.length === 9, 'b leads');
+    expect(events[8]).toBe('b elected');
+    b.leave();
     await expect(a.takeOver()).rejects.toThrow(/left/);
   });
 
@@ -538,6 +547,7 @@ describe("createSipClient({ tabs: 'shared' })", () => {
   });
 
   it("without Web Locks or BroadcastChannel (here, Node) it is 'each', said once at warn", async () => {
+    vi.stubGlobal('navigator', {}); // no navigator.locks, whatever the Node version
     const warn = vi.fn();
     const logger = { debug: vi.fn(), info: vi.fn(), warn, error: vi.fn() };
     const first = createSipClient({ ...options, logLevel: 'warn', logger });
