@@ -9,7 +9,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BENCH_DIR, ROOT } from './lib';
 
-const BENCHMARKS = ['registration', 'scale', 'recovery', 'bundle', 'streams', 'parser', 'machine-cost'] as const;
+const BENCHMARKS = [
+  'registration',
+  'scale',
+  'recovery',
+  'bundle',
+  'streams',
+  'parser',
+  'machine-cost',
+  'tabs',
+] as const;
 // Where each benchmark lives: bench/<name>.ts, except the parser's (issue 10), which has its own folder.
 const FILES: Partial<Record<(typeof BENCHMARKS)[number], string>> = { parser: 'parser/run.ts' };
 type Benchmark = (typeof BENCHMARKS)[number];
