@@ -159,6 +159,7 @@ class SharedTabs {
   #forwarded = new Map<number, { command: TabCommand; resolve(): void; reject(error: SipError): void }>();
   #nextCommandId = 0;
   #disposed = false;
+  #announcing = false;
 
   constructor(
     options: SipClientOptions,
@@ -296,8 +297,20 @@ class SharedTabs {
     this.#announce();
   }
 
-  /** The leader's state to the followers. */
+  /**
+   * The leader's state to the followers: once per microtask, however many changes (or `hello`s, which any script of
+   * the origin can post in a loop) asked for it in that tick, with the state as it is then.
+   */
   #announce(): void {
+    if (this.#announcing) return;
+    this.#announcing = true;
+    queueMicrotask(() => {
+      this.#announcing = false;
+      this.#postState();
+    });
+  }
+
+  #postState(): void {
     if (this.#disposed || this.#role !== 'leader') return;
     const calls = this.#calls$
       .getValue()
