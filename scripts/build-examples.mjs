@@ -2,13 +2,14 @@
 // Builds the example apps (examples/angular, svelte, react) the way a user gets sipstate: from the packed package.
 //
 // 1. `npm pack` the repository root (its dist/ must be built: `npm run build`, which `npm test` runs first) into
-//    examples/built-by-npm-run-test-examples/sipstate.tgz, which each example depends on as
-//    "file:../built-by-npm-run-test-examples/sipstate.tgz". The folder's name is the message: in a fresh clone,
-//    `npm install` in an example fails with ENOENT on that path before any script of the example could run (npm
-//    resolves file: dependencies first, and runs even `preinstall` after installing them).
-// 2. In each example: `npm ci` when node_modules is missing or its lockfile changed; when only sipstate changed,
-//    `npm install --no-save` of the tarball replaces that one package (2 s instead of a full install).
+//    examples/built-by-npm-run-test-examples/sipstate.tgz.
+// 2. In each example: `npm ci` when node_modules is missing or its lockfile changed (the examples depend on
+//    "file:../.." with install-links, so that copies the repository's files in, and works from a fresh clone); then,
+//    and whenever only sipstate changed, `npm install --no-save` of the tarball replaces that one package (2 s instead
+//    of a full install): the apps are built from exactly what `npm publish` would ship.
 // 3. Build each example for production, unless nothing it is built from changed since its last build.
+// 4. Run each example's own unit tests (`npm test`, where its package.json has a `test` script: Vitest with
+//    sipstate/testing's fake SIP server), unless nothing they run changed since they last passed.
 // The examples are handled side by side. Run as `npm run test:examples`; apps.test.ts then serves and tests the builds.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,6 +35,7 @@ const TARBALL = join(PACK_DIR, 'sipstate.tgz');
 const APPS = { angular: 'dist/browser', svelte: 'dist', react: 'dist' };
 const INSTALL_STAMP = 'node_modules/.sipstate-example-install.json';
 const BUILD_STAMP = '.sipstate-example-build.json';
+const TEST_STAMP = '.sipstate-example-test.json';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -70,7 +72,8 @@ function sourceHash(dir, tarballHash) {
   const hash = createHash('sha256').update(tarballHash);
   const walk = (folder) => {
     for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (['node_modules', 'dist', '.angular'].includes(entry.name) || entry.name === BUILD_STAMP) continue;
+      if (['node_modules', 'dist', '.angular'].includes(entry.name) || [BUILD_STAMP, TEST_STAMP].includes(entry.name))
+        continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
       else hash.update(relative(dir, path)).update(readFileSync(path));
@@ -80,15 +83,18 @@ function sourceHash(dir, tarballHash) {
   return hash.digest('hex');
 }
 
-/** The lockfiles record sipstate without an integrity hash: the tarball changes with every change to sipstate. */
+/**
+ * The lockfiles record sipstate as the repository itself (`file:../..`), which a fresh clone has: an app whose lockfile
+ * was saved after `npm install <tarball>` would point at a file only `npm run test:examples` makes.
+ */
 function checkLockfile(dir) {
   const lock = readJson(join(dir, 'package-lock.json'));
   const entry = lock?.packages?.['node_modules/sipstate'];
   if (!entry) throw new Error(`${relative(ROOT, dir)}/package-lock.json has no sipstate: run npm install there`);
-  if (entry.integrity) {
+  if (entry.resolved !== 'file:../..' || entry.integrity) {
     throw new Error(
-      `${relative(ROOT, dir)}/package-lock.json pins sipstate's tarball by integrity, which breaks npm ci on the next change ` +
-        'to sipstate: delete that "integrity" line (under "node_modules/sipstate")',
+      `${relative(ROOT, dir)}/package-lock.json records sipstate as ${entry.resolved}, not the repository: ` +
+        'set "sipstate": "file:../.." in its package.json and run `npm install` there',
     );
   }
 }
@@ -118,11 +124,14 @@ async function prepare(app, distFolder, tarballHash) {
   checkLockfile(dir);
   const lockHash = sha256(readFileSync(join(dir, 'package-lock.json')));
   const installed = readJson(join(dir, INSTALL_STAMP));
-  if (!installed || installed.lockHash !== lockHash) {
+  const fullInstall = !installed || installed.lockHash !== lockHash;
+  if (fullInstall) {
     log(`${app}: npm ci`);
     await run('npm', ['ci', '--no-audit', '--no-fund'], dir);
-  } else if (installed.tarballHash !== tarballHash) {
-    log(`${app}: sipstate changed, reinstalling it`);
+  }
+  // `npm ci` copied the repository's files (the lockfile says `file:../..`); the tarball is what `npm publish` ships.
+  if (fullInstall || installed.tarballHash !== tarballHash) {
+    log(`${app}: installing the packed sipstate`);
     await run(
       'npm',
       ['install', '--no-save', '--no-audit', '--no-fund', '../built-by-npm-run-test-examples/sipstate.tgz'],
@@ -135,14 +144,24 @@ async function prepare(app, distFolder, tarballHash) {
   const built = readJson(join(dir, BUILD_STAMP));
   if (built?.inputs === inputs && existsSync(join(dir, distFolder, 'index.html'))) {
     log(`${app}: build up to date`);
+  } else {
+    log(`${app}: building`);
+    await run('npm', ['run', 'build', '--silent'], dir);
+    if (!existsSync(join(dir, distFolder, 'index.html')))
+      throw new Error(`${app}: the build made no ${distFolder}/index.html`);
+    writeFileSync(join(dir, BUILD_STAMP), JSON.stringify({ inputs }));
+    log(`${app}: built`);
+  }
+
+  if (!readJson(join(dir, 'package.json'))?.scripts?.test) return;
+  if (readJson(join(dir, TEST_STAMP))?.inputs === inputs) {
+    log(`${app}: unit tests passed before, nothing changed`);
     return;
   }
-  log(`${app}: building`);
-  await run('npm', ['run', 'build', '--silent'], dir);
-  if (!existsSync(join(dir, distFolder, 'index.html')))
-    throw new Error(`${app}: the build made no ${distFolder}/index.html`);
-  writeFileSync(join(dir, BUILD_STAMP), JSON.stringify({ inputs }));
-  log(`${app}: built`);
+  log(`${app}: unit tests`);
+  await run('npm', ['test', '--silent'], dir);
+  writeFileSync(join(dir, TEST_STAMP), JSON.stringify({ inputs }));
+  log(`${app}: unit tests passed`);
 }
 
 try {

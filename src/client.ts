@@ -52,9 +52,10 @@ export interface SipClient {
   start(): Promise<void>;
   /**
    * Registers, starting the client first if it is stopped, and keeps the registration up until `unregister()` or
-   * `stop()`. Resolves when registered; rejects with the SipError of a registration that ended 'failed', with kind
-   * `timeout` when a REGISTER went unanswered for `timeouts.register` (the registration keeps retrying with backoff),
-   * or kind `cancelled` when superseded.
+   * `stop()`. Resolves when registered; rejects with the SipError of a registration that ended 'failed' (kind `auth`
+   * for refused credentials, or a `credentials` provider that failed), with kind `timeout` when a REGISTER went
+   * unanswered for `timeouts.register` (the registration keeps retrying with backoff), or kind `cancelled` when
+   * superseded.
    */
   register(): Promise<void>;
   /** Removes the registration (REGISTER with expires 0). Resolves when unregistered. */

@@ -39,6 +39,9 @@ export type {
   SipUserAgentOptions,
   TabsMode,
   Timeouts,
+  Credentials,
+  CredentialsChallenge,
+  CredentialsProvider,
 } from './options';
 export { DEFAULT_TIMEOUTS } from './options';
 export type { SipTraceEntry } from './sip/trace';

@@ -78,6 +78,38 @@ export interface SipClientOptions {
    * `exactOptionalPropertyTypes`).
    */
   authorizationPassword?: string | undefined;
+  /**
+   * The digest HA1 in place of the password: `md5(username:realm:password)` as 32 hex digits, so the password itself
+   * need not be on the device. Needs `authorizationUsername`; not with `authorizationPassword`. Never logged, never in
+   * any state. `undefined` is the same as leaving it out.
+   *
+   * @example
+   * ```ts
+   * createSipClient({ ..., authorizationUsername: 'alice', authorizationHa1: '8b1a9953c4611296a827abf8c47804d7' });
+   * ```
+   */
+  authorizationHa1?: string | undefined;
+  /**
+   * Credentials asked for when a server challenges (401 or 407), for REGISTER, INVITE, MESSAGE and in-dialog requests
+   * alike: a function given the challenge (`realm`, `method`, `attempt`, `status`) that returns, or resolves to,
+   * `{ username, password }` or `{ username, ha1 }`. Asked again on every challenge, so a password or token rotated at
+   * the server is used by the next request without a new client. What it returns is checked (strings without CR, LF
+   * or NUL; `username` 1 to 256 characters without `"` or `\`; `password` 1 to 8,192 characters; `ha1` 32 hex digits)
+   * and kept only until that challenge is answered: never in any state, log or trace. A provider that throws,
+   * rejects, returns anything else or takes longer than `timeouts.register` leaves the challenge unanswered: the
+   * request fails with kind `auth` (a registration ends 'failed'), and the message says the provider failed, never
+   * what it returned. Replaces `authorizationUsername`, `authorizationPassword` and `authorizationHa1`.
+   *
+   * @example
+   * ```ts
+   * createSipClient({
+   *   server: 'wss://sip.example.com',
+   *   uri: 'sip:alice@example.com',
+   *   credentials: async ({ realm }) => ({ username: 'alice', password: await fetchSipToken(realm) }),
+   * });
+   * ```
+   */
+  credentials?: CredentialsProvider;
   /** Seconds asked for in REGISTER: an integer from 1 to 86,400 (a day). Default 600. The server may grant less. */
   expires?: number;
   /** `true`: register as soon as started, and stay registered. Default `false`. */
@@ -307,7 +339,7 @@ const OWNED_SIP_OPTIONS = {
   uri: 'use the `uri` option',
   authorizationUsername: 'use the `authorizationUsername` option',
   authorizationPassword: 'use the `authorizationPassword` option',
-  authorizationHa1: 'use the `authorizationPassword` option (sipstate keeps credentials out of its state)',
+  authorizationHa1: 'use the `authorizationHa1` option',
   transportOptions: 'use the `server` option (and `webSocket`)',
   transportConstructor: 'sipstate supplies its own transport; use `server` and `webSocket`',
   reconnectionAttempts: 'use the `reconnect` option',
@@ -381,6 +413,52 @@ export interface InstanceIdStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
 }
+
+/**
+ * What a {@link CredentialsProvider} is told about a digest challenge. Its text comes from the server: bounded (a realm
+ * of at most 256 characters, without CR, LF or NUL) but not trusted.
+ *
+ * @example
+ * ```ts
+ * const challenge: CredentialsChallenge = { realm: 'example.com', method: 'REGISTER', attempt: 1, status: 401 };
+ * ```
+ */
+export interface CredentialsChallenge {
+  /** The digest realm the server asks credentials for. */
+  readonly realm: string;
+  /** The method of the request challenged: `REGISTER`, `INVITE`, `MESSAGE`, `BYE`, ... */
+  readonly method: string;
+  /** 1 for the first challenge to a request; 2 when the server challenges the answered request again (a stale nonce). */
+  readonly attempt: number;
+  /** 401 (a registrar or user agent asks) or 407 (a proxy asks). */
+  readonly status: 401 | 407;
+}
+
+/**
+ * The answer to a digest challenge: a user name with the password, or with the HA1 (`md5(username:realm:password)`,
+ * 32 hex digits) in its place.
+ *
+ * @example
+ * ```ts
+ * const withPassword: Credentials = { username: 'alice', password: 'token-from-my-backend' };
+ * const withHa1: Credentials = { username: 'alice', ha1: '8b1a9953c4611296a827abf8c47804d7' };
+ * ```
+ */
+export type Credentials = { username: string; password: string } | { username: string; ha1: string };
+
+/**
+ * The `credentials` option: asked on each digest challenge, it returns (or resolves to) the {@link Credentials} to
+ * answer it with.
+ *
+ * @example
+ * ```ts
+ * const credentials: CredentialsProvider = async ({ realm, attempt }) => {
+ *   const { token } = await fetch(`/sip-token?realm=${encodeURIComponent(realm)}&fresh=${attempt > 1}`).then((r) => r.json());
+ *   return { username: 'alice', password: token };
+ * };
+ * ```
+ */
+export type CredentialsProvider = (challenge: CredentialsChallenge) => Credentials | PromiseLike<Credentials>;
 
 /**
  * How long each command may wait, in milliseconds. Every field is optional: the defaults ({@link DEFAULT_TIMEOUTS})
@@ -465,6 +543,8 @@ export interface ResolvedOptions
   /** Absent when not given (or given as undefined). */
   authorizationUsername?: string;
   authorizationPassword?: string;
+  authorizationHa1?: string;
+  credentials?: CredentialsProvider;
   inspect?: SipClientOptions['inspect'];
   /** `'log'` is normalised to `'info'`. */
   logLevel: Exclude<SipLogLevel, 'log'>;
@@ -489,6 +569,8 @@ const KNOWN_OPTIONS = {
   uri: true,
   authorizationUsername: true,
   authorizationPassword: true,
+  authorizationHa1: true,
+  credentials: true,
   expires: true,
   register: true,
   webSocket: true,
@@ -508,6 +590,9 @@ const KNOWN_OPTIONS = {
   calls: true,
   tabs: true,
 } satisfies OptionKeys<SipClientOptions>;
+
+/** A digest HA1: an MD5 digest in hex. */
+const HA1 = /^[0-9a-f]{32}$/i;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -875,11 +960,15 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
 
   const authorizationUsername = option('authorizationUsername');
   const authorizationPassword = option('authorizationPassword');
+  const authorizationHa1 = option('authorizationHa1');
   if (
     authorizationUsername !== undefined &&
     (typeof authorizationUsername !== 'string' || authorizationUsername === '')
   ) {
     throw new SipConfigError('authorizationUsername', 'must be a non-empty string');
+  }
+  if (authorizationUsername !== undefined && !isSafeHeaderValue(authorizationUsername)) {
+    throw new SipConfigError('authorizationUsername', 'must not hold CR, LF or NUL (it goes into a SIP header)');
   }
   if (authorizationPassword !== undefined) {
     // The message never echoes the value: it is a secret.
@@ -887,6 +976,33 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       throw new SipConfigError('authorizationPassword', 'must be a string');
     if (authorizationUsername === undefined) {
       throw new SipConfigError('authorizationPassword', 'needs `authorizationUsername` as well');
+    }
+  }
+  if (authorizationHa1 !== undefined) {
+    // Never echoed either: an HA1 is as good as the password for this realm.
+    if (typeof authorizationHa1 !== 'string' || !HA1.test(authorizationHa1)) {
+      throw new SipConfigError('authorizationHa1', 'must be 32 hex digits (md5 of username:realm:password)');
+    }
+    if (authorizationPassword !== undefined) {
+      throw new SipConfigError('authorizationHa1', 'cannot be given with `authorizationPassword`: give one of them');
+    }
+    if (authorizationUsername === undefined) {
+      throw new SipConfigError('authorizationHa1', 'needs `authorizationUsername` as well');
+    }
+  }
+  const credentials = option('credentials');
+  if (credentials !== undefined) {
+    if (typeof credentials !== 'function') {
+      throw new SipConfigError(
+        'credentials',
+        `must be a function (challenge) => { username, password } or { username, ha1 }, got ${describe(credentials)}`,
+      );
+    }
+    if (authorizationUsername !== undefined || authorizationPassword !== undefined || authorizationHa1 !== undefined) {
+      throw new SipConfigError(
+        'credentials',
+        'replaces `authorizationUsername`, `authorizationPassword` and `authorizationHa1`: give one or the other',
+      );
     }
   }
 
@@ -1003,6 +1119,8 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     ...(uri !== undefined && { uri }),
     ...(authorizationUsername !== undefined && { authorizationUsername }),
     ...(authorizationPassword !== undefined && { authorizationPassword }),
+    ...(authorizationHa1 !== undefined && { authorizationHa1: authorizationHa1.toLowerCase() }),
+    ...(credentials !== undefined && { credentials: credentials as CredentialsProvider }),
     expires,
     register: register ?? false,
     webSocket,

@@ -5,6 +5,7 @@ import { SipError, toSipError } from '../errors';
 import { installFastParser } from '../fast-parser';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
+import { answerChallengesWith } from '../sip/credentials';
 import { InFlightRequests, requestOutcome } from '../sip/in-flight';
 import { sessionDescriptionHandlerFactoryFor } from '../sip/media';
 import { sendOptionsPing } from '../sip/options-ping';
@@ -103,6 +104,8 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   let channel: RegistrationChannel | undefined;
   // The open connection's watcher: where a REGISTER's Flow-Timer goes (it sets that connection's keep-alive).
   let reportFlowTimer: ((seconds: number | undefined) => void) | undefined;
+  // With a `credentials` provider: stops answering the user agent's challenges (drops answers still awaited).
+  let stopAnswering: (() => void) | undefined;
 
   /** Ends every transaction in flight at once (kind `transport`); no reason: the connection was lost. */
   const abandonRequests = (reason?: string): void => {
@@ -144,6 +147,12 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
         sessionDescriptionHandlerFactory,
       });
       userAgent = created;
+      stopAnswering?.();
+      // A provider as slow as a REGISTER may be: its answer would come after the registration's deadline anyway.
+      stopAnswering =
+        config.credentials === undefined
+          ? undefined
+          : answerChallengesWith(created, config.credentials, logger, config.timeouts.register);
       // An anonymous client never registers: it gets no REGISTER channel.
       channel =
         config.uri === undefined
@@ -158,6 +167,8 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
       hooks.endCalls();
       const stopping = userAgent;
       abandonRequests('Stopped');
+      stopAnswering?.();
+      stopAnswering = undefined;
       channel = undefined;
       userAgent = undefined;
       await stopping?.stop().catch((error: unknown) => logger.warn(`sip.js stop failed: ${String(error)}`));
@@ -216,6 +227,8 @@ export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
     onConnectionLost: (listener) => transport.onLost(listener),
     dispose: () => {
       abandonRequests('Disposed');
+      stopAnswering?.();
+      stopAnswering = undefined;
       transport.abandon();
       const stopping = userAgent;
       channel = undefined;

@@ -1,4 +1,5 @@
 import { SipError } from '../errors';
+import { providerFailureOf } from './credentials';
 
 /** RFC 3261 delta-seconds, at most 10 digits (above 2^32, which any cap in the machine is far below). */
 const DELTA_SECONDS = /^\d{1,10}$/;
@@ -63,7 +64,8 @@ export interface FinalResponseLike {
  *
  * - 408 (the server's, or sip.js's after Timer F): `timeout`;
  * - sip.js's synthetic 503 (no Call-ID: the request could not be sent, the connection is gone): `transport`;
- * - 401, 407 (a challenge still refused after the core answered it) and 403: `auth`;
+ * - 401, 407 (a challenge still refused after the core answered it, or left unanswered because the `credentials`
+ *   provider failed: the message then says so) and 403: `auth`;
  * - anything else: `rejected`.
  *
  * `code` and `reason` come from the status line; `retryAfter` from a Retry-After that is strict delta-seconds
@@ -88,6 +90,11 @@ export function errorFromResponse(response: FinalResponseLike, what: string): Si
     return new SipError('transport', `${what} could not be sent: connection lost`, details);
   }
   if (code === 401 || code === 407 || code === 403) {
+    // The challenge was never answered: the `credentials` provider failed (why, without any secret, is kept aside).
+    const providerFailure = providerFailureOf(message);
+    if (providerFailure !== undefined) {
+      return new SipError('auth', `${what} not authenticated: ${providerFailure}`, details);
+    }
     return new SipError('auth', `${what} refused: ${status} (credentials rejected)`, details);
   }
   return new SipError('rejected', `${what} rejected: ${status}`, details);

@@ -33,6 +33,7 @@ export function createUserAgent(
     ...(uri !== undefined && { uri }),
     ...(options.authorizationUsername !== undefined && { authorizationUsername: options.authorizationUsername }),
     ...(options.authorizationPassword !== undefined && { authorizationPassword: options.authorizationPassword }),
+    ...(options.authorizationHa1 !== undefined && { authorizationHa1: options.authorizationHa1 }),
     transportConstructor,
     transportOptions: {},
     // sip.js rejects an incoming call with 480 after its own noAnswerTimeout (default 60 s); sipstate's call machine

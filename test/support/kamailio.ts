@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import {
   accessSync,
@@ -226,6 +226,16 @@ export interface KamailioServer {
   waitForRequests(filter: KamailioRequestFilter, count?: number, timeoutMs?: number): Promise<KamailioRequestLog[]>;
   /** Resolve with the matching replies once at least `count` were logged; reject after `timeoutMs` (default 5000). */
   waitForReplies(filter: KamailioReplyFilter, count?: number, timeoutMs?: number): Promise<KamailioReplyLog[]>;
+  /**
+   * Runs one `kamcmd` command on this instance's control socket (ctl module, binrpc, in its runtime dir) and resolves
+   * with its output, e.g. `rpc('ul.lookup', 'location', 'alice@sipstate.test')`. Rejects when kamcmd fails.
+   */
+  rpc(...command: string[]): Promise<string>;
+  /**
+   * Sets `user`'s password at run time (the cfg's "passwords" htable, which wins over its built-in table): the next
+   * challenge of that user is checked against it. User `rotating` starts with `rotating-v1`.
+   */
+  setPassword(user: string, password: string): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
@@ -533,6 +543,9 @@ class KamailioInstance implements KamailioServer {
       `UDP_PORT=${this.udpPort}`,
       '-A',
       `MIN_EXPIRES=${this.minExpires}`,
+      // kamcmd's socket, in the runtime dir (a quoted string: defines are not expanded inside the cfg's strings).
+      '-A',
+      `CTL_SOCKET="unix:${join(runDir, 'ctl')}"`,
     ];
     if (o.maxExpires !== undefined) args.push('-A', `MAX_EXPIRES=${o.maxExpires}`);
     if (o.udpChildren !== undefined) args.push('-A', `UDP_CHILDREN=${o.udpChildren}`);
@@ -737,6 +750,23 @@ class KamailioInstance implements KamailioServer {
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  rpc(...command: string[]): Promise<string> {
+    const runDir = this.runDir;
+    if (!runDir || !this.child) return Promise.reject(new Error('kamailio is not running'));
+    const bin = findBinary('kamcmd', 'KAMCMD_BIN', ['/usr/sbin', '/usr/bin']);
+    if (!bin) return Promise.reject(new Error(`kamcmd not found; ${SETUP_HINT}`));
+    return new Promise((resolvePromise, reject) => {
+      execFile(bin, ['-s', `unix:${join(runDir, 'ctl')}`, ...command], { timeout: 5_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`kamcmd ${command.join(' ')} failed: ${error.message}\n${stderr}`));
+        else resolvePromise(stdout);
+      });
+    });
+  }
+
+  async setPassword(user: string, password: string): Promise<void> {
+    await this.rpc('htable.sets', 'passwords', user, password);
   }
 
   async stop(): Promise<void> {

@@ -42,6 +42,27 @@ describe('createSipClient options', () => {
     ['a bad server in a list', { server: ['wss://ok.example.com', 'https://bad.example.com'] }, 'server[1]'],
     ['a password without a username', { authorizationPassword: 'secret' }, 'authorizationPassword'],
     ['an empty username', { authorizationUsername: '' }, 'authorizationUsername'],
+    ['a username with CRLF', { authorizationUsername: 'alice\r\nX: 1' }, 'authorizationUsername'],
+    ['an HA1 that is not 32 hex digits', { authorizationUsername: 'a', authorizationHa1: 'abc' }, 'authorizationHa1'],
+    ['an HA1 of 33 hex digits', { authorizationUsername: 'a', authorizationHa1: 'a'.repeat(33) }, 'authorizationHa1'],
+    ['an HA1 as a number', { authorizationUsername: 'a', authorizationHa1: 12 }, 'authorizationHa1'],
+    ['an HA1 without a username', { authorizationHa1: 'a'.repeat(32) }, 'authorizationHa1'],
+    [
+      'an HA1 with a password',
+      { authorizationUsername: 'a', authorizationPassword: 'p', authorizationHa1: 'a'.repeat(32) },
+      'authorizationHa1',
+    ],
+    ['credentials that are no function', { credentials: { username: 'a', password: 'p' } }, 'credentials'],
+    [
+      'credentials with a static password',
+      { credentials: () => ({ username: 'a', password: 'p' }), authorizationUsername: 'a', authorizationPassword: 'p' },
+      'credentials',
+    ],
+    [
+      'credentials with a static username',
+      { credentials: () => ({ username: 'a', password: 'p' }), authorizationUsername: 'a' },
+      'credentials',
+    ],
     ['expires 0', { expires: 0 }, 'expires'],
     ['negative expires', { expires: -5 }, 'expires'],
     ['fractional expires', { expires: 1.5 }, 'expires'],
@@ -489,6 +510,38 @@ describe('createSipClient options', () => {
     }
   });
 
+  it('never echoes an HA1 in a config error, and keeps a good one in lower case', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const bad = `${'f'.repeat(31)}g-secret-ha1`;
+    const error = (() => {
+      try {
+        createSipClient({ ...valid(RecordingWebSocket), authorizationUsername: 'alice', authorizationHa1: bad });
+      } catch (thrown) {
+        return thrown as SipConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(SipConfigError);
+    expect(error?.field).toBe('authorizationHa1');
+    expect(error?.message).not.toContain('secret-ha1');
+    const ha1 = 'ABCDEF0123456789ABCDEF0123456789';
+    const resolved = resolveOptions({
+      ...valid(RecordingWebSocket),
+      authorizationUsername: 'alice',
+      authorizationHa1: ha1,
+    });
+    expect(resolved.authorizationHa1).toBe(ha1.toLowerCase());
+    expect(resolved).not.toHaveProperty('authorizationPassword');
+  });
+
+  it('keeps a credentials provider as given, with no static credentials beside it', () => {
+    const { RecordingWebSocket } = recordingWebSocket();
+    const credentials = async () => ({ username: 'alice', password: 'p' });
+    const resolved = resolveOptions({ ...valid(RecordingWebSocket), credentials });
+    expect(resolved.credentials).toBe(credentials);
+    expect(resolved).not.toHaveProperty('authorizationUsername');
+    expect(resolved).not.toHaveProperty('authorizationPassword');
+  });
+
   it('requires a WebSocket constructor where the platform has none', () => {
     const global = globalThis as { WebSocket?: unknown };
     const saved = global.WebSocket;
@@ -573,6 +626,8 @@ describe('the known-option lists are derived from the option types', () => {
     sipOptions: true,
     calls: true,
     fastParser: true,
+    authorizationHa1: true,
+    credentials: true,
     tabs: true,
   } satisfies OptionKeys<SipClientOptions>;
   const callKeys = {

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { createSipClient, type SipClient, type SipClientOptions, type SipClientState, type SipError } from 'sipstate';
 import { useSipState } from 'sipstate/react';
+import { Phone } from './Phone';
 import { useNow } from './useNow';
 
 interface Settings {
@@ -122,6 +123,7 @@ export function App() {
         </div>
       </form>
       {state ? <Status state={state} /> : <p className="card hint">Fill in the form and press Start.</p>}
+      {session && <Phone client={session.client} />}
     </main>
   );
 }
