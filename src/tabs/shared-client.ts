@@ -328,6 +328,7 @@ class SharedTabs {
   }
 
   #post(message: TabMessage): void {
+    if (this.#disposed) return; // the channel is closed: a verdict that comes after dispose() goes nowhere
     try {
       this.#channel.postMessage(toWire(message));
     } catch (error) {
