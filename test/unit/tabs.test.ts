@@ -412,6 +412,17 @@ describe("createSipClient({ tabs: 'shared' })", () => {
     expect(new Set(tabs.flatMap((tab) => tab.instanceIds)).size).toBe(1);
   });
 
+  it('register() called at once, before the lock is granted, waits and runs when this tab leads: one REGISTER', async () => {
+    const { open } = origin();
+    const a = open();
+    opened.push(a.client);
+    expect(role(a.client)).toBe('follower'); // the lock is granted on a later task
+    await a.client.register();
+    expect(role(a.client)).toBe('leader');
+    expect(a.client.getState().registration.status).toBe('registered');
+    expect(registers(a.log)).toBe(1);
+  });
+
   it('in a follower, call() gives an ended Call and message() rejects, both kind transport, saying why', async () => {
     const { open } = origin();
     const leader = open();
