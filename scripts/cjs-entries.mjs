@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
-const ENTRIES = ['index', 'machines', 'view', 'angular', 'react', 'testing'];
+const ENTRIES = ['index', 'machines', 'view', 'angular', 'react', 'testing', 'fast-parser'];
 /** Packages whose types are ES modules only: imported from a .d.cts with resolution-mode "import". */
 const ESM_ONLY_TYPES = ['sip.js', '@angular/core'];
 

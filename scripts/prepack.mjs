@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INPUTS = ['src', 'machines', 'scripts/generate-grammar.ts', 'package.json', 'tsup.config.ts', 'tsconfig.json'];
-const OUTPUTS = ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/machines.js', 'dist/cli.js'];
+const OUTPUTS = [
+  'dist/index.js',
+  'dist/index.cjs',
+  'dist/index.d.ts',
+  'dist/machines.js',
+  'dist/cli.js',
+  'dist/browser/index.js',
+];
 
 /** Newest modification time of a file, or of any file below a folder (generated files left out: they are outputs). */
 function newest(path) {

@@ -1,11 +1,16 @@
 import { Grammar, version as sipJsVersion } from 'sip.js';
 import { parse as generatedParse, SOURCE_PACKAGE_VERSION, SOURCE_RUNTIME_VERSION } from './generated/sip-grammar';
 import type { Logger } from './logger';
+import {
+  activeParser,
+  noteInstalledParser,
+  type ActiveParser,
+  type GrammarParse,
+  type InstallableFastParser,
+} from './sip-parser';
 
-/** Which SIP parser sip.js uses in this process or page. */
-export type ActiveParser = 'fast' | 'sip.js';
-
-type GrammarParse = (input: string, startRule: string) => unknown;
+// The generated parser and what installs it: in the Node build's `createSipClient` (the default) and in
+// `sipstate/fast-parser`; never in the browser build's `sipstate` entry (see src/bundled-fast-parser.browser.ts).
 
 /**
  * sip.js's `Grammar.parse` contract, over the parser generated from sip.js's own grammar at build time
@@ -96,6 +101,7 @@ export function installFastParser(logger: Logger): ActiveParser {
     try {
       // sip.js calls its parser only through this property (nameAddrHeaderParse and URIParse too).
       (Grammar as { parse: GrammarParse }).parse = fastGrammarParse;
+      noteInstalledParser(fastGrammarParse);
     } catch (error) {
       unavailableReason = `sip.js's Grammar object cannot be changed (${String(error)})`;
     }
@@ -108,21 +114,13 @@ export function installFastParser(logger: Logger): ActiveParser {
 }
 
 /**
- * Which SIP parser sip.js uses right now in this process or page: `'fast'` once a client created with the default
- * `fastParser: true` has installed sipstate's generated parser, `'sip.js'` before that, with `fastParser: false` on
- * every client, or when the installed sip.js is not one sipstate knows (then a warning was logged).
- *
- * @example
- * ```ts
- * import { activeParser, createSipClient } from 'sipstate';
- *
- * const client = createSipClient({ server: 'wss://sip.example.com', uri: 'sip:alice@example.com' });
- * console.log(activeParser()); // 'fast'
- * ```
+ * sipstate's fast SIP parser as a value (see `FastParser`): what `sipstate/fast-parser` exports, and what
+ * `fastParser: true` means where it is bundled. @internal
  */
-export function activeParser(): ActiveParser {
-  return Grammar.parse === fastGrammarParse ? 'fast' : 'sip.js';
-}
+export const fastParser: InstallableFastParser = Object.freeze({
+  name: 'sipstate fast SIP parser',
+  install: installFastParser,
+});
 
 /** The generated parser with sip.js's `Grammar.parse` contract. @internal */
 export { fastGrammarParse };

@@ -23,7 +23,7 @@ export {
   SignalingOnlySessionDescriptionHandler,
   signalingOnlySessionDescriptionHandlerFactory,
 } from './sip/signaling-only-sdh';
-export { activeParser, type ActiveParser } from './fast-parser';
+export { activeParser, type ActiveParser, type FastParser } from './sip-parser';
 export { SipConfigError, SipError, type SipErrorDetails, type SipErrorKind } from './errors';
 export type { SipLogLevel, SipLogSink } from './logger';
 export type { StateStream, StateSubscription } from './store';

@@ -1,4 +1,4 @@
-import { from, isObservable, type InteropObservable, type Observable, type Subscribable } from 'rxjs';
+import { isObservable, Observable, type InteropObservable, type Subscribable } from 'rxjs';
 import { Grammar, URI, type UserAgentOptions } from 'sip.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_RECONNECT_POLICY, type BackoffPolicy } from '../machines/backoff';
@@ -6,6 +6,8 @@ import { SipConfigError } from './errors';
 import { isSafeHeaderValue } from './header-values';
 import { LOG_LEVELS, normalizeLogLevel, type SipLogLevel, type SipLogSink } from './logger';
 import { redactUrl } from './redact';
+import { BUNDLED_FAST_PARSER } from './bundled-fast-parser';
+import { resolveFastParser, type FastParser, type InstallableFastParser } from './sip-parser';
 import { DEFAULT_MAX_MESSAGE_BYTES, type WebSocketConstructor } from './sip/websocket-transport';
 import {
   DTMF_METHODS,
@@ -238,17 +240,20 @@ export interface SipClientOptions {
    */
   tabs?: TabsMode;
   /**
-   * `true` (default): the first client installs sipstate's fast SIP parser into sip.js, for the whole process or page
-   * (sip.js used directly included); it gives the same results as sip.js's own, several times faster. `false`: this
-   * client does not install it (one installed by another client stays). See `activeParser()` and the README's
-   * "Fast parser".
+   * sipstate's fast SIP parser, installed by the first client that asks for it into sip.js, for the whole process or
+   * page (sip.js used directly included); it gives the same results as sip.js's own, several times faster. `true`:
+   * install it; the default in Node. sipstate's browser build (which bundlers pick) leaves it out: there pass the
+   * parser itself, `fastParser` from `sipstate/fast-parser` (works in every build), and `true` is a SipConfigError.
+   * `false`: this client does not install it (one installed by another client stays). See `activeParser()` and the
+   * README's "Fast parser".
    *
    * @example
    * ```ts
-   * createSipClient({ server: 'wss://sip.example.com', uri: 'sip:alice@example.com', fastParser: false });
+   * import { fastParser } from 'sipstate/fast-parser';
+   * createSipClient({ server: 'wss://sip.example.com', uri: 'sip:alice@example.com', fastParser });
    * ```
    */
-  fastParser?: boolean;
+  fastParser?: boolean | FastParser;
 }
 
 /**
@@ -527,17 +532,12 @@ export interface ResolvedOptions
   extends Required<
     Pick<
       SipClientOptions,
-      | 'expires'
-      | 'register'
-      | 'webSocket'
-      | 'logger'
-      | 'fastParser'
-      | 'connectJitterMs'
-      | 'maxMessageBytes'
-      | 'sipOptions'
+      'expires' | 'register' | 'webSocket' | 'logger' | 'connectJitterMs' | 'maxMessageBytes' | 'sipOptions'
     >
   > {
   servers: readonly string[];
+  /** The fast parser to install, or undefined for sip.js's own (see `resolveFastParser`). */
+  fastParser: InstallableFastParser | undefined;
   /** The address of record, normalised to a string; absent for an anonymous client. */
   uri?: string;
   /** Absent when not given (or given as undefined). */
@@ -836,7 +836,7 @@ function validateTimeouts(value: unknown): Required<Timeouts> {
   };
 }
 
-/** The key RxJS's `from()` looks for on an interop observable, and the string one it falls back to. */
+/** The key an interop observable has its method under (`Symbol.observable`), and the string one RxJS falls back to. */
 function interopKeys(): (string | symbol)[] {
   const symbol = (Symbol as { observable?: unknown }).observable;
   return typeof symbol === 'symbol' ? [symbol, '@@observable'] : ['@@observable'];
@@ -859,13 +859,10 @@ function validateNetwork(value: unknown): { online$: Observable<boolean> } | und
   const online$ = own(value, 'online$');
   if (typeof online$ !== 'object' && typeof online$ !== 'function') throw new SipConfigError('network', expected);
   if (online$ === null) throw new SipConfigError('network', expected);
+  // This RxJS's own Observable is taken as it is; another copy's (it passes isObservable) through its subscribe.
   if (isObservable(online$)) {
-    // A foreign RxJS copy passes isObservable; `from` adopts it through its interop method (every RxJS 7 has one).
-    try {
-      return { online$: from(online$) as Observable<boolean> };
-    } catch {
-      throw new SipConfigError('network.online$', 'looks like an Observable but RxJS cannot subscribe to it');
-    }
+    const observable = online$ as Observable<boolean>;
+    return { online$: observable instanceof Observable ? observable : adopt(() => observable) };
   }
   const source = online$ as Record<string | symbol, unknown>;
   const key = interopKeys().find((candidate) => typeof source[candidate] === 'function');
@@ -876,9 +873,16 @@ function validateNetwork(value: unknown): { online$: Observable<boolean> } | und
     );
   }
   const method = source[key] as () => Subscribable<boolean>;
-  // Under both keys, so `from` finds it whichever one this RxJS build uses.
-  const interop = Object.fromEntries(interopKeys().map((candidate) => [candidate, () => method.call(online$)]));
-  return { online$: from(interop as unknown as InteropObservable<boolean>) };
+  return { online$: adopt(() => method.call(online$)) };
+}
+
+/**
+ * An Observable of this RxJS that subscribes to what `open()` gives on each subscription (what RxJS's `from()` does with
+ * an interop or foreign observable; `from` itself would bring its converters for promises, iterables and streams,
+ * ~2 kB gzipped in a page, for this one use). A throwing `open` or `subscribe` errors the subscriber.
+ */
+function adopt(open: () => Subscribable<boolean>): Observable<boolean> {
+  return new Observable<boolean>((subscriber) => open().subscribe(subscriber));
 }
 
 /** sip.js options that configure the media handler: their text never goes into a SIP header. */
@@ -1076,10 +1080,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
       ? 30
       : numberInRange(givenKeepAlive, 'keepAliveIntervalSec', { min: 1, max: 3_600, orZero: true, unit: 'seconds' });
 
-  const fastParser = option('fastParser');
-  if (fastParser !== undefined && typeof fastParser !== 'boolean') {
-    throw new SipConfigError('fastParser', `must be true or false, got ${describe(fastParser)}`);
-  }
+  const fastParser = resolveFastParser(option('fastParser'), BUNDLED_FAST_PARSER);
 
   const givenJitter = option('connectJitterMs');
   const connectJitterMs =
@@ -1130,7 +1131,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     reconnect,
     keepAliveIntervalMs: keepAliveIntervalSec * 1000,
     instanceId,
-    fastParser: fastParser ?? true,
+    fastParser,
     connectJitterMs,
     timeouts,
     maxMessageBytes,

@@ -1,8 +1,7 @@
-import { distinctUntilChanged, Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { Inviter, UserAgent, type UserAgentDelegate } from 'sip.js';
 import type { ClientRuntime } from '../client-machine';
 import { SipError, toSipError } from '../errors';
-import { installFastParser } from '../fast-parser';
 import type { Logger } from '../logger';
 import type { ResolvedOptions } from '../options';
 import { answerChallengesWith } from '../sip/credentials';
@@ -88,7 +87,7 @@ export type RuntimeFactory = (config: ResolvedOptions, logger: Logger, hooks: Ru
  */
 export const createSipRuntime: RuntimeFactory = (config, logger, hooks) => {
   // Process-wide: sip.js has one parser. Installed here, never on import (the package has no side effects).
-  if (config.fastParser) installFastParser(logger);
+  config.fastParser?.install(logger);
   const transport = new SipWebSocketTransport(config.webSocket, logger, {
     maxMessageBytes: config.maxMessageBytes,
     ...(hooks.trace !== undefined && { trace: hooks.trace }),
@@ -248,8 +247,16 @@ function watchConnectivity(config: ResolvedOptions, logger: Logger, onChange: (o
     logger.warn(`network.online$ failed; assuming online: ${String(error)}`);
     onChange(true);
   };
+  // Repeats dropped here rather than with RxJS's distinctUntilChanged, whose operator machinery is ~0.3 kB gzipped
+  // in a page for this one use.
+  let last: boolean | undefined;
+  const changed = (online: boolean): void => {
+    if (online === last) return;
+    last = online;
+    onChange(online);
+  };
   try {
-    const subscription = online$.pipe(distinctUntilChanged()).subscribe({ next: onChange, error: assumeOnline });
+    const subscription = online$.subscribe({ next: changed, error: assumeOnline });
     return () => subscription.unsubscribe();
   } catch (error) {
     assumeOnline(error);

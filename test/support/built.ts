@@ -13,7 +13,8 @@ export async function copyOfDist(name: string): Promise<{ dir: string; remove():
   const source = join(ROOT, 'dist');
   const deadline = Date.now() + 120_000;
   // dist/ is built by `npm test` before vitest runs; wait out a concurrent rebuild (tsup cleans dist first).
-  while (!['cli.js', 'index.js', 'view.js'].every((file) => existsSync(join(source, file)))) {
+  const files = ['cli.js', 'index.js', 'view.js', 'fast-parser.js', 'browser/index.js', 'browser/fast-parser.js'];
+  while (!files.every((file) => existsSync(join(source, file)))) {
     if (Date.now() > deadline) throw new Error('dist/ is not built: run `npm run build` first');
     await new Promise((done) => setTimeout(done, 500));
   }

@@ -306,7 +306,72 @@ describe('installing the fast parser', () => {
         webSocket: class {} as never,
         fastParser: 'no' as never,
       }),
-    ).toThrow(/`fastParser` must be true or false/);
+    ).toThrow(/`fastParser` must be true, false or `fastParser` from 'sipstate\/fast-parser', got "no"/);
+  });
+});
+
+describe('the fastParser option in the Node build and in the browser build', () => {
+  const options = { server: 'ws://127.0.0.1:1', uri: 'sip:ann@example.test', webSocket: class {} as never };
+
+  it('resolves against the parser a build bundles: left out or true is it, false or none bundled is none', async () => {
+    const { resolveFastParser } = await import('../../src/sip-parser');
+    const { fastParser } = await import('../../src/fast-parser');
+    const { SipConfigError } = await import('../../src/errors');
+    // The Node build: the generated parser bundled.
+    expect(resolveFastParser(undefined, fastParser)).toBe(fastParser);
+    expect(resolveFastParser(true, fastParser)).toBe(fastParser);
+    expect(resolveFastParser(false, fastParser)).toBeUndefined();
+    expect(resolveFastParser(fastParser, fastParser)).toBe(fastParser);
+    // The browser build: none bundled; only the parser passed in installs one.
+    expect(resolveFastParser(undefined, undefined)).toBeUndefined();
+    expect(resolveFastParser(false, undefined)).toBeUndefined();
+    expect(resolveFastParser(fastParser, undefined)).toBe(fastParser);
+    expect(() => resolveFastParser(true, undefined)).toThrow(SipConfigError);
+    expect(() => resolveFastParser(true, undefined)).toThrow(/from 'sipstate\/fast-parser'/);
+    // Only the parser itself passes: an object of the same name without its installer does not.
+    expect(() => resolveFastParser({ name: 'sipstate fast SIP parser' }, undefined)).toThrow(/got object/);
+    expect(() => resolveFastParser(1, fastParser)).toThrow(/got number/);
+  });
+
+  it("sipstate/fast-parser's parser, passed as the option, installs the fast parser", async () => {
+    vi.resetModules();
+    const { createSipClient, activeParser } = await import('../../src/index');
+    const { fastParser } = await import('../../src/fast-parser-entry');
+    expect(activeParser()).toBe('sip.js');
+    const client = createSipClient({ ...options, fastParser });
+    expect(activeParser()).toBe('fast');
+    client.dispose();
+    (Grammar as { parse: Parse }).parse = sipJsParse;
+    expect(activeParser()).toBe('sip.js');
+  });
+
+  it("the browser build's createSipClient installs none by default and refuses true, and takes the parser passed", async () => {
+    vi.resetModules();
+    // What tsup.config.ts does for dist/browser/: the stand-in that bundles no parser.
+    vi.doMock('../../src/bundled-fast-parser', () => import('../../src/bundled-fast-parser.browser'));
+    try {
+      const { createSipClient, activeParser, SipConfigError } = await import('../../src/index');
+      const byDefault = createSipClient(options);
+      expect(activeParser()).toBe('sip.js');
+      expect(Grammar.parse).toBe(sipJsParse);
+      let refused: unknown;
+      try {
+        createSipClient({ ...options, fastParser: true });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toBeInstanceOf(SipConfigError);
+      expect(refused).toMatchObject({ field: 'fastParser', message: expect.stringMatching(/browser build/) });
+      const { fastParser } = await import('../../src/fast-parser-entry');
+      const optedIn = createSipClient({ ...options, fastParser });
+      expect(activeParser()).toBe('fast');
+      optedIn.dispose();
+      byDefault.dispose();
+    } finally {
+      (Grammar as { parse: Parse }).parse = sipJsParse;
+      vi.doUnmock('../../src/bundled-fast-parser');
+      vi.resetModules();
+    }
   });
 });
 
