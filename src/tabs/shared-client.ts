@@ -1,4 +1,4 @@
-import { BehaviorSubject, switchMap, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, Observable, type Subscription } from 'rxjs';
 import type { Call } from '../call';
 import type { SipClient } from '../client';
 import type { IncomingMessage, Readiness } from '../client/calls';
@@ -445,6 +445,27 @@ class SharedTabs {
     this.#inners$.complete();
   }
 
+  /**
+   * An event stream of the client this tab runs now, whichever it is (RxJS's switchMap, written out: the operator
+   * and its helpers would cost a page 3 kB); it completes once the clients do, on dispose().
+   */
+  #follow$<T>(pick: (inner: SipClient) => Observable<T>): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      let current: Subscription | undefined;
+      const clients = this.#inners$.subscribe({
+        next: (inner) => {
+          current?.unsubscribe();
+          current = pick(inner).subscribe({ next: (value) => subscriber.next(value) });
+        },
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        current?.unsubscribe();
+        clients.unsubscribe();
+      };
+    });
+  }
+
   #facade(): SipClient {
     return {
       transport$: stateStream(this.#transport$),
@@ -452,9 +473,9 @@ class SharedTabs {
       registration$: stateStream(this.#registration$),
       state$: stateStream(this.#state$),
       calls$: stateStream(this.#calls$),
-      incomingCalls$: this.#inners$.pipe(switchMap((inner): Observable<Call> => inner.incomingCalls$)),
-      messages$: this.#inners$.pipe(switchMap((inner): Observable<IncomingMessage> => inner.messages$)),
-      sipTrace$: this.#inners$.pipe(switchMap((inner): Observable<SipTraceEntry> => inner.sipTrace$)),
+      incomingCalls$: this.#follow$((inner): Observable<Call> => inner.incomingCalls$),
+      messages$: this.#follow$((inner): Observable<IncomingMessage> => inner.messages$),
+      sipTrace$: this.#follow$((inner): Observable<SipTraceEntry> => inner.sipTrace$),
       getState: () => this.#state$.getValue(),
       start: () => this.#command('start'),
       register: () => this.#command('register'),
