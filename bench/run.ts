@@ -18,6 +18,7 @@ const BENCHMARKS = [
   'parser',
   'machine-cost',
   'scale-15k',
+  'tabs',
 ] as const;
 // Where each benchmark lives: bench/<name>.ts, except the parser's (issue 10), which has its own folder, and
 // scale-15k, which is the scale benchmark with its own arguments.

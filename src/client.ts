@@ -16,6 +16,8 @@ import { resolveOptions, type SipClientOptions } from './options';
 import { watchConnectivity } from './platform/network';
 import type { SipTraceEntry } from './sip/trace';
 import { refused, supersedable, type Check } from './settle';
+import { tabPlatform } from './tabs/platform';
+import { createSharedClient } from './tabs/shared-client';
 import type { IdentityState, RegistrationState, SipClientState, TransportState, UserAgentState } from './state';
 
 export type { IncomingMessage, MessageOptions } from './client/calls';
@@ -113,6 +115,19 @@ export interface SipClient {
    * ```
    */
   readonly sipTrace$: Observable<SipTraceEntry>;
+  /**
+   * Makes this tab the leader of the tabs sharing the registration (`tabs: 'shared'`): the lock is taken from the
+   * leader tab, which drops its connection (without unREGISTER), and this tab connects and registers as the tabs
+   * want (the new REGISTER, with the instance id the tabs share, replaces the old binding). Resolves once this tab is
+   * the leader (at once when it is, and always with `tabs: 'each'`); rejects (kind `cancelled`) while a call is in
+   * progress in the leader tab (it would end it), or when the client is disposed.
+   *
+   * @example
+   * ```ts
+   * window.addEventListener('focus', () => client.takeOver().catch(() => undefined));
+   * ```
+   */
+  takeOver(): Promise<void>;
 }
 
 /**
@@ -137,6 +152,10 @@ export interface SipClient {
  * ```
  */
 export function createSipClient(options: SipClientOptions): SipClient {
+  if (options?.tabs === 'shared') {
+    const inner = (given: SipClientOptions, gate: Readiness) => createSipClientWith(given, createSipRuntime, gate);
+    return createSharedClient(options, inner, tabPlatform());
+  }
   return createSipClientWith(options, createSipRuntime);
 }
 
@@ -158,7 +177,12 @@ function cancelled(message: string): SipError {
  * const client = createSipClientWith({ server: 'ws://x', uri: 'sip:a@x' }, () => fakeRuntime);
  * ```
  */
-export function createSipClientWith(options: SipClientOptions, createRuntime: RuntimeFactory): SipClient {
+export function createSipClientWith(
+  options: SipClientOptions,
+  createRuntime: RuntimeFactory,
+  /** Refuses calls and messages before the connection is looked at: a follower tab's (src/tabs). */
+  gate?: Readiness,
+): SipClient {
   const config = resolveOptions(options);
   const logger = createLogger(config.logLevel, config.logger);
   const calls = new CallsAndMessages(config, logger);
@@ -187,6 +211,8 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
   /** Why a call or MESSAGE cannot go out now: disposed, or not started and connected. */
   const readiness: Readiness = (what) => {
     if (disposed) return cancelled('The client is disposed');
+    const closed = gate?.(what);
+    if (closed) return closed;
     const { userAgent, transport } = streams.read();
     if (!runtime.hasUserAgent() || userAgent.status !== 'started' || transport.status !== 'connected') {
       return new SipError('transport', `${what} needs a started, connected client: await client.start() first`);
@@ -330,6 +356,8 @@ export function createSipClientWith(options: SipClientOptions, createRuntime: Ru
 
     call: (target, given) => calls.place(target, given, readiness),
     message: (target, body, given) => calls.send(target, body, given, readiness),
+    // Each client is its own leader; src/tabs/shared-client.ts has the shared tabs' takeOver().
+    takeOver: () => (disposed ? refused(cancelled('The client is disposed')) : Promise.resolve()),
     dispose,
   };
 

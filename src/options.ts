@@ -225,6 +225,21 @@ export interface SipClientOptions {
   /** Defaults for calls (media handler, timeout, DTMF). */
   calls?: CallDefaults;
   /**
+   * How the tabs of one origin that create a client for the same `uri` share the connection and the registration.
+   * `'each'` (default): each tab has its own, as any other client. `'shared'`: the tabs elect one leader (Web Locks),
+   * which holds the one connection and registration; the others mirror its transport$, userAgent$ and registration$
+   * (BroadcastChannel), forward their lifecycle commands to it, and one of them takes over when it closes. Needs a
+   * `uri`. Where Web Locks or BroadcastChannel are missing (Node, old browsers) it is `'each'`, said once at warn.
+   * See README "Several tabs".
+   *
+   * @example
+   * ```ts
+   * const client = createSipClient({ server, uri, tabs: 'shared' });
+   * client.state$.subscribe(({ tab }) => console.log(tab.role)); // 'leader' in one tab, 'follower' in the others
+   * ```
+   */
+  tabs?: TabsMode;
+  /**
    * sipstate's fast SIP parser, installed by the first client that asks for it into sip.js, for the whole process or
    * page (sip.js used directly included); it gives the same results as sip.js's own, several times faster. `true`:
    * install it; the default in Node. sipstate's browser build (which bundlers pick) leaves it out: there pass the
@@ -380,6 +395,16 @@ export type OnlineSource =
   | { '@@observable'(): Subscribable<boolean> };
 
 /**
+ * The `tabs` option: `'each'` (every tab its own connection and registration) or `'shared'` (one for the tabs).
+ *
+ * @example
+ * ```ts
+ * const mode: TabsMode = 'shared';
+ * ```
+ */
+export type TabsMode = 'each' | 'shared';
+
+/**
  * Where `createSipClient` keeps a generated instance id (the `instanceIdStorage` option): Web Storage's shape, so
  * `sessionStorage` and `localStorage` fit as they are.
  *
@@ -532,6 +557,7 @@ export interface ResolvedOptions
   /** `network.online$` converted once to an RxJS Observable. */
   network?: { online$: Observable<boolean> };
   calls: ResolvedCallDefaults;
+  tabs: TabsMode;
 }
 
 // The transport enforces the limit; its default lives there, with the transport.
@@ -562,6 +588,7 @@ const KNOWN_OPTIONS = {
   network: true,
   sipOptions: true,
   calls: true,
+  tabs: true,
 } satisfies OptionKeys<SipClientOptions>;
 
 /** A digest HA1: an MD5 digest in hex. */
@@ -1083,6 +1110,16 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
   const network = validateNetwork(option('network'));
   const sipOptions = validateSipOptions(option('sipOptions'));
   const calls = validateCalls(option('calls'));
+  const tabs = option('tabs') ?? 'each';
+  if (!(tabs === 'each' || tabs === 'shared')) {
+    throw new SipConfigError('tabs', `must be 'each' or 'shared', got ${describe(tabs)}`);
+  }
+  if (tabs === 'shared' && uri === undefined) {
+    throw new SipConfigError(
+      'tabs',
+      "'shared' needs a `uri`: the tabs share the registration of one address of record",
+    );
+  }
   // Last: a generated id is written to the storage only once every other option is known to be good.
   const instanceIdStorage = validateInstanceIdStorage(option('instanceIdStorage'));
   const instanceId = validateInstanceId(option('instanceId'), instanceIdStorage);
@@ -1110,6 +1147,7 @@ export function resolveOptions(options: SipClientOptions): ResolvedOptions {
     ...(network !== undefined && { network }),
     sipOptions,
     calls,
+    tabs,
   };
 }
 

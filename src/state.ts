@@ -260,7 +260,54 @@ export interface SipClientState {
   registration: RegistrationState;
   /** Who this client is; fixed for its life. */
   identity: IdentityState;
+  /** This tab's part in a registration shared by the tabs (`tabs: 'shared'`); always `leader` with `tabs: 'each'`. */
+  tab: TabState;
 }
+
+/**
+ * This tab's part in a registration shared by the tabs of one origin (`tabs: 'shared'`), discriminated by `role`.
+ *
+ * - `leader`: this tab holds the connection and the registration (always so with `tabs: 'each'`, the default: every
+ *   tab is its own leader). Calls and messages go out from here and incoming calls ring here.
+ * - `follower`: another tab holds them; transport$, userAgent$ and registration$ mirror that tab's, and `leaderCalls`
+ *   lists the calls in progress there (read-only: they ring and are answered in the leader tab). `call()` and
+ *   `message()` are refused here (kind `transport`); `takeOver()` makes this tab the leader.
+ *
+ * @example
+ * ```ts
+ * client.state$.subscribe(({ tab }) => {
+ *   if (tab.role === 'follower' && tab.leaderCalls.some((call) => call.status === 'ringing')) showRingingElsewhere();
+ * });
+ * ```
+ */
+export type TabState = { role: 'leader' } | { role: 'follower'; leaderCalls: readonly TabCall[] };
+
+/**
+ * A call in progress in the leader tab, as a follower sees it (`tab.leaderCalls`): what it is, not a handle on it.
+ *
+ * @example
+ * ```ts
+ * const ringing: TabCall = { id: 'c1', direction: 'incoming', status: 'ringing', remote: 'sip:bob@example.com' };
+ * ```
+ */
+export interface TabCall {
+  /** The call's id in the leader tab. */
+  id: string;
+  direction: 'incoming' | 'outgoing';
+  status: 'dialing' | 'ringing' | 'early-media' | 'answering' | 'active' | 'ending' | 'ended';
+  /** The other end's URI. */
+  remote: string;
+}
+
+/**
+ * The tab state of a client that is its own leader (`tabs: 'each'`, or the leader of shared tabs): one frozen object.
+ *
+ * @example
+ * ```ts
+ * client.getState().tab === LEADER_TAB; // true with tabs: 'each'
+ * ```
+ */
+export const LEADER_TAB: TabState = Object.freeze({ role: 'leader' });
 
 /**
  * Who the client is: its address of record, or anonymous (created without `uri`: it can call and send messages but

@@ -10,6 +10,7 @@ import {
   selectRegistrationState,
   selectTransportState,
   selectUserAgentState,
+  LEADER_TAB,
   type IdentityState,
   type RegistrationState,
   type SipClientState,
@@ -100,6 +101,7 @@ export class ClientStreams {
       userAgent: this.#userAgentState,
       registration: this.#registrationState,
       identity: this.#identity,
+      tab: LEADER_TAB,
     };
   }
 
@@ -135,6 +137,7 @@ export class ClientStreams {
       userAgent: this.userAgent$.getValue(),
       registration: this.registration$.getValue(),
       identity: this.#identity,
+      tab: LEADER_TAB,
     };
     this.commands.judge(combined, () => this.state$.next(combined));
   }

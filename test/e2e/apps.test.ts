@@ -14,7 +14,7 @@ import { chromiumOptions } from '../support/chromium';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 import { screenshotPath } from '../support/screenshots';
-import { scenarios } from './scenarios';
+import { scenarios, sharedTabs } from './scenarios';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -114,4 +114,30 @@ describe.each(Object.entries(APPS))('examples/%s in Chromium', (app, dist) => {
     },
     90_000,
   );
+});
+
+describe('examples/svelte in two tabs of one browser', () => {
+  it('"Share across tabs": one tab leads and the other follows, both registered; "Take over" swaps them', async () => {
+    const served = await serve(resolve(ROOT, APPS.svelte));
+    servers.push(served.server);
+    // Two pages of one context: the tabs of one browser profile.
+    const context = await browser.newContext({ viewport: { width: 760, height: 560 } });
+    const pageErrors: string[] = [];
+    try {
+      const tabs = [await context.newPage(), await context.newPage()] as const;
+      for (const page of tabs) {
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+        await page.goto(served.url);
+        await page.getByTestId('start').waitFor();
+      }
+      await sharedTabs(tabs, kamailio, (page, state) =>
+        page
+          .screenshot({ path: screenshotPath(`svelte-${state}.png`), fullPage: true, animations: 'disabled' })
+          .then(() => undefined),
+      );
+      if (pageErrors.length > 0) throw new Error(`uncaught errors in the pages: ${pageErrors.join('; ')}`);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
 });

@@ -202,3 +202,46 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+/**
+ * The Svelte app's "Share across tabs" switch, in two tabs of one browser profile (they share Web Locks and
+ * BroadcastChannel): both register, one tab leads and the other follows, both show registered over the leader's one
+ * connection; "Take over" in the follower swaps the roles, and both show registered again.
+ */
+export async function sharedTabs(
+  tabs: readonly [Page, Page],
+  kamailio: KamailioServer,
+  screenshot: (page: Page, state: string) => Promise<void>,
+): Promise<void> {
+  for (const page of tabs) {
+    await fillForm(page, {
+      server: kamailio.wsUrl,
+      uri: `sip:alice@${kamailio.domain}`,
+      username: 'alice',
+      password: kamailio.users.alice!,
+    });
+    await page.getByTestId('share-tabs').check();
+  }
+  kamailio.clearRequests();
+  for (const page of tabs) await page.getByTestId('register').click();
+  const roles: string[] = [];
+  for (const page of tabs) {
+    await waitForText(page, 'registration-status', 'registered');
+    expect(await text(page, 'transport-status')).toBe('connected');
+    roles.push(await waitForText(page, 'tab-role', /^(leader|follower)$/));
+  }
+  expect([...roles].sort()).toEqual(['follower', 'leader']);
+  // One connection registered: every REGISTER Kamailio saw came from the same source.
+  const registers = kamailio.requests({ method: 'REGISTER', user: 'alice' });
+  expect(registers.length).toBeGreaterThanOrEqual(1);
+  expect(new Set(registers.map((request) => request.src)).size).toBe(1);
+  const follower = tabs[roles.indexOf('follower')]!;
+  const leader = tabs[roles.indexOf('leader')]!;
+  expect(await text(leader, 'take-over')).toBeUndefined();
+  await screenshot(follower, 'shared-follower');
+
+  await follower.getByTestId('take-over').click();
+  await waitForText(follower, 'tab-role', 'leader');
+  await waitForText(leader, 'tab-role', 'follower');
+  for (const page of tabs) await waitForText(page, 'registration-status', 'registered');
+}

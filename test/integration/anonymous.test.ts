@@ -23,6 +23,7 @@ describe('anonymous client and sip.js shapes, against Kamailio', () => {
         userAgent: { status: 'started' },
         registration: { status: 'unregistered' },
         identity: { anonymous: true },
+        tab: { role: 'leader' },
       });
       await expect(anonymous.register()).rejects.toMatchObject({ kind: 'config' });
       expect(anonymous.getState().registration).toEqual({ status: 'unregistered' });

@@ -176,6 +176,7 @@ describe('registration against Kamailio', () => {
       userAgent: { status: 'stopped' },
       registration: { status: 'unregistered' },
       identity: { anonymous: false, uri: 'sip:alice@sipstate.test' },
+      tab: { role: 'leader' },
     });
     // stop() unregistered before disconnecting
     await kamailio.waitForReplies({ method: 'REGISTER', user: 'alice', code: 200 }, 4);

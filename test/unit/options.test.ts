@@ -573,6 +573,7 @@ describe('createSipClient options', () => {
         userAgent: { status: 'stopped' },
         registration: { status: 'unregistered' },
         identity: { anonymous: false, uri: 'sip:alice@example.com' },
+        tab: { role: 'leader' },
       },
     ]);
     expect(client.getState()).toEqual(seen[0]);
@@ -627,6 +628,7 @@ describe('the known-option lists are derived from the option types', () => {
     fastParser: true,
     authorizationHa1: true,
     credentials: true,
+    tabs: true,
   } satisfies OptionKeys<SipClientOptions>;
   const callKeys = {
     media: true,
