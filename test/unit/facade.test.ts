@@ -7,96 +7,12 @@ import { BehaviorSubject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RegisterOutcome } from '../../machines/registration.machine';
 import { createSipClientWith, type SipClient } from '../../src/client';
-import type { RuntimeFactory, RuntimeHooks, SipRuntime } from '../../src/client/runtime';
 import { SipError } from '../../src/errors';
 import type { SipClientOptions } from '../../src/options';
 import type { SipClientState } from '../../src/state';
+import { fakeRuntime } from '../support/fake-runtime';
 
 class NoWebSocket {}
-
-/** A runtime whose every side effect the test sees; connections and REGISTERs answer at once unless told otherwise. */
-function fakeRuntime() {
-  const log: string[] = [];
-  // How the runtime reaches the transport machine (CONNECTION_LOST, FLOW_TIMER): given by createSipClientWith.
-  let hooks: RuntimeHooks | undefined;
-  // Connections opened and not yet released (releaseConnection on leaving 'connected', or dispose).
-  let watching = 0;
-  let userAgent = false;
-  let connectOutcome: () => Promise<void> = () => Promise.resolve();
-  let registerOutcome: (expires: number) => Promise<RegisterOutcome> = (expires) =>
-    Promise.resolve({ type: 'registered', expires: expires === 0 ? 0 : expires });
-  const runtime: SipRuntime = {
-    connectTransport: (serverIndex) => {
-      log.push(`connect ${serverIndex}`);
-      return connectOutcome().then(() => {
-        watching++;
-      });
-    },
-    disconnectTransport: () => {
-      log.push('disconnect');
-      return Promise.resolve();
-    },
-    releaseConnection: () => {
-      watching--;
-    },
-    sendKeepAlive: () => Promise.resolve(),
-    sendOptionsKeepAlive: () => Promise.resolve(),
-    sendRegister: (expires) => {
-      log.push(`REGISTER ${expires}`);
-      return registerOutcome(expires);
-    },
-    startUserAgent: () => {
-      userAgent = true;
-      log.push('start UA');
-      return Promise.resolve();
-    },
-    stopUserAgent: () => {
-      userAgent = false;
-      log.push('stop UA');
-      return Promise.resolve();
-    },
-    hasUserAgent: () => userAgent,
-    createInviter: () => {
-      throw new Error('the fake runtime places no calls');
-    },
-    sendMessage: () => Promise.reject(new SipError('rejected', 'the fake runtime sends no MESSAGE')),
-    trackRequest: () => () => {},
-    onConnectionLost: () => () => {},
-    leaveForPageCache: (unregister) => {
-      log.push(`leave for page cache${unregister ? ', unregistering' : ''}`);
-    },
-    dispose: () => {
-      log.push('dispose');
-      userAgent = false;
-      watching = 0;
-    },
-  };
-  return {
-    runtime,
-    log,
-    /** The connection drops, as the transport reports it. */
-    dropConnection: (error = new SipError('transport', 'WebSocket closed')) => {
-      hooks?.toTransport({ type: 'CONNECTION_LOST', error });
-    },
-    /** The factory createSipClientWith calls: keeps the hooks, returns the fake. */
-    factory: ((_config, _logger, given) => {
-      hooks = given;
-      return runtime;
-    }) satisfies RuntimeFactory,
-    failConnecting: (error: SipError) => {
-      connectOutcome = () => Promise.reject(error);
-    },
-    connectNormally: () => {
-      connectOutcome = () => Promise.resolve();
-    },
-    answerRegister: (answer: (expires: number) => Promise<RegisterOutcome>) => {
-      registerOutcome = answer;
-    },
-    get watching() {
-      return watching;
-    },
-  };
-}
 
 const clients: SipClient[] = [];
 afterEach(() => {

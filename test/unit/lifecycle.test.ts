@@ -4,10 +4,7 @@
  * without firing timers: a suspended computer.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RegisterOutcome } from '../../machines/registration.machine';
 import { createSipClientWith, type SipClient } from '../../src/client';
-import type { SipRuntime } from '../../src/client/runtime';
-import { SipError } from '../../src/errors';
 import {
   CLOCK_JUMP_THRESHOLD_MS,
   createPlatformLifecycle,
@@ -17,6 +14,7 @@ import {
   type LifecycleHost,
 } from '../../src/platform/lifecycle';
 import type { SipClientOptions } from '../../src/options';
+import { fakeRuntime } from '../support/fake-runtime';
 
 class FakeDocument extends EventTarget {
   visibilityState = 'visible';
@@ -163,63 +161,6 @@ describe('platform lifecycle', () => {
   });
 });
 
-/** The smallest runtime a client runs on: connections and REGISTERs answer at once; what it did goes in `log`. */
-function fakeRuntime() {
-  const log: string[] = [];
-  let userAgent = false;
-  let pings = 0;
-  const runtime: SipRuntime = {
-    connectTransport: () => {
-      log.push('connect');
-      return Promise.resolve();
-    },
-    disconnectTransport: () => {
-      log.push('disconnect');
-      return Promise.resolve();
-    },
-    releaseConnection: () => {},
-    sendKeepAlive: () => {
-      pings++;
-      return Promise.resolve();
-    },
-    sendOptionsKeepAlive: () => Promise.resolve(),
-    sendRegister: (expires): Promise<RegisterOutcome> => {
-      log.push(`REGISTER ${expires} at ${Date.now() - T0}`);
-      return Promise.resolve({ type: 'registered', expires });
-    },
-    startUserAgent: () => {
-      userAgent = true;
-      log.push('start UA');
-      return Promise.resolve();
-    },
-    stopUserAgent: () => {
-      userAgent = false;
-      log.push('stop UA');
-      return Promise.resolve();
-    },
-    hasUserAgent: () => userAgent,
-    createInviter: () => {
-      throw new Error('no calls here');
-    },
-    sendMessage: () => Promise.reject(new SipError('rejected', 'no MESSAGE here')),
-    trackRequest: () => () => {},
-    onConnectionLost: () => () => {},
-    leaveForPageCache: (unregister) => {
-      log.push(`leave for page cache${unregister ? ', unregistering' : ''}`);
-    },
-    dispose: () => {
-      userAgent = false;
-    },
-  };
-  return {
-    runtime,
-    log,
-    get pings() {
-      return pings;
-    },
-  };
-}
-
 const clients: SipClient[] = [];
 afterEach(() => {
   for (const client of clients.splice(0)) client.dispose();
@@ -227,7 +168,7 @@ afterEach(() => {
 
 function clientOn(fake: ReturnType<typeof fakeHost>, options: Partial<SipClientOptions> = {}) {
   setPlatformLifecycle(createPlatformLifecycle(fake.host));
-  const runtime = fakeRuntime();
+  const runtime = fakeRuntime({ timeOrigin: T0 });
   const client = createSipClientWith(
     {
       server: 'ws://fake.invalid',
@@ -372,7 +313,7 @@ describe('a client following the platform lifecycle', () => {
     }
     try {
       setPlatformLifecycle(undefined);
-      const runtime = fakeRuntime();
+      const runtime = fakeRuntime({ timeOrigin: T0 });
       const client = createSipClientWith(
         { server: 'ws://fake.invalid', uri: 'sip:alice@example.com', webSocket: class {}, keepAliveIntervalSec: 0 },
         () => runtime.runtime,

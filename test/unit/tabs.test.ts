@@ -6,13 +6,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSipClient, createSipClientWith, type SipClient } from '../../src/client';
-import type { SipRuntime } from '../../src/client/runtime';
 import { SipConfigError, SipError } from '../../src/errors';
 import type { SipClientOptions } from '../../src/options';
 import { Election, type LockManagerLike } from '../../src/tabs/election';
 import type { ChannelLike, TabPlatform } from '../../src/tabs/platform';
 import { MAX_TAB_CALLS, parseTabMessage, toWire, type TabMessage } from '../../src/tabs/protocol';
 import { createSharedClient, sharedName } from '../../src/tabs/shared-client';
+import { fakeRuntime } from '../support/fake-runtime';
 import { prng } from '../support/prng';
 
 function abortError(): Error {
@@ -124,48 +124,6 @@ interface FakeChannel extends ChannelLike {
   name: string;
 }
 
-/** A runtime that answers at once, recording what each tab's client sent. */
-function fakeRuntime(log: string[]): SipRuntime {
-  let userAgent = false;
-  return {
-    connectTransport: () => {
-      log.push('connect');
-      return Promise.resolve();
-    },
-    disconnectTransport: () => {
-      log.push('disconnect');
-      return Promise.resolve();
-    },
-    releaseConnection: () => {},
-    leaveForPageCache: () => {},
-    sendKeepAlive: () => Promise.resolve(),
-    sendOptionsKeepAlive: () => Promise.resolve(),
-    sendRegister: (expires) => {
-      log.push(`REGISTER ${expires}`);
-      return Promise.resolve({ type: 'registered', expires });
-    },
-    startUserAgent: () => {
-      userAgent = true;
-      return Promise.resolve();
-    },
-    stopUserAgent: () => {
-      userAgent = false;
-      return Promise.resolve();
-    },
-    hasUserAgent: () => userAgent,
-    createInviter: () => {
-      throw new Error('the fake runtime places no calls');
-    },
-    sendMessage: () => Promise.reject(new SipError('rejected', 'the fake runtime sends no MESSAGE')),
-    trackRequest: () => () => {},
-    onConnectionLost: () => () => {},
-    dispose: () => {
-      log.push('dispose');
-      userAgent = false;
-    },
-  };
-}
-
 class NoWebSocket {}
 const URI = 'sip:alice@example.com';
 const options: SipClientOptions = {
@@ -197,7 +155,7 @@ function origin() {
       { ...options, ...given },
       (inner, gate) => {
         instanceIds.push(inner.instanceId ?? '');
-        return createSipClientWith(inner, () => fakeRuntime(log), gate);
+        return createSipClientWith(inner, () => fakeRuntime({ log }).runtime, gate);
       },
       platform,
     );
@@ -537,7 +495,7 @@ describe("createSipClient({ tabs: 'shared' })", () => {
     const channels = new FakeChannels();
     const client = createSharedClient(
       options,
-      (inner, gate) => createSipClientWith(inner, () => fakeRuntime([]), gate),
+      (inner, gate) => createSipClientWith(inner, () => fakeRuntime().runtime, gate),
       { locks, openChannel: (name) => channels.create(name) },
     );
     const waiting = client.register();
