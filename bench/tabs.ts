@@ -13,11 +13,9 @@
  *
  * Bounded: `--rounds` (at most 50), each step waits at most 10 s, and a hard deadline ends the process.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
 import { chromium, type Page } from 'playwright-core';
 import { chromiumOptions } from '../test/support/chromium';
+import { servePage } from '../test/support/page-server';
 import { loadUser, runSipp, SIP_DOMAIN, startKamailio } from '../test/support/kamailio';
 import { median, parseArgs, printTable, ROOT, writeResult } from './lib';
 
@@ -29,26 +27,13 @@ setTimeout(() => {
 }, 600_000).unref();
 
 // The page loads the build (dist/), as users do.
-const bundle = await build({
-  stdin: {
+const http = await servePage({
+  script: {
     contents: `import { createSipClient } from './dist/index.js'; globalThis.sipstate = { createSipClient };`,
     resolveDir: ROOT,
   },
-  bundle: true,
-  format: 'iife',
-  platform: 'browser',
-  target: 'es2022',
-  write: false,
-  logLevel: 'silent',
 });
-const script = bundle.outputFiles[0]!.text;
-const http = createServer((request, response) => {
-  if (request.url === '/sipstate.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-  else
-    response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/sipstate.js"></script>');
-});
-await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-const pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+const pageUrl = http.url;
 const kamailio = await startKamailio();
 const browser = await chromium.launch(chromiumOptions());
 
@@ -155,7 +140,7 @@ try {
   }
 } finally {
   await browser.close();
-  http.close();
+  await http.close();
   await kamailio.stop();
 }
 const column = (key: string) => rows.map((row) => row[key]!);

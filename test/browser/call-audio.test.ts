@@ -1,9 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumOptions } from '../support/chromium';
+import { servePage, type ServedPage } from '../support/page-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
@@ -11,7 +8,7 @@ import { startKamailio, type KamailioServer } from '../support/kamailio';
 // and the test reads the RTCPeerConnections' inbound-rtp stats to see audio arrive.
 
 let kamailio: KamailioServer;
-let http: Server;
+let http: ServedPage | undefined;
 let browser: Browser;
 let pageUrl: string;
 
@@ -37,24 +34,8 @@ const INIT_SCRIPT = `
 beforeAll(async () => {
   if (process.env.SIPSTATE_SKIP_BROWSER === '1') return;
   kamailio = await startKamailio();
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./page-entry.ts', import.meta.url))],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const script = bundle.outputFiles[0]!.text;
-  const html =
-    '<!doctype html><html><body><audio id="remote" autoplay></audio><script src="/sipstate.js"></script></body></html>';
-  http = createServer((request, response) => {
-    if (request.url === '/sipstate.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+  http = await servePage({ body: '<audio id="remote" autoplay></audio>' });
+  pageUrl = http.url;
   // launch() runs Chromium on a fresh temporary profile of its own (a user-data dir it deletes on close).
   browser = await chromium.launch({
     ...chromiumOptions([
@@ -69,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+  await http?.close();
   await kamailio?.stop();
 });
 

@@ -7,20 +7,17 @@
  * The figures (mirroring lag, failover, takeover) are printed; the bounds asserted are the issue's: followers mirror
  * within 100 ms, another tab is registered within 4 s of the leader closing, takeOver() within 3 s.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createSipClient, type Call, type SipClient } from '../../src/index';
 import { chromiumOptions } from '../support/chromium';
+import { servePage, type ServedPage } from '../support/page-server';
 import { runSipp, startKamailio, type KamailioServer } from '../support/kamailio';
 
 const skip = process.env.SIPSTATE_SKIP_BROWSER === '1';
 let kamailio: KamailioServer;
-let http: Server;
+let http: ServedPage | undefined;
 let browser: Browser;
 let context: BrowserContext;
 let pageUrl: string;
@@ -38,30 +35,15 @@ interface Entry {
 beforeAll(async () => {
   if (skip) return;
   kamailio = await startKamailio();
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./page-entry.ts', import.meta.url))],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const script = bundle.outputFiles[0]!.text;
-  const html = '<!doctype html><html><body><script src="/sipstate.js"></script></body></html>';
-  http = createServer((request, response) => {
-    if (request.url === '/sipstate.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+  http = await servePage();
+  pageUrl = http.url;
   browser = await chromium.launch(chromiumOptions());
   context = await browser.newContext();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+  await http?.close();
   await kamailio?.stop();
 });
 

@@ -1,10 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumOptions } from '../support/chromium';
+import { servePage, type ServedPage } from '../support/page-server';
 import { startKamailio, type KamailioServer } from '../support/kamailio';
 
 // A page's life in Chromium against Kamailio: a suspended computer (Playwright's clock moves the wall clock without
@@ -13,7 +10,7 @@ import { startKamailio, type KamailioServer } from '../support/kamailio';
 // Each test's figure is printed (npx vitest run test/browser/wake.test.ts) and quoted in README "In the browser".
 
 let kamailio: KamailioServer;
-let http: Server;
+let http: ServedPage | undefined;
 let browser: Browser;
 let pageUrl: string;
 
@@ -24,23 +21,8 @@ const WebSocketClosed = 3;
 beforeAll(async () => {
   if (process.env.SIPSTATE_SKIP_BROWSER === '1') return;
   kamailio = await startKamailio();
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./page-entry.ts', import.meta.url))],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  const script = bundle.outputFiles[0]!.text;
-  const html = '<!doctype html><html><body><script src="/sipstate.js"></script></body></html>';
-  http = createServer((request, response) => {
-    if (request.url === '/sipstate.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+  http = await servePage();
+  pageUrl = http.url;
   browser = await chromium.launch({
     ...chromiumOptions(),
     ignoreDefaultArgs: ['--disable-back-forward-cache'],
@@ -49,7 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+  await http?.close();
   await kamailio?.stop();
 });
 
