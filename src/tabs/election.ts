@@ -99,6 +99,15 @@ export class Election {
     this.#release = undefined;
   }
 
+  /**
+   * Steps out for now: like `leave()` (the lock released, or the place in line given up), but `join()` may follow.
+   * For a page going into the back/forward cache, where it must not hold the registration of the other tabs.
+   */
+  stepOut(): void {
+    this.leave();
+    this.#left = false;
+  }
+
   #request(steal: boolean): Promise<void> {
     if (this.#left) return Promise.reject(new Error('left the election'));
     // One request at a time: a steal replaces this tab's place in line.

@@ -1,3 +1,4 @@
+import type { PlatformLifecycle } from '../platform/lifecycle';
 import type { LockManagerLike } from './election';
 
 /**
@@ -28,6 +29,8 @@ export interface TabPlatform {
   openChannel(name: string): ChannelLike;
   /** `localStorage` where there is one (the instance id the tabs share is kept there). */
   sharedStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  /** The page's lifecycle (back/forward cache); the page's own by default. */
+  lifecycle?: PlatformLifecycle;
 }
 
 /**

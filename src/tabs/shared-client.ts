@@ -6,6 +6,7 @@ import type { SipTraceEntry } from '../sip/trace';
 import { SipError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { resolveOptions, type SipClientOptions } from '../options';
+import { platformLifecycle } from '../platform/lifecycle';
 import { refused } from '../settle';
 import {
   LEADER_TAB,
@@ -137,7 +138,8 @@ class SharedTabs {
   readonly #registerOnStart: boolean;
   readonly #createInner: InnerClientFactory;
   readonly #logger: Logger;
-  readonly #channel: ChannelLike;
+  #channel: ChannelLike;
+  readonly #openChannel: () => ChannelLike;
   readonly #election: Election;
   readonly #id = newTabId();
   readonly #identity: IdentityState;
@@ -160,6 +162,9 @@ class SharedTabs {
   #nextCommandId = 0;
   #disposed = false;
   #announcing = false;
+  #stopLifecycle: () => void = () => {};
+  /** Between pagehide and pageshow, both `persisted`: out of the election, the channel closed. */
+  #inCache = false;
 
   constructor(
     options: SipClientOptions,
@@ -185,11 +190,46 @@ class SharedTabs {
     this.#userAgent$ = new BehaviorSubject(STOPPED);
     this.#registration$ = new BehaviorSubject(UNREGISTERED);
     this.#state$ = new BehaviorSubject<SipClientState>(this.#combined());
-    this.#channel = platform.openChannel(sharedName(uri));
-    this.#channel.onmessage = (event) => this.#receive(event.data);
+    this.#openChannel = () => {
+      const channel = platform.openChannel(sharedName(uri));
+      channel.onmessage = (event) => this.#receive(event.data);
+      return channel;
+    };
+    this.#channel = this.#openChannel();
     this.client = this.#facade();
     this.#post({ type: 'hello', from: this.#id });
     this.#election.join();
+    // Chromium caches a page that holds a Web Lock, lock and all, while the tabs waiting in line for it wait on (seen
+    // in Chromium 156): a leader going into the back/forward cache would keep the registration from every other tab.
+    // It steps out instead, and joins the line again when restored.
+    this.#stopLifecycle = (platform.lifecycle ?? platformLifecycle()).subscribe((event) => {
+      if (event.type === 'cached') this.#stepOut();
+      else if (event.type === 'restored') this.#stepIn();
+    });
+  }
+
+  /** The page goes into the back/forward cache: out of the election, and a leader drops its connection. */
+  #stepOut(): void {
+    if (this.#disposed || this.#inCache) return;
+    this.#inCache = true;
+    const wasLeader = this.#role === 'leader';
+    this.#election.stepOut();
+    // Chromium evicts a cached page that a BroadcastChannel message reaches: deaf until restored.
+    this.#channel.onmessage = null;
+    this.#channel.close();
+    if (!wasLeader) return;
+    this.#logger.log('tabs: this page goes into the back/forward cache; the next tab takes the registration');
+    // Its connection is dropped without unREGISTER: the next leader's REGISTER replaces the binding (one instance id).
+    this.#dropLead();
+  }
+
+  /** The page is back from the back/forward cache: in line again, a follower until elected. */
+  #stepIn(): void {
+    if (this.#disposed || !this.#inCache) return;
+    this.#inCache = false;
+    this.#channel = this.#openChannel();
+    this.#election.join();
+    this.#post({ type: 'hello', from: this.#id });
   }
 
   get #role(): 'leader' | 'follower' {
@@ -272,12 +312,17 @@ class SharedTabs {
   #follow(): void {
     if (this.#disposed) return;
     this.#logger.log('tabs: another tab took over the registration');
+    this.#dropLead();
+    this.#post({ type: 'hello', from: this.#id });
+  }
+
+  /** No longer the leader: a fresh unstarted client, and nothing shown until the new leader says its state. */
+  #dropLead(): void {
     this.#replaceInner();
     this.#leaderId = undefined;
     this.#leaderCalls = Object.freeze([]);
     this.#calls$.next(Object.freeze([]));
     this.#publish(DISCONNECTED, STOPPED, UNREGISTERED);
-    this.#post({ type: 'hello', from: this.#id });
   }
 
   /** A fresh, unstarted client in place of the current one, which is disposed (its connection dropped). */
@@ -427,6 +472,7 @@ class SharedTabs {
 
   #dispose(): void {
     if (this.#disposed) return;
+    this.#stopLifecycle();
     this.#election.leave();
     for (const subscription of this.#innerSubscriptions.splice(0)) subscription.unsubscribe();
     for (const subscription of this.#callSubscriptions.splice(0)) subscription.unsubscribe();

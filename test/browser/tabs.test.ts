@@ -47,17 +47,17 @@ afterAll(async () => {
   await kamailio?.stop();
 });
 
-/** Opens a tab with a shared client for alice (not yet started), recording its states. */
-async function openTab(): Promise<Page> {
-  const page = await context.newPage();
+/** Opens a tab with a shared client for `user` (not yet started), recording its states. */
+async function openTab(user = 'alice', where: BrowserContext = context): Promise<Page> {
+  const page = await where.newPage();
   await page.goto(pageUrl);
   await page.evaluate(
-    ({ server, password }) => {
+    ({ server, user, password }) => {
       const w = window as unknown as Record<string, any>;
       const client = w.sipstate.createSipClient({
         server,
-        uri: 'sip:alice@sipstate.test',
-        authorizationUsername: 'alice',
+        uri: `sip:${user}@sipstate.test`,
+        authorizationUsername: user,
         authorizationPassword: password,
         logLevel: 'error',
         tabs: 'shared',
@@ -77,7 +77,7 @@ async function openTab(): Promise<Page> {
       );
       client.incomingCalls$.subscribe((call: any) => w.incoming.push(call));
     },
-    { server: kamailio.wsUrl, password: kamailio.users.alice! },
+    { server: kamailio.wsUrl, user, password: kamailio.users[user]! },
   );
   pages.push(page);
   return page;
@@ -108,18 +108,20 @@ async function firstEntry(page: Page, since: number, match: Partial<Entry>, ms =
   )!;
 }
 
-/** The bindings Kamailio holds for alice: the Contacts of its answer to a REGISTER query. */
-async function aliceBindings(): Promise<string[]> {
+/** The bindings Kamailio holds for `user`: the Contacts of its answer to a REGISTER query. */
+async function bindings(user: string): Promise<string[]> {
   const result = await runSipp({
     target: kamailio,
     scenario: 'register-query.xml',
-    service: 'alice',
-    password: kamailio.users.alice!,
+    service: user,
+    password: kamailio.users[user]!,
   });
   const ok = result.responses.find((response) => response.status === 200);
   if (!ok) throw new Error(`no 200 to the REGISTER query: ${result.responses.map((r) => r.startLine).join(', ')}`);
   return (ok.headers.contact ?? []).flatMap((value) => value.split(/,(?=\s*<)/)).map((contact) => contact.trim());
 }
+
+const aliceBindings = () => bindings('alice');
 
 async function roles(open: Page[]): Promise<string[]> {
   return Promise.all(open.map(async (page) => (await latest(page)).role));
@@ -309,3 +311,40 @@ describe.skipIf(skip)("tabs: 'shared' in three tabs of one Chromium profile, aga
 function incomingCount(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as { incoming: unknown[] }).incoming.length);
 }
+
+describe.skipIf(skip)("tabs: 'shared' and the back/forward cache (Chromium's real one)", () => {
+  it("the leader's page goes into the cache: another tab leads and is registered; restored, it follows; one binding", async () => {
+    // Playwright launches Chromium with the back/forward cache off; this browser keeps it on.
+    const cachingBrowser = await chromium.launch({
+      ...chromiumOptions(),
+      ignoreDefaultArgs: ['--disable-back-forward-cache'],
+    });
+    try {
+      const profile = await cachingBrowser.newContext();
+      const first = await openTab('bob', profile);
+      await first.waitForFunction(() => (window as unknown as { entries: Entry[] }).entries.at(-1)?.role === 'leader');
+      await first.evaluate(() => (window as unknown as { client: { register(): Promise<void> } }).client.register());
+      const second = await openTab('bob', profile);
+      await firstEntry(second, 0, { role: 'follower', registration: 'registered' });
+
+      const leftAt = Date.now();
+      await first.goto(`${pageUrl}elsewhere`);
+      const led = await firstEntry(second, leftAt, { role: 'leader', registration: 'registered' }, 4_000);
+      console.log(`tabs: the leader's page cached; the other tab registered ${led.at - leftAt} ms later`);
+      expect(await bindings('bob')).toHaveLength(1);
+
+      await first.goBack({ waitUntil: 'commit' });
+      const restored = await first.evaluate(() => {
+        const navigation = performance.getEntriesByType('navigation')[0] as unknown as { notRestoredReasons: unknown };
+        return navigation.notRestoredReasons;
+      });
+      expect(restored, `not restored from the cache: ${JSON.stringify(restored)}`).toBeNull();
+      const back = await firstEntry(first, leftAt, { role: 'follower', registration: 'registered' }, 4_000);
+      expect(back.transport).toBe('connected'); // mirrored from the leader
+      expect(await latest(second)).toMatchObject({ role: 'leader', registration: 'registered' });
+      expect(await bindings('bob')).toHaveLength(1);
+    } finally {
+      await cachingBrowser.close();
+    }
+  }, 60_000);
+});

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSipClient, createSipClientWith, type SipClient } from '../../src/client';
 import { SipConfigError, SipError } from '../../src/errors';
 import type { SipClientOptions } from '../../src/options';
+import type { LifecycleEvent, PlatformLifecycle } from '../../src/platform/lifecycle';
 import { Election, type LockManagerLike } from '../../src/tabs/election';
 import type { ChannelLike, TabPlatform } from '../../src/tabs/platform';
 import { MAX_TAB_CALLS, parseTabMessage, toWire, type TabMessage } from '../../src/tabs/protocol';
@@ -148,7 +149,8 @@ function origin() {
     },
   };
   const tabs: { client: SipClient; log: string[]; instanceIds: string[] }[] = [];
-  const open = (given: Partial<SipClientOptions> = {}) => {
+  /** A tab; `page` stands for its page's lifecycle (back/forward cache). */
+  const open = (given: Partial<SipClientOptions> = {}, page?: PlatformLifecycle) => {
     const log: string[] = [];
     const instanceIds: string[] = [];
     const client = createSharedClient(
@@ -157,7 +159,7 @@ function origin() {
         instanceIds.push(inner.instanceId ?? '');
         return createSipClientWith(inner, () => fakeRuntime({ log }).runtime, gate);
       },
-      platform,
+      page ? { ...platform, lifecycle: page } : platform,
     );
     const tab = { client, log, instanceIds };
     tabs.push(tab);
@@ -172,6 +174,27 @@ afterEach(() => {
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 });
+
+/** A page's lifecycle the test drives: `emit('cached')` is its pagehide with persisted, `emit('restored')` its pageshow. */
+function fakePage() {
+  const listeners = new Set<(event: LifecycleEvent) => void>();
+  const page: PlatformLifecycle = {
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    isHidden: () => false,
+  };
+  return {
+    page,
+    emit: (type: 'cached' | 'restored') => {
+      for (const listener of [...listeners]) listener({ type });
+    },
+    get listeners() {
+      return listeners.size;
+    },
+  };
+}
 
 async function waitFor(condition: () => boolean, what: string, ms = 2_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -418,6 +441,39 @@ describe("createSipClient({ tabs: 'shared' })", () => {
     b.client.dispose();
     await waitFor(() => role(c.client) === 'leader', 'c leads');
     await waitFor(() => c.client.getState().registration.status === 'registered', 'c registered');
+  });
+
+  it('the leader goes into the back/forward cache: it steps out, the next tab leads and registers; restored, it waits in line', async () => {
+    // Chromium 156 caches a page holding a Web Lock and keeps the lock from the tabs waiting for it (seen with a
+    // queued request): the leader must let go itself.
+    const { open } = origin();
+    const pageA = fakePage();
+    const a = open({}, pageA.page);
+    await waitFor(() => role(a.client) === 'leader', 'a leads');
+    const b = open();
+    const c = open();
+    opened.push(a.client, b.client, c.client);
+    await a.client.register();
+    await waitFor(() => c.client.getState().registration.status === 'registered', 'c mirrors');
+
+    pageA.emit('cached');
+    expect(role(a.client)).toBe('follower');
+    expect(a.log).toContain('dispose'); // its connection dropped
+    expect(a.log).not.toContain('REGISTER 0'); // no unREGISTER: b's REGISTER replaces the binding
+    await waitFor(() => role(b.client) === 'leader', 'b leads');
+    await waitFor(() => b.client.getState().registration.status === 'registered', 'b registered');
+    expect(registers(b.log)).toBe(1);
+
+    pageA.emit('restored');
+    await waitFor(() => a.client.getState().registration.status === 'registered', 'a mirrors b');
+    expect(role(a.client)).toBe('follower');
+    expect(registers(a.log)).toBe(1); // only its own first REGISTER, as leader before the cache
+    // Back in line behind c: when b goes, c leads, not a.
+    b.client.dispose();
+    await waitFor(() => role(c.client) === 'leader', 'c leads');
+    expect(role(a.client)).toBe('follower');
+    a.client.dispose();
+    expect(pageA.listeners).toBe(0);
   });
 
   it('takeOver(): the follower leads and registers; the old leader drops its connection without unREGISTER and mirrors', async () => {
