@@ -5,6 +5,7 @@
  * phases so that the parent can cut the server's request log. A hard deadline ends the process whatever happens.
  *
  *   tsx bench/scale-clients.ts --ws ws://127.0.0.1:PORT [--n 5000] [--expires 20] [--jitter 10000] [--restart]
+ *     [--holdMs N (default two refresh cycles)]
  *
  * With --restart, after the hold it prints `RESTART_NOW` and waits on stdin for the parent's `SERVER_UP <epoch ms>`
  * (the parent restarts Kamailio in between), then measures until every client is registered again: time from the
@@ -122,11 +123,11 @@ async function scenario() {
     const allRegisteredMs = Date.now() - started;
     const firstPhaseLoop = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
     loop.reset();
-    console.log(`  all ${everRegistered} registered after ${allRegisteredMs} ms; holding ${expires * 2 + 4} s`);
     const registrationsBefore = registered;
     const holdStart = Date.now();
     // Two refresh cycles: a refresh goes out at 80-90% of the granted expiry.
-    const holdMs = Math.round(expires * 1000 * 2 + 4000);
+    const holdMs = args.holdMs !== undefined ? Number(args.holdMs) : Math.round(expires * 1000 * 2 + 4000);
+    console.log(`  all ${everRegistered} registered after ${allRegisteredMs} ms; holding ${holdMs / 1000} s`);
     await sleep(holdMs);
     const steadyLoop = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
     loop.disable();
