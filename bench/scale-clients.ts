@@ -55,6 +55,8 @@ async function scenario() {
   const lostSinceRestart: boolean[] = [];
   const backAt: number[] = [];
   let back = 0;
+  // --restart: the failed connection attempts after the restart, by kind (refused while down, timed out, closed).
+  const attemptErrors: Record<string, number> = {};
   const rssTimer = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20);
   }, 1000);
@@ -93,7 +95,14 @@ async function scenario() {
         if (status === 'retrying') retrying++;
         if (status === 'failed') failed++;
       });
-      client.transport$.subscribe(({ status }) => {
+      let lastError: unknown;
+      client.transport$.subscribe((transport) => {
+        const { status } = transport;
+        if (restartedAt !== undefined && 'error' in transport && transport.error && transport.error !== lastError) {
+          lastError = transport.error;
+          const kind = /did not open within|failed to open|closed/.exec(transport.error.message)?.[0] ?? 'other';
+          attemptErrors[kind] = (attemptErrors[kind] ?? 0) + 1;
+        }
         if (status === 'reconnecting' && lastTransport !== 'reconnecting') {
           reconnecting++;
           if (wasRegistered) droppedAfterRegistered++;
@@ -176,6 +185,7 @@ async function scenario() {
         allBackMsAfterServerUp: back === n ? lastBack - serverUpAt : undefined,
         registeredAgainPerSecond: perSecond,
         reconnectingTransitions: reconnecting - reconnectsBefore,
+        attemptErrors,
         retrying: retrying - failures.retrying,
         failed: failed - failures.failed,
         unhandledRejections: unhandled - failures.unhandledRejections,
