@@ -118,6 +118,54 @@ export function clientMachine(): ClientMachine {
  */
 export type ClientActor = Actor<ClientMachine>;
 
+/** A machine timer: the host's timer, and the immediate a late one was deferred to. */
+interface MachineTimer {
+  timer: ReturnType<typeof setTimeout> | undefined;
+  immediate: unknown;
+}
+
+/** A timer this much later than set fired behind a busy event loop: it is judged after the I/O waiting meanwhile. */
+const LATE_TIMER_MS = 1_000;
+
+/**
+ * The machines' clock. A timer on time fires as any timer does. A timer that fires more than {@link LATE_TIMER_MS} late
+ * (the event loop was busy: 15,000 clients reconnecting at once in one process) runs after the I/O already waiting has
+ * been read (Node's `setImmediate` runs after the poll phase), not before it: a process busy for seconds comes back to
+ * a timers phase full of deadlines that passed meanwhile, ahead of the socket data that met them, and WebSockets that
+ * opened in time were given up as not opened within `timeouts.connect` (REGISTERs answered in time, as unanswered),
+ * their clients backing off for seconds more. Where there is no `setImmediate` (browsers), a plain timer.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(machine, { clock: lateTimersAfterPendingIo });
+ * ```
+ */
+export const lateTimersAfterPendingIo = {
+  setTimeout(callback: () => void, ms: number): MachineTimer {
+    const handle: MachineTimer = { timer: undefined, immediate: undefined };
+    const due = performance.now() + ms;
+    handle.timer = setTimeout(() => {
+      const defer = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+      if (performance.now() - due < LATE_TIMER_MS || typeof defer !== 'function') {
+        callback();
+        return;
+      }
+      handle.immediate = defer(() => {
+        handle.immediate = undefined;
+        callback();
+      });
+    }, ms);
+    return handle;
+  },
+  clearTimeout(handle: MachineTimer): void {
+    clearTimeout(handle.timer);
+    if (handle.immediate !== undefined) {
+      (globalThis as { clearImmediate?: (immediate: unknown) => void }).clearImmediate?.(handle.immediate);
+      handle.immediate = undefined;
+    }
+  },
+};
+
 /**
  * Creates (does not start) a client's root actor from its resolved options: the machines, and so inspectors and
  * transport$, see the servers redacted. Tie it to its runtime with {@link attachRuntime} before starting it.
@@ -131,6 +179,7 @@ export type ClientActor = Actor<ClientMachine>;
  */
 export function createClientActor(config: ResolvedOptions, logger: Logger): ClientActor {
   const actor = createActor(clientMachine(), {
+    clock: lateTimersAfterPendingIo,
     input: {
       transport: {
         // The machines (and so inspectors and transport$) see URLs without their user-info or query values.
