@@ -5,6 +5,7 @@
  * phases so that the parent can cut the server's request log. A hard deadline ends the process whatever happens.
  *
  *   tsx bench/scale-clients.ts --ws ws://127.0.0.1:PORT [--n 5000] [--expires 20] [--jitter 10000] [--restart]
+ *     [--holdMs N (default two refresh cycles)]
  *
  * With --restart, after the hold it prints `RESTART_NOW` and waits on stdin for the parent's `SERVER_UP <epoch ms>`
  * (the parent restarts Kamailio in between), then measures until every client is registered again: time from the
@@ -54,6 +55,8 @@ async function scenario() {
   const lostSinceRestart: boolean[] = [];
   const backAt: number[] = [];
   let back = 0;
+  // --restart: the failed connection attempts after the restart, by kind (refused while down, timed out, closed).
+  const attemptErrors: Record<string, number> = {};
   const rssTimer = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20);
   }, 1000);
@@ -92,7 +95,14 @@ async function scenario() {
         if (status === 'retrying') retrying++;
         if (status === 'failed') failed++;
       });
-      client.transport$.subscribe(({ status }) => {
+      let lastError: unknown;
+      client.transport$.subscribe((transport) => {
+        const { status } = transport;
+        if (restartedAt !== undefined && 'error' in transport && transport.error && transport.error !== lastError) {
+          lastError = transport.error;
+          const kind = /did not open within|failed to open|closed/.exec(transport.error.message)?.[0] ?? 'other';
+          attemptErrors[kind] = (attemptErrors[kind] ?? 0) + 1;
+        }
         if (status === 'reconnecting' && lastTransport !== 'reconnecting') {
           reconnecting++;
           if (wasRegistered) droppedAfterRegistered++;
@@ -122,11 +132,11 @@ async function scenario() {
     const allRegisteredMs = Date.now() - started;
     const firstPhaseLoop = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
     loop.reset();
-    console.log(`  all ${everRegistered} registered after ${allRegisteredMs} ms; holding ${expires * 2 + 4} s`);
     const registrationsBefore = registered;
     const holdStart = Date.now();
     // Two refresh cycles: a refresh goes out at 80-90% of the granted expiry.
-    const holdMs = Math.round(expires * 1000 * 2 + 4000);
+    const holdMs = args.holdMs !== undefined ? Number(args.holdMs) : Math.round(expires * 1000 * 2 + 4000);
+    console.log(`  all ${everRegistered} registered after ${allRegisteredMs} ms; holding ${holdMs / 1000} s`);
     await sleep(holdMs);
     const steadyLoop = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, meanMs: loop.mean / 1e6 };
     loop.disable();
@@ -175,6 +185,7 @@ async function scenario() {
         allBackMsAfterServerUp: back === n ? lastBack - serverUpAt : undefined,
         registeredAgainPerSecond: perSecond,
         reconnectingTransitions: reconnecting - reconnectsBefore,
+        attemptErrors,
         retrying: retrying - failures.retrying,
         failed: failed - failures.failed,
         unhandledRejections: unhandled - failures.unhandledRejections,

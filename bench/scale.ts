@@ -11,6 +11,10 @@
  *   npm run bench -- scale [--n 5000] [--expires 20] [--jitter 10000] [--no-jitter-run (skip the run without jitter)]
  *   npm run bench -- scale-15k   (= --n 15000 --expires 60 --jitter 20000 --no-jitter-run --restart --shm 4096)
  *
+ * --hold S: hold S seconds instead of two refresh cycles (to reach a restart sooner when profiling it).
+ *
+ * --node-options '--cpu-prof --cpu-prof-dir=DIR': Node options for the clients' process alone (a profile of it, GC traces).
+ *
  * --restart: after the hold, Kamailio is restarted (SIGTERM, then started again on the same port) and the clients
  * report when each is registered again; the server's REGISTERs per second after the restart show whether they came
  * back in one stampede. --shm: Kamailio's shared memory in MB (~65 KB per WebSocket connection).
@@ -29,6 +33,8 @@ const expires = Number(args.expires ?? 20);
 const jitterMs = Number(args.jitter ?? 10_000);
 const restart = args.restart !== undefined;
 const sharedMemoryMb = Number(args.shm ?? BENCH_KAMAILIO.sharedMemoryMb);
+// --node-options '--cpu-prof --cpu-prof-dir=DIR' (or --trace-gc ...): Node options for the clients' process only.
+const clientNodeOptions = args['node-options'];
 // The clients' own deadline: creating and registering, the hold, and the recovery after a restart.
 const clientsDeadlineMs = Number(args.hardDeadlineMs ?? (restart ? 720_000 : 300_000));
 setTimeout(() => {
@@ -63,10 +69,12 @@ async function scenario(connectJitterMs: number) {
   let restartedAt: number | undefined;
   let serverUpAt: number | undefined;
   try {
-    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
     const child = spawn(
-      tsx,
+      process.execPath,
       [
+        ...(clientNodeOptions?.split(' ').filter(Boolean) ?? []),
+        '--import',
+        'tsx',
         join(BENCH_DIR, 'scale-clients.ts'),
         '--ws',
         kamailio.wsUrl,
@@ -81,8 +89,10 @@ async function scenario(connectJitterMs: number) {
         '--hardDeadlineMs',
         String(clientsDeadlineMs),
         ...(restart ? ['--restart'] : []),
+        ...(args.hold !== undefined ? ['--holdMs', String(Number(args.hold) * 1000)] : []),
       ],
       {
+        cwd: ROOT,
         stdio: ['pipe', 'pipe', 'inherit'],
       },
     );

@@ -118,6 +118,61 @@ export function clientMachine(): ClientMachine {
  */
 export type ClientActor = Actor<ClientMachine>;
 
+/** A machine timer: the host's timer, and the immediate a late one was deferred to. */
+interface MachineTimer {
+  timer: ReturnType<typeof setTimeout> | undefined;
+  immediate: unknown;
+  /** When it is due, on the monotonic clock. */
+  readonly due: number;
+  readonly callback: () => void;
+}
+
+/** A timer this much later than set fired behind a busy event loop: it is judged after the I/O waiting meanwhile. */
+const LATE_TIMER_MS = 1_000;
+
+/**
+ * The machines' clock. A timer on time fires as any timer does. A timer that fires more than {@link LATE_TIMER_MS} late
+ * (the event loop was busy: 15,000 clients reconnecting at once in one process) runs after the I/O already waiting has
+ * been read (Node's `setImmediate` runs after the poll phase), not before it: a process busy for seconds comes back to
+ * a timers phase full of deadlines that passed meanwhile, ahead of the socket data that met them, and WebSockets that
+ * opened in time were given up as not opened within `timeouts.connect` (REGISTERs answered in time, as unanswered),
+ * their clients backing off for seconds more. Where there is no `setImmediate` (browsers), a plain timer.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(machine, { clock: lateTimersAfterPendingIo });
+ * ```
+ */
+export const lateTimersAfterPendingIo = {
+  setTimeout(callback: () => void, ms: number): MachineTimer {
+    // One object per timer and no closure: a registered client keeps three or four timers pending, 15,000 clients
+    // sixty thousand.
+    const handle: MachineTimer = { timer: undefined, immediate: undefined, due: performance.now() + ms, callback };
+    handle.timer = setTimeout(fireMachineTimer, ms, handle);
+    return handle;
+  },
+  clearTimeout(handle: MachineTimer): void {
+    clearTimeout(handle.timer);
+    if (handle.immediate !== undefined) {
+      (globalThis as { clearImmediate?: (immediate: unknown) => void }).clearImmediate?.(handle.immediate);
+      handle.immediate = undefined;
+    }
+  },
+};
+
+function fireMachineTimer(handle: MachineTimer): void {
+  const defer = (
+    globalThis as { setImmediate?: (callback: (handle: MachineTimer) => void, handle: MachineTimer) => unknown }
+  ).setImmediate;
+  if (performance.now() - handle.due < LATE_TIMER_MS || typeof defer !== 'function') handle.callback();
+  else handle.immediate = defer(fireDeferredTimer, handle);
+}
+
+function fireDeferredTimer(handle: MachineTimer): void {
+  handle.immediate = undefined;
+  handle.callback();
+}
+
 /**
  * Creates (does not start) a client's root actor from its resolved options: the machines, and so inspectors and
  * transport$, see the servers redacted. Tie it to its runtime with {@link attachRuntime} before starting it.
@@ -131,6 +186,7 @@ export type ClientActor = Actor<ClientMachine>;
  */
 export function createClientActor(config: ResolvedOptions, logger: Logger): ClientActor {
   const actor = createActor(clientMachine(), {
+    clock: lateTimersAfterPendingIo,
     input: {
       transport: {
         // The machines (and so inspectors and transport$) see URLs without their user-info or query values.

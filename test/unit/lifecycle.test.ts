@@ -107,6 +107,29 @@ describe('platform lifecycle', () => {
     expect(events).toEqual([{ type: 'wake', reason: 'clock-jump', lateByMs: TWO_HOURS }]);
   });
 
+  it('a tick late because the process itself was busy is no wake; the part of the lateness busy time does not explain is', async () => {
+    const fake = fakeHost();
+    let busyMs = 0;
+    const events: LifecycleEvent[] = [];
+    createPlatformLifecycle({ ...fake.host, busyMs: () => busyMs }).subscribe((event) => events.push(event));
+    // An event loop held up 30 s by the process's own work (15,000 clients reconnecting at once): timers late, not asleep.
+    vi.setSystemTime(Date.now() + 30_000);
+    busyMs += 30_000;
+    await vi.advanceTimersByTimeAsync(WATCHDOG_INTERVAL_MS);
+    expect(events).toEqual([]);
+    // Busy 10 s of a 2-hour stall: the rest was a sleep.
+    vi.setSystemTime(Date.now() + TWO_HOURS);
+    busyMs += 10_000;
+    await vi.advanceTimersByTimeAsync(WATCHDOG_INTERVAL_MS);
+    expect(events).toEqual([{ type: 'wake', reason: 'clock-jump', lateByMs: TWO_HOURS }]);
+    // Busy 3 s of an 8 s stall: 5 s unexplained, the threshold.
+    vi.setSystemTime(Date.now() + 8_000);
+    busyMs += 3_000;
+    await vi.advanceTimersByTimeAsync(WATCHDOG_INTERVAL_MS);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toEqual({ type: 'wake', reason: 'clock-jump', lateByMs: 8_000 });
+  });
+
   it('page events: visible, focus, online, resume wake (one per second); hidden; back/forward cache', async () => {
     const fake = fakeHost();
     const events: LifecycleEvent[] = [];
