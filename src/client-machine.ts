@@ -2,6 +2,7 @@ import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xsta
 import type { RegisterOutcome } from '../machines/registration.machine';
 import { registrationMachine } from '../machines/registration.machine';
 import { transportMachine } from '../machines/transport.machine';
+import { clampDelay } from '../machines/delay';
 import { userAgentMachine } from '../machines/user-agent.machine';
 import { SipError } from './errors';
 import type { Logger } from './logger';
@@ -147,8 +148,11 @@ export const lateTimersAfterPendingIo = {
   setTimeout(callback: () => void, ms: number): MachineTimer {
     // One object per timer and no closure: a registered client keeps three or four timers pending, 15,000 clients
     // sixty thousand.
-    const handle: MachineTimer = { timer: undefined, immediate: undefined, due: performance.now() + ms, callback };
-    handle.timer = setTimeout(fireMachineTimer, ms, handle);
+    // The one clamp (machines/delay.ts): every machine delay is clamped already, and the clock that runs them all
+    // keeps the rule for any it is given (Node fires a timer above 2^31-1 ms after 1 ms).
+    const delay = clampDelay(ms);
+    const handle: MachineTimer = { timer: undefined, immediate: undefined, due: performance.now() + delay, callback };
+    handle.timer = setTimeout(fireMachineTimer, delay, handle);
     return handle;
   },
   clearTimeout(handle: MachineTimer): void {

@@ -36,6 +36,15 @@ afterEach(() => {
 });
 
 describe('the machines’ clock', () => {
+  it('a delay above 2^31-1 ms is clamped, not fired after 1 ms as Node would', () => {
+    vi.useFakeTimers();
+    let fired = 0;
+    const handle = lateTimersAfterPendingIo.setTimeout(() => fired++, 2 ** 31 + 10);
+    vi.advanceTimersByTime(60_000);
+    expect(fired).toBe(0);
+    lateTimersAfterPendingIo.clearTimeout(handle);
+  });
+
   it('a timer on time fires as a plain timer (fake timers: at its instant, nothing deferred)', () => {
     vi.useFakeTimers();
     const fired: number[] = [];
